@@ -1,0 +1,56 @@
+"""The registry of technical investigators and IP arbitrators: a Flask application factory."""
+
+import os
+from pathlib import Path
+
+from flask import Flask
+
+from registry.config import API_DOCS, from_environment
+from registry.extensions import csrf, db, login_manager, migrate, openapi
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Build the app: settings from the environment, then `config` on top (tests use it)."""
+    app = Flask(__name__, template_folder=str(PROJECT_ROOT / "templates"),
+                instance_relative_config=True)
+    os.makedirs(app.instance_path, exist_ok=True)
+    if config and config.get("TESTING"):
+        os.environ.setdefault("REGISTRY_ENV", "testing")
+    app.config.update(from_environment(app.instance_path))
+    app.config.update(API_DOCS)
+    app.config["JSON_SORT_KEYS"] = False
+    app.config.update(config or {})
+
+    register_extensions(app)
+    register_blueprints(app)
+    register_cli(app)
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    from registry import models  # noqa: F401  (every table known to SQLAlchemy and Alembic)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"),
+                     render_as_batch=True)
+    login_manager.init_app(app)
+    csrf.init_app(app)
+    openapi.init_app(app)
+
+
+def register_blueprints(app: Flask) -> None:
+    from registry.api import register_api
+    from registry.errors import register_error_handlers
+    from registry.pages import bp as pages_bp
+
+    register_api(app)
+    register_error_handlers(app)
+    app.register_blueprint(pages_bp)
+
+
+def register_cli(app: Flask) -> None:
+    from registry.cli import register_commands
+
+    register_commands(app)

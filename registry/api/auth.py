@@ -1,0 +1,45 @@
+"""Who is calling: a bearer token on every API call (HTTP Basic only to obtain one)."""
+
+from flask import request
+from flask_smorest import abort
+from sqlalchemy import select
+
+from registry.extensions import db, login_manager
+from registry.models import ApiToken, User, utcnow
+from registry.models.users import hash_token
+
+
+@login_manager.request_loader
+def user_from_bearer_token(req) -> User | None:
+    header = req.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        return None
+    stored = db.session.get(ApiToken, hash_token(token.strip()))
+    if stored is None or stored.expires_at <= utcnow() or not stored.user.active:
+        return None
+    return stored.user
+
+
+@login_manager.user_loader
+def user_from_session(user_id: str) -> User | None:
+    return db.session.get(User, int(user_id))
+
+
+def user_from_basic_auth() -> User | None:
+    auth = request.authorization
+    if auth is None or auth.type != "basic" or not auth.username:
+        return None
+    user = db.session.scalar(select(User).where(User.email == auth.username.strip().lower()))
+    if user is None or not user.active or not user.check_password(auth.password or ""):
+        return None
+    return user
+
+
+def api_user() -> User:
+    """The authenticated caller, or a 401."""
+    from flask_login import current_user
+
+    if not current_user.is_authenticated:
+        abort(401, message="Send a bearer token: POST /api/v1/tokens with HTTP Basic gives one.")
+    return current_user._get_current_object()

@@ -1,0 +1,43 @@
+"""Pieces every resource shares: pagination with caps, loading one row in scope, auditing."""
+
+from flask_smorest import abort
+from marshmallow import Schema, fields, validate
+from sqlalchemy import Select, func, select
+
+from registry.extensions import db
+from registry.services.permissions import Forbidden
+
+MAX_PAGE_SIZE = 100
+MAX_PAGE = 10_000
+
+
+class PageArgs(Schema):
+    page = fields.Int(load_default=1, validate=validate.Range(1, MAX_PAGE))
+    per_page = fields.Int(load_default=20, validate=validate.Range(1, MAX_PAGE_SIZE))
+
+
+def page_of(query: Select, args: dict, schema) -> dict:
+    """Run a query one page at a time: {"items", "page", "per_page", "total"}."""
+    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    page, per_page = args["page"], args["per_page"]
+    rows = db.session.scalars(query.limit(per_page).offset((page - 1) * per_page)).unique().all()
+    return {"items": schema.dump(rows, many=True), "page": page, "per_page": per_page,
+            "total": total}
+
+
+def get_or_404(model, key, what: str | None = None):
+    row = db.session.get(model, key)
+    if row is None:
+        abort(404, message=f"{what or model.__name__.lower()} {key} not found")
+    return row
+
+
+def authorize(allowed: bool, message: str = "outside your scope") -> None:
+    if not allowed:
+        raise Forbidden(message)
+
+
+class PageSchema(Schema):
+    page = fields.Int()
+    per_page = fields.Int()
+    total = fields.Int()

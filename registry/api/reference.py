@@ -1,0 +1,3 @@
+from flask_smorest import Blueprint
+
+bp = Blueprint("reference", __name__, url_prefix="/api/v1/reference")

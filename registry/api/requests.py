@@ -1,0 +1,3 @@
+from flask_smorest import Blueprint
+
+bp = Blueprint("requests", __name__, url_prefix="/api/v1/requests")

@@ -1,0 +1,129 @@
+"""Assignments of experts to requests, and the solver runs that propose them."""
+
+import enum
+from datetime import date, datetime
+
+from sqlalchemy import Date, Float, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from registry.extensions import db
+from registry.models.base import InvalidTransition, JSONType, UTCDateTime, utcnow
+from registry.models.cases import DispatchRequest, RequestStatus
+from registry.models.experts import Expert, enum_column
+
+
+class AssignmentStatus(enum.StrEnum):
+    PROPOSED = "proposed"
+    CONFIRMED = "confirmed"
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
+    COMPLETED = "completed"
+    WITHDRAWN = "withdrawn"   # a later solver run replaced this proposal
+    CANCELLED = "cancelled"
+
+
+A = AssignmentStatus
+ASSIGNMENT_TRANSITIONS: dict[AssignmentStatus, frozenset[AssignmentStatus]] = {
+    A.PROPOSED: frozenset({A.CONFIRMED, A.WITHDRAWN, A.CANCELLED}),
+    A.CONFIRMED: frozenset({A.ACCEPTED, A.DECLINED, A.CANCELLED}),
+    A.ACCEPTED: frozenset({A.COMPLETED, A.DECLINED, A.CANCELLED}),
+    A.DECLINED: frozenset(),
+    A.COMPLETED: frozenset(),
+    A.WITHDRAWN: frozenset(),
+    A.CANCELLED: frozenset(),
+}
+# Assignments that hold a seat and count towards the expert's workload.
+ACTIVE_ASSIGNMENT_STATUSES = frozenset({A.PROPOSED, A.CONFIRMED, A.ACCEPTED})
+# Assignments that mean the expert served on the case (for the one-procedure rule).
+SERVED_STATUSES = frozenset({A.CONFIRMED, A.ACCEPTED, A.COMPLETED})
+
+
+class SolverRunStatus(enum.StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+
+
+class SolverRun(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    region: Mapped[str] = mapped_column(String(16))
+    window_from: Mapped[date] = mapped_column(Date)
+    window_to: Mapped[date] = mapped_column(Date)
+    parameters: Mapped[dict] = mapped_column(JSONType, default=dict)
+    status: Mapped[SolverRunStatus] = enum_column(SolverRunStatus, default=SolverRunStatus.QUEUED)
+    progress: Mapped[float] = mapped_column(Float, default=0.0)
+    metrics: Mapped[dict] = mapped_column(JSONType, default=dict)
+    timings: Mapped[dict] = mapped_column(JSONType, default=dict)
+    error: Mapped[str] = mapped_column(Text, default="")
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class Assignment(db.Model):
+    __table_args__ = (UniqueConstraint("request_id", "expert_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("dispatch_request.id"), index=True)
+    expert_id: Mapped[int] = mapped_column(ForeignKey("expert.id"), index=True)
+    status: Mapped[AssignmentStatus] = enum_column(AssignmentStatus,
+                                                   default=AssignmentStatus.PROPOSED, index=True)
+    solver_run_id: Mapped[int | None] = mapped_column(ForeignKey("solver_run.id"))
+    coordinator_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    reasons: Mapped[list] = mapped_column(JSONType, default=list)
+    decline_reason: Mapped[str] = mapped_column(String(500), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    request: Mapped[DispatchRequest] = relationship(back_populates="assignments")
+    expert: Mapped[Expert] = relationship()
+    solver_run: Mapped[SolverRun | None] = relationship()
+
+    @property
+    def source(self) -> str:
+        return "solver" if self.solver_run_id else "coordinator"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in ACTIVE_ASSIGNMENT_STATUSES
+
+    def move_to(self, status: AssignmentStatus) -> None:
+        if status not in ASSIGNMENT_TRANSITIONS[self.status]:
+            raise InvalidTransition(
+                f"assignment {self.id} cannot go from {self.status.value} to {status.value}")
+        self.status = status
+
+    def confirm(self) -> None:
+        self.move_to(A.CONFIRMED)
+        sync_request_status(self.request)
+
+    def accept(self) -> None:
+        self.move_to(A.ACCEPTED)
+        sync_request_status(self.request)
+
+    def decline(self, reason: str) -> None:
+        self.move_to(A.DECLINED)
+        self.decline_reason = reason
+        sync_request_status(self.request)
+
+
+def sync_request_status(request: DispatchRequest) -> None:
+    """Move the request to the status its assignments now imply."""
+    if request.status in (RequestStatus.CANCELLED, RequestStatus.COMPLETED):
+        return
+    statuses = [a.status for a in request.assignments]
+    active = [s for s in statuses if s in ACTIVE_ASSIGNMENT_STATUSES]
+    full = len(active) >= request.seats
+    if A.DECLINED in statuses and not full:
+        target = RequestStatus.DECLINED
+    elif full and all(s is A.ACCEPTED for s in active):
+        target = RequestStatus.ACCEPTED
+    elif full and all(s in (A.CONFIRMED, A.ACCEPTED) for s in active):
+        target = RequestStatus.CONFIRMED
+    elif active:
+        target = RequestStatus.PROPOSED
+    else:
+        target = RequestStatus.SUBMITTED
+    if target is not request.status:
+        request.move_to(target)

@@ -1,0 +1,52 @@
+"""Column types and errors shared by every model."""
+
+from datetime import UTC, datetime
+
+from sqlalchemy import JSON, DateTime, TypeDecorator
+from sqlalchemy.dialects.postgresql import JSONB
+
+# PostgreSQL's plain json cannot be compared; JSONB can. SQLite stores text either way.
+JSONType = JSON().with_variant(JSONB(), "postgresql")
+
+
+class UTCDateTime(TypeDecorator):
+    """A timestamp stored and returned in UTC on every backend.
+
+    SQLite hands back naive datetimes and PostgreSQL aware ones; this type makes both aware.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given; use datetime.now(UTC)")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class DomainError(Exception):
+    """A rule of the domain was broken; the API answers 409 or 422."""
+
+    status = 422
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+class InvalidTransition(DomainError):
+    """A status change that the lifecycle does not allow."""
+
+    status = 409

@@ -1,0 +1,76 @@
+"""Chinese court case numbers (案号), as laid down by the SPC rules of 2015 amended in 2018.
+
+Layout: （year）court-code [知] type-code sequence 号, e.g. （2024）沪73知民初123号.
+"""
+
+import re
+from dataclasses import dataclass
+from datetime import date
+
+COURT_CASE_NUMBER = re.compile(
+    r"^[（(](?P<year>(?:19|20)\d{2})[）)]"
+    r"(?P<court>最高法|[京津冀晋内辽吉黑沪苏浙皖闽赣鲁豫鄂湘粤桂琼渝川黔云藏陕甘青宁新兵港澳]"
+    r"(?:\d{2}(?:\d{2})?)?)"
+    r"(?P<special>知)?(?P<type>[\u4e00-\u9fa5]{1,4}?)(?P<seq>[1-9]\d{0,7})号$"
+)
+
+# Type codes (类型代字) of the procedures a technical investigator or arbitrator can meet.
+TYPE_CODES = frozenset({
+    "民初", "民终", "民申", "民再", "民辖", "民辖终", "民特", "民撤",
+    "行初", "行终", "行申", "行再", "刑初", "刑终", "刑申", "刑再",
+    "财保", "证保", "行保", "执", "执保", "执异", "执复",
+})
+
+# Administrative adjudication and arbitration bodies number their files their own way
+# (e.g. 沪知局裁字〔2024〕12号, （2024）深国仲受1234号): we only ask for a year and a number.
+OTHER_CASE_NUMBER = re.compile(r"^(?=.*(?:19|20)\d{2})(?=.*\d+号?$).{6,60}$")
+
+
+@dataclass(frozen=True)
+class CaseNumber:
+    year: int
+    court: str
+    specialised: bool
+    type: str
+    sequence: int
+
+    @property
+    def stage(self) -> str:
+        if self.type.endswith("终"):
+            return "second_instance"
+        if self.type.endswith(("再", "申")):
+            return "retrial"
+        return "first_instance"
+
+
+class CaseNumberError(ValueError):
+    pass
+
+
+def normalise(number: str) -> str:
+    """Write brackets full-width, as courts print them, so that one case has one spelling."""
+    return number.strip().replace("(", "（").replace(")", "）")
+
+
+def parse_court_case_number(number: str, today: date | None = None) -> CaseNumber:
+    """Parse a court case number or raise CaseNumberError saying what is wrong."""
+    match = COURT_CASE_NUMBER.match(number.strip())
+    if not match:
+        raise CaseNumberError(
+            f"{number!r} is not a court case number: expected （year）court code [知] type "
+            "code, sequence and 号, e.g. （2024）沪73知民初123号")
+    year = int(match["year"])
+    if year > (today or date.today()).year:
+        raise CaseNumberError(f"{number!r}: filing year {year} is in the future")
+    if match["type"] not in TYPE_CODES:
+        raise CaseNumberError(
+            f"{number!r}: unknown type code {match['type']!r} (e.g. 民初, 民终, 行初, 刑初)")
+    return CaseNumber(year, match["court"], bool(match["special"]), match["type"],
+                      int(match["seq"]))
+
+
+def check_other_case_number(number: str) -> None:
+    if not OTHER_CASE_NUMBER.match(number.strip()):
+        raise CaseNumberError(
+            f"{number!r} is not a file number: it needs a filing year and a sequence number, "
+            "e.g. 沪知局裁字〔2024〕12号")

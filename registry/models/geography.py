@@ -1,0 +1,54 @@
+"""Cities, province-level jurisdictions and the agreements that recognise appointments across them."""
+
+from datetime import date
+
+from sqlalchemy import Column, Date, Float, ForeignKey, String, Table
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from registry.extensions import Base, db
+
+agreement_member = Table(
+    "agreement_member",
+    Base.metadata,
+    Column("agreement_code", ForeignKey("recognition_agreement.code"), primary_key=True),
+    Column("jurisdiction_code", ForeignKey("jurisdiction.code"), primary_key=True),
+)
+
+
+class Jurisdiction(db.Model):
+    """A province-level unit whose bodies appoint experts (SH, JS, ZJ, AH, GD, HK, MO, BJ)."""
+
+    code: Mapped[str] = mapped_column(String(8), primary_key=True)
+    name_zh: Mapped[str] = mapped_column(String(40))
+    name_en: Mapped[str] = mapped_column(String(80))
+
+    cities: Mapped[list["City"]] = relationship(back_populates="jurisdiction")
+
+
+class City(db.Model):
+    code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name_zh: Mapped[str] = mapped_column(String(40))
+    name_en: Mapped[str] = mapped_column(String(80))
+    jurisdiction_code: Mapped[str] = mapped_column(ForeignKey("jurisdiction.code"), index=True)
+    lat: Mapped[float] = mapped_column(Float)
+    lon: Mapped[float] = mapped_column(Float)
+    adcode: Mapped[str | None] = mapped_column(String(6))
+
+    jurisdiction: Mapped[Jurisdiction] = relationship(back_populates="cities")
+
+
+class RecognitionAgreement(db.Model):
+    """A group of jurisdictions that recognise each other's appointments (the YRD memorandum)."""
+
+    code: Mapped[str] = mapped_column(String(16), primary_key=True)
+    name_zh: Mapped[str] = mapped_column(String(120))
+    name_en: Mapped[str] = mapped_column(String(200))
+    effective_from: Mapped[date] = mapped_column(Date)
+
+    members: Mapped[list[Jurisdiction]] = relationship(secondary=agreement_member)
+
+    def member_codes(self) -> set[str]:
+        return {member.code for member in self.members}
+
+    def in_force_on(self, day: date) -> bool:
+        return self.effective_from <= day

@@ -1,0 +1,1 @@
+"""Workflows that span several models: permissions, seeding, dispatch export and import."""

@@ -1,0 +1,167 @@
+"""Who may see or change what: every access decision of the registry is made here.
+
+Clerks act for one handling body, coordinators for a region (a jurisdiction such as SH or an
+agreement such as YRD), experts for their own record, admins for everything.
+"""
+
+from sqlalchemy import Select, false, select
+
+from registry.extensions import db
+from registry.models import (Assignment, Case, City, DispatchRequest, Expert, Organization,
+                             RecognitionAgreement, User, UserRole)
+
+
+class Forbidden(Exception):
+    """The user is known but acts outside its scope (HTTP 403)."""
+
+
+def region_jurisdictions(region: str | None) -> set[str]:
+    """The jurisdiction codes a region covers: an agreement's members, or the region itself."""
+    if not region:
+        return set()
+    agreement = db.session.get(RecognitionAgreement, region)
+    return agreement.member_codes() if agreement else {region}
+
+
+def case_jurisdiction(case: Case) -> str | None:
+    return case.handling_body.jurisdiction_code
+
+
+def allow(condition: bool, message: str = "outside your scope") -> None:
+    if not condition:
+        raise Forbidden(message)
+
+
+# -- experts ---------------------------------------------------------------------------------
+
+def can_manage_expert(user: User, expert: Expert) -> bool:
+    """Change an expert's profile (roles, fields, appointment, status): coordinators and admins."""
+    if user.role is UserRole.ADMIN:
+        return True
+    return (user.role is UserRole.COORDINATOR
+            and expert.jurisdiction_code in region_jurisdictions(user.region))
+
+
+def can_declare_for(user: User, expert: Expert) -> bool:
+    """Keep availability, affiliations and conflicts current: the expert itself, or a manager."""
+    return (user.role is UserRole.EXPERT and user.expert_id == expert.id) or \
+        can_manage_expert(user, expert)
+
+
+def can_see_private_contacts(user: User, expert: Expert) -> bool:
+    return can_declare_for(user, expert)
+
+
+def can_see_expert(user: User, expert: Expert) -> bool:
+    """Clerks see only the experts assigned to their own body's requests (name and fields)."""
+    if can_declare_for(user, expert):
+        return True
+    if user.role is UserRole.CLERK:
+        return db.session.scalar(
+            select(Assignment.id).join(DispatchRequest).join(Case)
+            .where(Assignment.expert_id == expert.id, Case.handling_body_id == user.body_id)
+            .limit(1)) is not None
+    return False
+
+
+def scope_experts(query: Select, user: User) -> Select:
+    """Restrict an expert search to what the user may list."""
+    if user.role is UserRole.ADMIN:
+        return query
+    if user.role is UserRole.COORDINATOR:
+        return query.where(Expert.jurisdiction_code.in_(region_jurisdictions(user.region)))
+    if user.role is UserRole.EXPERT:
+        return query.where(Expert.id == user.expert_id)
+    raise Forbidden("clerks see experts only through their requests' assignments")
+
+
+# -- cases and requests ----------------------------------------------------------------------
+
+def can_see_case(user: User, case: Case) -> bool:
+    if user.role is UserRole.ADMIN:
+        return True
+    if user.role is UserRole.CLERK:
+        return case.handling_body_id == user.body_id
+    if user.role is UserRole.COORDINATOR:
+        return case_jurisdiction(case) in region_jurisdictions(user.region)
+    return False
+
+
+def can_file_for(user: User, body: Organization) -> bool:
+    """Create cases and requests for a handling body: its clerks, its region's coordinators."""
+    if user.role is UserRole.ADMIN:
+        return True
+    if user.role is UserRole.CLERK:
+        return body.id == user.body_id
+    if user.role is UserRole.COORDINATOR:
+        return body.jurisdiction_code in region_jurisdictions(user.region)
+    return False
+
+
+def scope_cases(query: Select, user: User) -> Select:
+    if user.role is UserRole.ADMIN:
+        return query
+    if user.role is UserRole.CLERK:
+        return query.where(Case.handling_body_id == user.body_id)
+    if user.role is UserRole.COORDINATOR:
+        return query.where(Case.handling_body_id.in_(bodies_in_region(user.region)))
+    raise Forbidden("experts see cases only through their assignments")
+
+
+def scope_requests(query: Select, user: User) -> Select:
+    query = query.join(DispatchRequest.case)
+    if user.role is UserRole.EXPERT:
+        return query.where(DispatchRequest.id.in_(
+            select(Assignment.request_id).where(Assignment.expert_id == user.expert_id)))
+    return scope_cases(query, user)
+
+
+def can_see_request(user: User, request: DispatchRequest) -> bool:
+    if user.role is UserRole.EXPERT:
+        return any(a.expert_id == user.expert_id for a in request.assignments)
+    return can_see_case(user, request.case)
+
+
+def bodies_in_region(region: str | None):
+    jurisdictions = region_jurisdictions(region)
+    if not jurisdictions:
+        return select(Organization.id).where(false())
+    return (select(Organization.id).join(City, Organization.city_code == City.code)
+            .where(City.jurisdiction_code.in_(jurisdictions)))
+
+
+# -- assignments -----------------------------------------------------------------------------
+
+def scope_assignments(query: Select, user: User) -> Select:
+    if user.role is UserRole.EXPERT:
+        return query.where(Assignment.expert_id == user.expert_id)
+    return scope_cases(query.join(Assignment.request).join(DispatchRequest.case), user)
+
+
+def can_confirm(user: User, assignment: Assignment) -> bool:
+    """Confirming a proposal is the coordinator's decision, within its region."""
+    if user.role is UserRole.ADMIN:
+        return True
+    return (user.role is UserRole.COORDINATOR
+            and case_jurisdiction(assignment.request.case) in region_jurisdictions(user.region))
+
+
+def can_respond(user: User, assignment: Assignment) -> bool:
+    """Accepting or declining work is the assigned expert's own decision."""
+    return user.role is UserRole.EXPERT and user.expert_id == assignment.expert_id
+
+
+def can_act_in_region(user: User, region: str) -> bool:
+    """Run the solver (export a problem, import a plan) for a region."""
+    if user.role is UserRole.ADMIN:
+        return True
+    return (user.role is UserRole.COORDINATOR
+            and region_jurisdictions(region) <= region_jurisdictions(user.region))
+
+
+def can_manage_users(user: User) -> bool:
+    return user.role is UserRole.ADMIN
+
+
+def can_manage_organizations(user: User) -> bool:
+    return user.role in (UserRole.ADMIN, UserRole.COORDINATOR)
