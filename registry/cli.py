@@ -1,7 +1,105 @@
-"""Shell commands: `flask seed`, `flask create-user`, `flask export-problem`, `flask import-plan`."""
+"""Shell commands. Each is a thin wrapper: parse options, call a service, commit once, report."""
 
+import json
+
+import click
 from flask import Flask
+
+from registry.extensions import db
 
 
 def register_commands(app: Flask) -> None:
-    pass
+    for command in (seed_command, demo_logins_command, create_user_command,
+                    export_problem_command, import_plan_command):
+        app.cli.add_command(command)
+
+
+@click.command("seed")
+@click.option("--demo", is_flag=True, help="Also add the demo registry (experts, cases, requests).")
+@click.option("--experts", default=400, show_default=True, help="Demo experts to create.")
+def seed_command(demo: bool, experts: int):
+    """Load the reference data (cities, IPC fields, courts, agreements); idempotent."""
+    from registry.services import seeding
+
+    counts = seeding.load_reference_data()
+    if demo:
+        counts.update(seeding.load_demo_registry(experts=experts))
+    db.session.commit()
+    click.echo("Seeded: " + ", ".join(f"{n} {what}" for what, n in counts.items()))
+
+
+@click.command("demo-logins")
+def demo_logins_command():
+    """Print the demo accounts, one per role."""
+    from registry.services import seeding
+
+    click.echo(f"Demo logins (password for all: {seeding.DEMO_PASSWORD}):")
+    for email, role, scope in seeding.demo_logins():
+        click.echo(f"  {role:<12} {email:<36} {scope}")
+
+
+@click.command("create-user")
+@click.argument("email")
+@click.option("--role", required=True,
+              type=click.Choice(["clerk", "coordinator", "expert", "admin"]))
+@click.option("--body", help="Clerk: the handling body's code or id (e.g. sh_ipc).")
+@click.option("--region", help="Coordinator: a jurisdiction (SH) or an agreement (YRD, GBA).")
+@click.option("--expert", "expert_id", type=int, help="Expert: the expert's id.")
+@click.password_option(help="Asked for at the prompt when not given.")
+def create_user_command(email, role, body, region, expert_id, password):
+    """Create an account scoped to a body, a region or an expert."""
+    from registry.models import DomainError
+    from registry.services import accounts
+
+    try:
+        user = accounts.create_user(email, role, password, body=body, region=region,
+                                    expert_id=expert_id)
+    except DomainError as error:
+        db.session.rollback()
+        raise click.UsageError(error.message) from error
+    db.session.commit()
+    click.echo(f"Created {user.role.value} {user.email} (id {user.id})")
+
+
+@click.command("export-problem")
+@click.option("--region", required=True, help="A jurisdiction (SH) or an agreement (YRD, GBA).")
+@click.option("--from", "start", required=True, type=click.DateTime(["%Y-%m-%d"]))
+@click.option("--to", "end", required=True, type=click.DateTime(["%Y-%m-%d"]))
+@click.option("-o", "--output", type=click.File("w", encoding="utf-8"), default="-")
+def export_problem_command(region, start, end, output):
+    """Write a dispatch-problem/1 document for a region's open requests in a date window."""
+    from registry.models import DomainError
+    from registry.services import dispatch
+
+    try:
+        document, run = dispatch.export_problem(region, start.date(), end.date())
+    except DomainError as error:
+        db.session.rollback()
+        raise click.UsageError(error.message) from error
+    db.session.commit()
+    json.dump(document, output, ensure_ascii=False, indent=1)
+    click.echo(f"Solver run {run.id}: {len(document['requests'])} requests, "
+               f"{len(document['experts'])} experts", err=True)
+
+
+@click.command("import-plan")
+@click.argument("plan_file", type=click.File("r", encoding="utf-8"))
+@click.option("--run", "run_id", type=int, help="The solver run the plan answers (default: "
+              "the latest exported run).")
+def import_plan_command(plan_file, run_id):
+    """Check a dispatch-plan/1 document against its problem and store it as proposals."""
+    from registry.models import DomainError
+    from registry.services import dispatch
+
+    try:
+        plan = json.load(plan_file)
+        summary = dispatch.import_plan(plan, run_id=run_id)
+    except json.JSONDecodeError as error:
+        raise click.UsageError(f"{plan_file.name} is not JSON: {error}") from error
+    except DomainError as error:
+        db.session.rollback()
+        raise click.UsageError(error.message) from error
+    db.session.commit()
+    click.echo(summary)
+
+

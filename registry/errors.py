@@ -61,7 +61,7 @@ def register_error_handlers(app: Flask) -> None:
         if not wants_json():
             return render_template("error.html", error=error), error.code
         messages = getattr(error, "data", {}).get("messages")
-        response = error_response(error.code or 500, error.description or "", 
+        response = error_response(error.code or 500, error.description or "",
                                   messages if isinstance(messages, dict) else None)
         if error.code == 405 and hasattr(error, "valid_methods") and error.valid_methods:
             response.headers["Allow"] = ", ".join(error.valid_methods)

@@ -9,7 +9,6 @@ from sqlalchemy import text
 
 from registry import create_app
 from registry.extensions import db
-
 from tests.factories import Builder
 
 

@@ -4,10 +4,28 @@ import itertools
 from datetime import date, timedelta
 
 from registry.extensions import db
-from registry.models import (Affiliation, ApiToken, AttendanceDays, Case, CaseKind, City,
-                             DeclaredConflict, DispatchRequest, Expert, ExpertRole, Jurisdiction,
-                             Organization, OrganizationKind, Party, PartyRole,
-                             RecognitionAgreement, Service, Unavailability, User, UserRole)
+from registry.models import (
+    Affiliation,
+    ApiToken,
+    AttendanceDays,
+    Case,
+    CaseKind,
+    City,
+    DeclaredConflict,
+    DispatchRequest,
+    Expert,
+    ExpertRole,
+    Jurisdiction,
+    Organization,
+    OrganizationKind,
+    Party,
+    PartyRole,
+    RecognitionAgreement,
+    Service,
+    Unavailability,
+    User,
+    UserRole,
+)
 
 _serial = itertools.count(1)
 

@@ -6,9 +6,17 @@ from registry.extensions import csrf, openapi
 
 
 def register_api(app: Flask) -> None:
-    from registry.api import auth  # noqa: F401  (registers how callers are identified)
-    from registry.api import (assignments, cases, experts, organizations, reference, requests,
-                              tokens, users)
+    from registry.api import (
+        assignments,
+        auth,  # noqa: F401  (registers how callers are identified)
+        cases,
+        experts,
+        organizations,
+        reference,
+        requests,
+        tokens,
+        users,
+    )
 
     for module in (tokens, users, reference, organizations, experts, cases, requests,
                    assignments):

@@ -1,16 +1,43 @@
 """Every model, importable as `from registry.models import Expert`."""
 
-from registry.models.assignments import (ACTIVE_ASSIGNMENT_STATUSES, SERVED_STATUSES, Assignment,
-                                         AssignmentStatus, SolverRun, SolverRunStatus,
-                                         sync_request_status)
+from registry.models.assignments import (
+                                         ACTIVE_ASSIGNMENT_STATUSES,
+                                         SERVED_STATUSES,
+                                         Assignment,
+                                         AssignmentStatus,
+                                         SolverRun,
+                                         SolverRunStatus,
+                                         sync_request_status,
+)
 from registry.models.audit import AuditEvent, AuditLogIsAppendOnly
 from registry.models.base import DomainError, InvalidTransition, utcnow
-from registry.models.cases import (AttendanceDays, Case, CaseField, CaseKind, CaseStage,
-                                   DispatchRequest, Exclusion, ExclusionReason, Party, PartyRole,
-                                   RequestStatus, Service)
-from registry.models.experts import (Affiliation, CreditKind, CreditRecord, DeclaredConflict,
-                                     Expert, ExpertField, ExpertLanguage, ExpertRole,
-                                     ExpertRoleGrant, ExpertStatus, Unavailability)
+from registry.models.cases import (
+                                         AttendanceDays,
+                                         Case,
+                                         CaseField,
+                                         CaseKind,
+                                         CaseStage,
+                                         DispatchRequest,
+                                         Exclusion,
+                                         ExclusionReason,
+                                         Party,
+                                         PartyRole,
+                                         RequestStatus,
+                                         Service,
+)
+from registry.models.experts import (
+                                         Affiliation,
+                                         CreditKind,
+                                         CreditRecord,
+                                         DeclaredConflict,
+                                         Expert,
+                                         ExpertField,
+                                         ExpertLanguage,
+                                         ExpertRole,
+                                         ExpertRoleGrant,
+                                         ExpertStatus,
+                                         Unavailability,
+)
 from registry.models.geography import City, Jurisdiction, RecognitionAgreement
 from registry.models.ipc import IpcField
 from registry.models.organizations import HANDLING_BODY_KINDS, Organization, OrganizationKind
@@ -22,7 +49,8 @@ __all__ = [
     "AuditLogIsAppendOnly", "Case", "CaseField", "CaseKind", "CaseStage", "City", "CreditKind",
     "CreditRecord", "DeclaredConflict", "DispatchRequest", "DomainError", "Exclusion",
     "ExclusionReason", "Expert", "ExpertField", "ExpertLanguage", "ExpertRole", "ExpertRoleGrant",
-    "ExpertStatus", "InvalidTransition", "IpcField", "Jurisdiction", "Organization", "OrganizationKind",
+    "ExpertStatus", "InvalidTransition", "IpcField", "Jurisdiction", "Organization",
+    "OrganizationKind",
     "Party", "PartyRole", "RecognitionAgreement", "RequestStatus", "Service", "SolverRun",
     "SolverRunStatus", "Unavailability", "User", "UserRole", "sync_request_status", "utcnow",
 ]

@@ -3,14 +3,26 @@
 import enum
 from datetime import date, datetime
 
-from sqlalchemy import (Boolean, CheckConstraint, Date, ForeignKey, Integer, String, Text,
-                        UniqueConstraint)
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from registry.extensions import db
 from registry.models.base import DomainError, InvalidTransition, UTCDateTime, utcnow
-from registry.models.case_numbers import (CaseNumberError, check_other_case_number, normalise,
-                                          parse_court_case_number)
+from registry.models.case_numbers import (
+    CaseNumberError,
+    check_other_case_number,
+    normalise,
+    parse_court_case_number,
+)
 from registry.models.experts import IPC_CODE, Expert, ExpertRole, check_range, enum_column
 from registry.models.geography import City
 from registry.models.organizations import Organization

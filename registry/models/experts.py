@@ -1,11 +1,20 @@
-"""Experts (technical investigators, arbitrators, consultants) and what they declare about themselves."""
+"""Experts (technical investigators, arbitrators, consultants) and what they declare."""
 
 import enum
 import re
 from datetime import date, datetime
 
-from sqlalchemy import (CheckConstraint, Date, Enum, Float, ForeignKey, Integer, String, Text,
-                        UniqueConstraint)
+from sqlalchemy import (
+    CheckConstraint,
+    Date,
+    Enum,
+    Float,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from registry.extensions import db
@@ -170,7 +179,7 @@ class ExpertField(db.Model):
 
 
 class Affiliation(db.Model):
-    """Employment or another tie to an organization; a current or recent one is a conflict source."""
+    """Employment or another tie to an organization; current or recent ones cause conflicts."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
     expert_id: Mapped[int] = mapped_column(ForeignKey("expert.id", ondelete="CASCADE"),

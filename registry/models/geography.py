@@ -1,4 +1,4 @@
-"""Cities, province-level jurisdictions and the agreements that recognise appointments across them."""
+"""Cities, province-level jurisdictions, and agreements recognising appointments across them."""
 
 from datetime import date
 

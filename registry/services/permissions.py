@@ -7,8 +7,17 @@ agreement such as YRD), experts for their own record, admins for everything.
 from sqlalchemy import Select, false, select
 
 from registry.extensions import db
-from registry.models import (Assignment, Case, City, DispatchRequest, Expert, Organization,
-                             RecognitionAgreement, User, UserRole)
+from registry.models import (
+    Assignment,
+    Case,
+    City,
+    DispatchRequest,
+    Expert,
+    Organization,
+    RecognitionAgreement,
+    User,
+    UserRole,
+)
 
 
 class Forbidden(Exception):
