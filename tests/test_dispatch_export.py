@@ -322,7 +322,8 @@ def test_service_on_another_request_of_the_same_case_does_not_exclude(make):
 def test_confirmed_seats_are_pinned_and_proposals_are_previous(make):
     confirmed, accepted, proposed, withdrawn = (make.expert(roles=("arbitrator",))
                                                 for _ in range(4))
-    panel = make.request(role=ExpertRole.ARBITRATOR, seats=3, days=DAYS, status=RequestStatus.PROPOSED)
+    panel = make.request(role=ExpertRole.ARBITRATOR, seats=3, days=DAYS,
+                         status=RequestStatus.PROPOSED)
     for expert, status in ((confirmed, AssignmentStatus.CONFIRMED),
                            (accepted, AssignmentStatus.ACCEPTED),
                            (proposed, AssignmentStatus.PROPOSED),
@@ -340,7 +341,8 @@ def test_confirmed_seats_are_pinned_and_proposals_are_previous(make):
 
 def test_a_seat_held_by_an_expert_outside_the_problem_stays_held(make):
     suspended = make.expert(status=ExpertStatus.SUSPENDED)
-    panel = make.request(role=ExpertRole.ARBITRATOR, seats=3, days=DAYS, status=RequestStatus.PROPOSED)
+    panel = make.request(role=ExpertRole.ARBITRATOR, seats=3, days=DAYS,
+                         status=RequestStatus.PROPOSED)
     assign(panel, suspended)
 
     document = export()
