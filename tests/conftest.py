@@ -4,6 +4,7 @@ TEST_DATABASE_URL says so), emptied after every test; a fresh app per test."""
 import os
 
 import pytest
+from flask.testing import FlaskClient
 from flask_migrate import upgrade
 from sqlalchemy import text
 
@@ -53,8 +54,21 @@ def app(database_url):
         db.engine.dispose()
 
 
+class IsolatedClient(FlaskClient):
+    """Gives each request its own app context, as a server does.
+
+    The test holds an app context for its builders; without this, requests would reuse it and
+    share `g` (the logged-in user) and the database session with the test and each other.
+    """
+
+    def open(self, *args, **kwargs):
+        with self.application.app_context():
+            return super().open(*args, **kwargs)
+
+
 @pytest.fixture
 def client(app):
+    app.test_client_class = IsolatedClient
     return app.test_client()
 
 

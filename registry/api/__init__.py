@@ -1,8 +1,20 @@
 """The JSON API under /api/v1: one module per resource, documented as OpenAPI 3."""
 
-from flask import Flask
+from flask import Flask, request
 
 from registry.extensions import csrf, openapi
+
+# Blueprints whose every call needs a bearer token (reference data is public; the token
+# endpoint authenticates with HTTP Basic itself).
+PROTECTED = frozenset({"users", "organizations", "experts", "cases", "requests", "assignments"})
+
+
+def require_authentication():
+    """Identify the caller before arguments are parsed: no token means 401, never 422."""
+    from registry.api.auth import api_user
+
+    if request.blueprint in PROTECTED:
+        api_user()
 
 
 def register_api(app: Flask) -> None:
@@ -23,3 +35,4 @@ def register_api(app: Flask) -> None:
         # Token-authenticated JSON calls carry no browser session, so CSRF does not apply.
         csrf.exempt(module.bp)
         openapi.register_blueprint(module.bp)
+    app.before_request(require_authentication)

@@ -1,3 +1,84 @@
-from flask_smorest import Blueprint
+"""/api/v1/assignments: proposals, confirmations, acceptances and declines."""
 
-bp = Blueprint("assignments", __name__, url_prefix="/api/v1/assignments")
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from sqlalchemy import select
+
+from registry.api.auth import api_user
+from registry.api.common import get_or_404, page_of
+from registry.extensions import db
+from registry.models import Assignment
+from registry.schemas.assignments import (
+    AssignmentArgs,
+    AssignmentPageSchema,
+    AssignmentSchema,
+    DeclineSchema,
+)
+from registry.services import assignments as service
+from registry.services import permissions as may
+
+bp = Blueprint("assignments", __name__, url_prefix="/api/v1/assignments",
+               description="Who serves on which request, and where each stands.")
+
+
+def assignment_in_scope(assignment_id: int):
+    user = api_user()
+    assignment = get_or_404(Assignment, assignment_id, "assignment")
+    may.allow(may.can_respond(user, assignment) or may.can_see_request(user, assignment.request))
+    return user, assignment
+
+
+@bp.route("")
+class AssignmentList(MethodView):
+    @bp.arguments(AssignmentArgs, location="query")
+    @bp.response(200, AssignmentPageSchema)
+    def get(self, args):
+        """List assignments in your scope (an expert sees its own)."""
+        user = api_user()
+        query = may.scope_assignments(select(Assignment), user)
+        for key in ("status", "request_id", "expert_id"):
+            if args.get(key) is not None:
+                query = query.where(getattr(Assignment, key) == args[key])
+        return page_of(query.order_by(Assignment.id.desc()), args)
+
+
+@bp.route("/<int:assignment_id>")
+class AssignmentItem(MethodView):
+    @bp.response(200, AssignmentSchema)
+    def get(self, assignment_id):
+        """Read one assignment."""
+        return assignment_in_scope(assignment_id)[1]
+
+
+@bp.route("/<int:assignment_id>/confirm")
+class AssignmentConfirm(MethodView):
+    @bp.response(200, AssignmentSchema)
+    def post(self, assignment_id):
+        """Confirm a proposal (coordinators of the case's region)."""
+        user, assignment = assignment_in_scope(assignment_id)
+        service.confirm(assignment, user)
+        db.session.commit()
+        return assignment
+
+
+@bp.route("/<int:assignment_id>/accept")
+class AssignmentAccept(MethodView):
+    @bp.response(200, AssignmentSchema)
+    def post(self, assignment_id):
+        """Accept confirmed work (the assigned expert)."""
+        user, assignment = assignment_in_scope(assignment_id)
+        service.accept(assignment, user)
+        db.session.commit()
+        return assignment
+
+
+@bp.route("/<int:assignment_id>/decline")
+class AssignmentDecline(MethodView):
+    @bp.arguments(DeclineSchema)
+    @bp.response(200, AssignmentSchema)
+    def post(self, data, assignment_id):
+        """Decline work, with a reason (the assigned expert)."""
+        user, assignment = assignment_in_scope(assignment_id)
+        service.decline(assignment, data["reason"], user)
+        db.session.commit()
+        return assignment

@@ -1,3 +1,205 @@
-from flask_smorest import Blueprint
+"""/api/v1/experts: the registry of experts, and what each declares about itself."""
 
-bp = Blueprint("experts", __name__, url_prefix="/api/v1/experts")
+from flask import jsonify
+from flask.views import MethodView
+from flask_smorest import Blueprint, abort
+
+from registry.api.auth import api_user
+from registry.api.common import authorize, get_or_404, page_of
+from registry.extensions import db
+from registry.models import Affiliation, CreditRecord, DeclaredConflict, Expert, Unavailability
+from registry.schemas.experts import (
+    AffiliationSchema,
+    AffiliationUpdateSchema,
+    ConflictSchema,
+    CreditRecordSchema,
+    ExpertPageSchema,
+    ExpertPublicSchema,
+    ExpertSchema,
+    ExpertSearchArgs,
+    ExpertUpdateSchema,
+    UnavailabilitySchema,
+    expert_public_schema,
+    expert_schema,
+)
+from registry.services import experts as service
+from registry.services import permissions as may
+from registry.services.audit import record
+
+bp = Blueprint("experts", __name__, url_prefix="/api/v1/experts",
+               description="Technical investigators, arbitrators and consultants.")
+
+
+def dump_expert(user, expert: Expert, status: int = 200):
+    """The whole record for those who may see contacts; name and fields for the others."""
+    schema = expert_schema if may.can_see_private_contacts(user, expert) else expert_public_schema
+    response = jsonify(schema.dump(expert))
+    response.status_code = status
+    return response
+
+
+def expert_for_declarations(expert_id: int) -> tuple:
+    user = api_user()
+    expert = get_or_404(Expert, expert_id, "expert")
+    authorize(may.can_declare_for(user, expert), "only the expert or its coordinators")
+    return user, expert
+
+
+@bp.route("")
+class ExpertList(MethodView):
+    @bp.arguments(ExpertSearchArgs, location="query")
+    @bp.response(200, ExpertPageSchema)
+    def get(self, args):
+        """Search experts by field (IPC prefix), city, jurisdiction, role, language, date."""
+        user = api_user()
+        query = may.scope_experts(service.search(args), user)
+        return page_of(query, args)
+
+    @bp.arguments(ExpertSchema)
+    @bp.response(201, ExpertSchema)
+    def post(self, data):
+        """Add an expert (coordinators for their region, admins)."""
+        user = api_user()
+        expert = service.create_expert(data, user)
+        authorize(may.can_manage_expert(user, expert), "the expert's jurisdiction is not yours")
+        db.session.commit()
+        return expert
+
+
+@bp.route("/<int:expert_id>")
+class ExpertItem(MethodView):
+    @bp.response(200, ExpertSchema)
+    @bp.alt_response(200, schema=ExpertPublicSchema, description="for court clerks")
+    def get(self, expert_id):
+        """Read an expert; contact details only for the expert and its managers."""
+        user = api_user()
+        expert = get_or_404(Expert, expert_id, "expert")
+        authorize(may.can_see_expert(user, expert))
+        return dump_expert(user, expert)
+
+    @bp.arguments(ExpertUpdateSchema(partial=True))
+    @bp.response(200, ExpertSchema)
+    def patch(self, data, expert_id):
+        """Change an expert's record (coordinators of its region, admins)."""
+        user = api_user()
+        expert = get_or_404(Expert, expert_id, "expert")
+        authorize(may.can_manage_expert(user, expert), "only coordinators of its region")
+        service.update_expert(expert, data, user)
+        authorize(may.can_manage_expert(user, expert), "cannot move an expert out of your region")
+        db.session.commit()
+        return expert
+
+
+@bp.route("/<int:expert_id>/unavailability")
+class UnavailabilityList(MethodView):
+    @bp.response(200, UnavailabilitySchema(many=True))
+    def get(self, expert_id):
+        """The expert's unavailable days."""
+        return expert_for_declarations(expert_id)[1].unavailability
+
+    @bp.arguments(UnavailabilitySchema)
+    @bp.response(201, UnavailabilitySchema)
+    def post(self, data, expert_id):
+        """Declare days the expert cannot work."""
+        user, expert = expert_for_declarations(expert_id)
+        entry = service.add_unavailability(expert, data, user)
+        db.session.commit()
+        return entry
+
+
+@bp.route("/<int:expert_id>/unavailability/<int:entry_id>")
+class UnavailabilityItem(MethodView):
+    @bp.response(204)
+    def delete(self, expert_id, entry_id):
+        """Withdraw a declared unavailability."""
+        user, expert = expert_for_declarations(expert_id)
+        entry = owned(Unavailability, entry_id, expert)
+        service.remove(entry, user, "unavailability")
+        db.session.commit()
+
+
+@bp.route("/<int:expert_id>/affiliations")
+class AffiliationList(MethodView):
+    @bp.response(200, AffiliationSchema(many=True))
+    def get(self, expert_id):
+        """The expert's affiliations, current and past."""
+        return expert_for_declarations(expert_id)[1].affiliations
+
+    @bp.arguments(AffiliationSchema)
+    @bp.response(201, AffiliationSchema)
+    def post(self, data, expert_id):
+        """Declare an affiliation (employer, faculty post, partnership, board seat...)."""
+        user, expert = expert_for_declarations(expert_id)
+        affiliation = service.add_affiliation(expert, data, user)
+        db.session.commit()
+        return affiliation
+
+
+@bp.route("/<int:expert_id>/affiliations/<int:affiliation_id>")
+class AffiliationItem(MethodView):
+    @bp.arguments(AffiliationUpdateSchema)
+    @bp.response(200, AffiliationSchema)
+    def patch(self, data, expert_id, affiliation_id):
+        """End (or reopen) an affiliation."""
+        user, expert = expert_for_declarations(expert_id)
+        affiliation = owned(Affiliation, affiliation_id, expert)
+        service.end_affiliation(affiliation, data["end"], user)
+        db.session.commit()
+        return affiliation
+
+
+@bp.route("/<int:expert_id>/conflicts")
+class ConflictList(MethodView):
+    @bp.response(200, ConflictSchema(many=True))
+    def get(self, expert_id):
+        """Organizations the expert declared a conflict of interest with."""
+        return expert_for_declarations(expert_id)[1].conflicts
+
+    @bp.arguments(ConflictSchema)
+    @bp.response(201, ConflictSchema)
+    def post(self, data, expert_id):
+        """Declare a conflict of interest with an organization."""
+        user, expert = expert_for_declarations(expert_id)
+        conflict = service.add_conflict(expert, data, user)
+        db.session.commit()
+        return conflict
+
+
+@bp.route("/<int:expert_id>/conflicts/<int:conflict_id>")
+class ConflictItem(MethodView):
+    @bp.response(204)
+    def delete(self, expert_id, conflict_id):
+        """Withdraw a declared conflict."""
+        user, expert = expert_for_declarations(expert_id)
+        service.remove(owned(DeclaredConflict, conflict_id, expert), user, "conflict")
+        db.session.commit()
+
+
+@bp.route("/<int:expert_id>/credit-records")
+class CreditRecordList(MethodView):
+    @bp.response(200, CreditRecordSchema(many=True))
+    def get(self, expert_id):
+        """Discipline and credit records, shared across regions."""
+        return expert_for_declarations(expert_id)[1].credit_records
+
+    @bp.arguments(CreditRecordSchema)
+    @bp.response(201, CreditRecordSchema)
+    def post(self, data, expert_id):
+        """Record a warning, a serious record or a suspension (coordinators, admins)."""
+        user = api_user()
+        expert = get_or_404(Expert, expert_id, "expert")
+        authorize(may.can_manage_expert(user, expert), "only coordinators of its region")
+        entry = CreditRecord(expert=expert, **data)
+        db.session.add(entry)
+        db.session.flush()
+        record(user, "record_credit", "expert", expert.id, after={"kind": entry.kind.value})
+        db.session.commit()
+        return entry
+
+
+def owned(model, row_id: int, expert: Expert):
+    """A declaration row that belongs to this expert, or a 404."""
+    row = db.session.get(model, row_id)
+    if row is None or row.expert_id != expert.id:
+        abort(404, message=f"{model.__name__.lower()} {row_id} not found for expert {expert.id}")
+    return row

@@ -1,0 +1,1 @@
+"""marshmallow schemas: validation at the edge, and the JSON shapes of the API."""

@@ -1,0 +1,40 @@
+"""Assignments of experts to requests."""
+
+from marshmallow import Schema, fields, validate
+
+from registry.api.common import PageArgs
+from registry.models import AssignmentStatus
+from registry.schemas.common import PageSchema
+
+
+class AssignmentSchema(Schema):
+    id = fields.Int()
+    request_id = fields.Int()
+    case_number = fields.Str(attribute="request.case.number")
+    service = fields.Str(attribute="request.service.value")
+    expert_id = fields.Int()
+    expert_name = fields.Str(attribute="expert.name")
+    status = fields.Enum(AssignmentStatus, by_value=True)
+    source = fields.Str(metadata={"description": "solver or coordinator"})
+    solver_run_id = fields.Int(allow_none=True)
+    coordinator_id = fields.Int(allow_none=True)
+    reasons = fields.List(fields.Str())
+    decline_reason = fields.Str()
+    days = fields.Function(lambda a: [{"start": d.start.isoformat(), "end": d.end.isoformat()}
+                                      for d in a.request.days])
+    city = fields.Str(attribute="request.city_code")
+    updated_at = fields.DateTime()
+
+
+class AssignmentArgs(PageArgs):
+    status = fields.Enum(AssignmentStatus, by_value=True)
+    request_id = fields.Int()
+    expert_id = fields.Int()
+
+
+class AssignmentPageSchema(PageSchema):
+    items = fields.List(fields.Nested(AssignmentSchema))
+
+
+class DeclineSchema(Schema):
+    reason = fields.Str(required=True, validate=validate.Length(3, 500))

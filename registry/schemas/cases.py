@@ -1,0 +1,104 @@
+"""Cases, parties, dispatch requests and exclusions."""
+
+from marshmallow import Schema, ValidationError, fields, validate, validates
+
+from registry.api.common import PageArgs
+from registry.models import (
+    CaseKind,
+    CaseStage,
+    ExclusionReason,
+    ExpertRole,
+    PartyRole,
+    RequestStatus,
+    Service,
+)
+from registry.schemas.common import DateRangeSchema, LanguageCode, PageSchema, ipc_code_field
+
+
+class PartySchema(Schema):
+    organization_id = fields.Int(required=True)
+    organization = fields.Str(dump_only=True, attribute="organization.name")
+    role = fields.Enum(PartyRole, by_value=True, required=True)
+    counsel_id = fields.Int(allow_none=True, metadata={"description": "the law firm acting"})
+    counsel = fields.Str(dump_only=True, attribute="counsel.name", allow_none=True)
+
+
+class CaseSchema(Schema):
+    id = fields.Int(dump_only=True)
+    number = fields.Str(required=True, validate=validate.Length(1, 60), metadata={
+        "description": "案号, e.g. （2024）沪73知民初123号; half-width brackets are accepted"})
+    title = fields.Str(load_default="", validate=validate.Length(max=300))
+    handling_body_id = fields.Int(metadata={"description": "default: the clerk's own body"})
+    kind = fields.Enum(CaseKind, by_value=True, required=True)
+    stage = fields.Enum(CaseStage, by_value=True, load_default=CaseStage.FIRST_INSTANCE)
+    earlier_stage_id = fields.Int(allow_none=True)
+    confidential = fields.Bool(load_default=False)
+    fields_ = fields.List(ipc_code_field(), required=True, data_key="fields",
+                          attribute="field_codes", validate=validate.Length(1, 20))
+    parties = fields.List(fields.Nested(PartySchema), load_default=list)
+    created_at = fields.DateTime(dump_only=True)
+
+    @validates("parties")
+    def distinct_parties(self, parties, **_kwargs):
+        ids = [party["organization_id"] for party in parties]
+        if len(ids) != len(set(ids)):
+            raise ValidationError("an organization can be a party once per case")
+
+
+class CaseArgs(PageArgs):
+    number = fields.Str(validate=validate.Length(1, 60))
+    kind = fields.Enum(CaseKind, by_value=True)
+
+
+class CasePageSchema(PageSchema):
+    items = fields.List(fields.Nested(CaseSchema))
+
+
+class ExclusionSchema(Schema):
+    id = fields.Int(dump_only=True)
+    expert_id = fields.Int(required=True)
+    reason = fields.Enum(ExclusionReason, by_value=True, required=True)
+    note = fields.Str(load_default="", validate=validate.Length(max=300))
+
+
+class AssignedExpertSchema(Schema):
+    """A request's assignments as the filing court sees them: names and fields only."""
+
+    id = fields.Int()
+    status = fields.Str(attribute="status.value")
+    expert_id = fields.Int()
+    expert_name = fields.Str(attribute="expert.name")
+    expert_fields = fields.Function(
+        lambda a: {f.ipc_code: f.proficiency for f in a.expert.fields})
+
+
+class RequestSchema(Schema):
+    id = fields.Int(dump_only=True)
+    case_id = fields.Int(required=True)
+    case_number = fields.Str(dump_only=True, attribute="case.number")
+    role = fields.Enum(ExpertRole, by_value=True, required=True)
+    seats = fields.Int(load_default=1, validate=validate.Range(1, 3))
+    service = fields.Enum(Service, by_value=True, required=True)
+    city = fields.Str(attribute="city_code", metadata={"description": "default: the body's city"})
+    days = fields.List(fields.Nested(DateRangeSchema), load_default=list,
+                       validate=validate.Length(max=20),
+                       metadata={"description": "when the expert must attend; empty for "
+                                                "written work"})
+    remote_allowed = fields.Bool(load_default=False)
+    priority = fields.Int(load_default=3, validate=validate.Range(1, 5))
+    language = fields.Str(allow_none=True, validate=LanguageCode.validate)
+    note = fields.Str(load_default="", validate=validate.Length(max=2000))
+    status = fields.Enum(RequestStatus, by_value=True, dump_only=True)
+    exclusions = fields.List(fields.Nested(ExclusionSchema), load_default=list)
+    assignments = fields.List(fields.Nested(AssignedExpertSchema), dump_only=True)
+    created_at = fields.DateTime(dump_only=True)
+
+
+class RequestArgs(PageArgs):
+    status = fields.Enum(RequestStatus, by_value=True)
+    case_id = fields.Int()
+    role = fields.Enum(ExpertRole, by_value=True)
+
+
+class RequestPageSchema(PageSchema):
+    items = fields.List(fields.Nested(RequestSchema))

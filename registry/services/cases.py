@@ -1,0 +1,140 @@
+"""Filing cases and requests, cancelling them, and recording who may not serve."""
+
+from registry.extensions import db
+from registry.models import (
+    ACTIVE_ASSIGNMENT_STATUSES,
+    AssignmentStatus,
+    AttendanceDays,
+    Case,
+    City,
+    DispatchRequest,
+    DomainError,
+    Exclusion,
+    Expert,
+    Organization,
+    Party,
+    User,
+    UserRole,
+    sync_request_status,
+)
+from registry.models.case_numbers import parse_court_case_number
+from registry.models.cases import COURT_KINDS
+from registry.services import permissions as may
+from registry.services.audit import record
+
+
+def _organization(organization_id: int | None, field: str) -> Organization:
+    organization = organization_id and db.session.get(Organization, organization_id)
+    if not organization:
+        raise DomainError(f"unknown organization {organization_id}", field=field)
+    return organization
+
+
+def _handling_body(data: dict, actor: User) -> Organization:
+    body_id = data.get("handling_body_id")
+    if body_id is None and actor.role is UserRole.CLERK:
+        body_id = actor.body_id
+    body = _organization(body_id, "handling_body_id")
+    if not body.handles_cases:
+        raise DomainError(f"{body.name} is not a court, IP administration or arbitration "
+                          "institution", field="handling_body_id")
+    may.allow(may.can_file_for(actor, body), "you cannot file cases for that body")
+    return body
+
+
+def _check_court_code(case: Case, body: Organization) -> None:
+    """The court code in a court case number must be the handling court's own."""
+    if case.kind not in COURT_KINDS or not body.case_number_code:
+        return
+    court = parse_court_case_number(case.number).court
+    if court != body.case_number_code:
+        raise DomainError(f"the case number's court code {court} is not {body.name}'s "
+                          f"({body.case_number_code})", field="number")
+
+
+def create_case(data: dict, actor: User) -> Case:
+    body = _handling_body(data, actor)
+    case = Case(handling_body=body, kind=data["kind"], stage=data["stage"],
+                title=data.get("title", ""), confidential=data.get("confidential", False))
+    case.set_number(data["number"])
+    _check_court_code(case, body)
+    if db.session.query(Case.id).filter_by(number=case.number).first():
+        raise DomainError(f"case {case.number} is already registered", field="number")
+    if data.get("earlier_stage_id") is not None:
+        earlier = db.session.get(Case, data["earlier_stage_id"])
+        if earlier is None:
+            raise DomainError(f"unknown case {data['earlier_stage_id']}",
+                              field="earlier_stage_id")
+        may.allow(may.can_see_case(actor, earlier), "the earlier stage is outside your scope")
+        case.earlier_stage = earlier
+    case.set_fields(data["field_codes"])
+    case.parties = [
+        Party(organization=_organization(p["organization_id"], "parties"), role=p["role"],
+              counsel=_organization(p["counsel_id"], "parties") if p.get("counsel_id") else None)
+        for p in data.get("parties", [])]
+    db.session.add(case)
+    db.session.flush()
+    record(actor, "create", "case", case.id, after={"number": case.number, "body": body.id})
+    return case
+
+
+def create_request(data: dict, actor: User) -> DispatchRequest:
+    case = db.session.get(Case, data["case_id"])
+    if case is None:
+        raise DomainError(f"unknown case {data['case_id']}", field="case_id")
+    may.allow(may.can_file_for(actor, case.handling_body), "you cannot file for that body")
+    city_code = data.get("city_code") or case.handling_body.city_code
+    if city_code is None or db.session.get(City, city_code) is None:
+        raise DomainError(f"unknown city {city_code!r}", field="city")
+    request = DispatchRequest(
+        case=case, role=data["role"], seats=data["seats"], service=data["service"],
+        city_code=city_code, remote_allowed=data["remote_allowed"], priority=data["priority"],
+        language=data.get("language"), note=data.get("note", ""), created_by_id=actor.id)
+    request.check_seats()
+    request.days = [AttendanceDays(start=span["start"], end=span["end"])
+                    for span in sorted(data.get("days", []), key=lambda s: s["start"])]
+    _check_days_disjoint(request)
+    db.session.add(request)
+    db.session.flush()
+    for exclusion in data.get("exclusions", []):
+        exclude(request, exclusion, actor)
+    record(actor, "create", "dispatch_request", request.id,
+           after={"case": case.number, "role": request.role.value, "seats": request.seats})
+    return request
+
+
+def _check_days_disjoint(request: DispatchRequest) -> None:
+    for earlier, later in zip(request.days, request.days[1:], strict=False):
+        if later.start <= earlier.end:
+            raise DomainError(f"attendance spans overlap ({earlier.start}–{earlier.end} and "
+                              f"{later.start}–{later.end}); merge them", field="days")
+
+
+def exclude(request: DispatchRequest, data: dict, actor: User) -> Exclusion:
+    expert = db.session.get(Expert, data["expert_id"])
+    if expert is None:
+        raise DomainError(f"unknown expert {data['expert_id']}", field="expert_id")
+    if expert.id in request.excluded_expert_ids():
+        raise DomainError(f"expert {expert.id} is already excluded", field="expert_id")
+    exclusion = Exclusion(request=request, expert=expert, reason=data["reason"],
+                          note=data.get("note", ""))
+    request.exclusions.append(exclusion)
+    # A challenged or recused expert leaves the request at once, whatever stage it reached.
+    for assignment in request.assignments:
+        if assignment.expert_id == expert.id and assignment.status in ACTIVE_ASSIGNMENT_STATUSES:
+            assignment.move_to(AssignmentStatus.CANCELLED)
+    sync_request_status(request)
+    record(actor, "exclude", "dispatch_request", request.id,
+           after={"expert": expert.id, "reason": exclusion.reason.value})
+    return exclusion
+
+
+def cancel_request(request: DispatchRequest, actor: User) -> DispatchRequest:
+    before = request.status.value
+    request.cancel()
+    for assignment in request.assignments:
+        if assignment.status in ACTIVE_ASSIGNMENT_STATUSES:
+            assignment.move_to(AssignmentStatus.CANCELLED)
+    record(actor, "cancel", "dispatch_request", request.id, before={"status": before},
+           after={"status": request.status.value})
+    return request
