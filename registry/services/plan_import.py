@@ -203,8 +203,8 @@ def write_proposals(run: SolverRun, requests: list[DispatchRequest], plan: dict)
 
 def _propose(run, request, assignment: Assignment | None, expert_id: int, why) -> str:
     if assignment is None:
-        Assignment(request=request, expert_id=expert_id, solver_run=run, reasons=why,
-                   status=AssignmentStatus.PROPOSED)
+        db.session.add(Assignment(request=request, expert_id=expert_id, solver_run=run,
+                                  reasons=why, status=AssignmentStatus.PROPOSED))
         return "proposed"
     if assignment.status in HELD_STATUSES:
         return "pinned"
