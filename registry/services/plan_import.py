@@ -167,7 +167,7 @@ def registry_changes(problem: dict, plan: dict, requests: list[DispatchRequest],
     if changes:
         return changes
     # Held seats of experts barred since are left out, exactly as the export does.
-    eligible = [expert for expert in experts if expert.id not in barred]
+    eligible = [expert.id for expert in experts if expert.id not in barred]
     current = problem_document(requests, eligible, as_of, agreements_in_force(as_of))
     return verify_document(current, plan)
 

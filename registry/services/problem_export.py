@@ -7,29 +7,36 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable
 from datetime import date
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import Select, and_, or_, select
 from sqlalchemy.orm import selectinload
 
 from registry.extensions import db
 from registry.models import (
     ACTIVE_ASSIGNMENT_STATUSES,
     SERVED_STATUSES,
+    Affiliation,
     Assignment,
     AssignmentStatus,
     AttendanceDays,
     Case,
     CaseStage,
     City,
+    CreditRecord,
+    DeclaredConflict,
     DispatchRequest,
     DomainError,
     Exclusion,
     ExclusionReason,
     Expert,
+    ExpertField,
+    ExpertLanguage,
+    ExpertRoleGrant,
     ExpertStatus,
     Jurisdiction,
     Organization,
     RecognitionAgreement,
     SolverRun,
+    Unavailability,
 )
 from registry.models.cases import OPEN_REQUEST_STATUSES
 from registry.models.experts import DISQUALIFYING_CREDIT
@@ -130,25 +137,27 @@ def open_requests(jurisdictions: set[str], start: date, end: date) -> list[Dispa
 
 
 def expert_options():
-    return (selectinload(Expert.affiliations), selectinload(Expert.conflicts),
-            selectinload(Expert.unavailability), selectinload(Expert.credit_records))
+    """What plan_import needs to judge an expert's standing with the ORM."""
+    return (selectinload(Expert.credit_records),)
 
 
-def candidate_experts(jurisdictions: set[str], as_of: date) -> list[Expert]:
-    """Active experts of these jurisdictions without a serious or suspending record on as_of."""
-    query = (select(Expert).where(Expert.jurisdiction_code.in_(jurisdictions),
-                                  Expert.status == ExpertStatus.ACTIVE)
-             .options(*expert_options()).order_by(Expert.id))
-    return [expert for expert in db.session.scalars(query)
-            if not expert.disqualifying_records(as_of)]
+def candidate_experts(jurisdictions: set[str], as_of: date) -> Select:
+    """The ids of active experts of these jurisdictions without a serious or suspending record
+    in effect on as_of (the SQL form of Expert.disqualifying_records)."""
+    in_effect = and_(CreditRecord.kind.in_(DISQUALIFYING_CREDIT), CreditRecord.start <= as_of,
+                     or_(CreditRecord.end.is_(None), CreditRecord.end >= as_of))
+    return select(Expert.id).where(Expert.jurisdiction_code.in_(jurisdictions),
+                                   Expert.status == ExpertStatus.ACTIVE,
+                                   ~Expert.credit_records.any(in_effect))
 
 
 # -- the document ------------------------------------------------------------------------------
 
-def problem_document(requests: list[DispatchRequest], experts: list[Expert], as_of: date,
-                     agreements) -> dict:
-    """Write the dispatch-problem/1 document for these requests and candidate experts."""
-    exported = {expert.id for expert in experts}
+def problem_document(requests: list[DispatchRequest], experts: Select | list[int],
+                     as_of: date, agreements) -> dict:
+    """Write the dispatch-problem/1 document for these requests and candidate experts (a query
+    of their ids, or the ids)."""
+    exported = set(db.session.scalars(experts) if isinstance(experts, Select) else experts)
     excluded = excluded_experts(requests)
     request_docs, pinned, previous = [], [], []
     for request in requests:
@@ -165,13 +174,14 @@ def problem_document(requests: list[DispatchRequest], experts: list[Expert], as_
                      if a.status is AssignmentStatus.PROPOSED and a.expert_id in exported]
     in_problem = {int(doc["id"]) for doc in request_docs}
     earliest = min((d.start for r in requests for d in r.days), default=as_of)
-    load, busy = outside_workload(sorted(exported), in_problem, earliest)
+    batches = [experts] if isinstance(experts, Select) else list(_chunks(sorted(exported)))
+    expert_docs = expert_entries(batches, as_of, earliest, in_problem)
     return {
         "format": FORMAT,
         "as_of": as_of.isoformat(),
         "cities": city_entries(),
         "recognition_groups": [sorted(a.member_codes()) for a in agreements],
-        "experts": [expert_entry(e, as_of, earliest, load[e.id], busy[e.id]) for e in experts],
+        "experts": expert_docs,
         "requests": request_docs,
         "pinned": pinned,
         "previous": previous,
@@ -213,26 +223,71 @@ def request_entry(request: DispatchRequest, seats: int, excluded: set[int]) -> d
     }
 
 
-def expert_entry(expert: Expert, as_of: date, earliest: date, load: int,
-                 busy: list[tuple[date, date]]) -> dict:
-    # A suspension that starts after as_of makes the expert unavailable from its start.
-    barred = [(r.start, r.end) for r in expert.credit_records
-              if r.kind in DISQUALIFYING_CREDIT and r.start > as_of]
-    away = [(u.start, u.end) for u in expert.unavailability] + barred
+def expert_entries(batches: list, as_of: date, earliest: date,
+                   in_problem: set[int]) -> list[dict]:
+    """The experts' entries, read as plain rows (ORM objects for 10,000 experts and their
+    children would cost seconds); a batch is a list of ids or a query of them."""
+    entries = []
+    for chunk in batches:
+        facts = _expert_facts(chunk, as_of, earliest)
+        load, busy = outside_workload(chunk, in_problem, earliest)
+        for row in db.session.execute(select(*EXPERT_COLUMNS).where(Expert.id.in_(chunk))
+                                      .order_by(Expert.id)):
+            entries.append(_expert_entry(row, facts, load[row.id], busy[row.id]))
+    return entries
+
+
+EXPERT_COLUMNS = (Expert.id, Expert.home_city_code, Expert.jurisdiction_code,
+                  Expert.appointed_from, Expert.appointed_until, Expert.max_concurrent,
+                  Expert.max_travel_km)
+
+
+def _expert_facts(chunk, as_of: date, earliest: date) -> dict:
+    """Each child table as {expert_id: [row, ...]} for the experts in chunk."""
+    queries = {
+        "roles": select(ExpertRoleGrant.expert_id, ExpertRoleGrant.role)
+        .where(ExpertRoleGrant.expert_id.in_(chunk)),
+        "fields": select(ExpertField.expert_id, ExpertField.ipc_code, ExpertField.proficiency)
+        .where(ExpertField.expert_id.in_(chunk)).order_by(ExpertField.ipc_code),
+        "languages": select(ExpertLanguage.expert_id, ExpertLanguage.language)
+        .where(ExpertLanguage.expert_id.in_(chunk)),
+        "organizations": select(Affiliation.expert_id, Affiliation.organization_id,
+                                Affiliation.end)
+        .where(Affiliation.expert_id.in_(chunk)).order_by(Affiliation.id),
+        "conflicts": select(DeclaredConflict.expert_id, DeclaredConflict.organization_id)
+        .where(DeclaredConflict.expert_id.in_(chunk)),
+        "unavailable": select(Unavailability.expert_id, Unavailability.start, Unavailability.end)
+        .where(Unavailability.expert_id.in_(chunk), Unavailability.end >= earliest),
+        # A suspension that starts after as_of makes the expert unavailable from its start.
+        "suspended": select(CreditRecord.expert_id, CreditRecord.start, CreditRecord.end)
+        .where(CreditRecord.expert_id.in_(chunk), CreditRecord.start > as_of,
+               CreditRecord.kind.in_(DISQUALIFYING_CREDIT),
+               or_(CreditRecord.end.is_(None), CreditRecord.end >= earliest)),
+    }
+    facts = {}
+    for key, query in queries.items():
+        facts[key] = defaultdict(list)
+        for expert_id, *values in db.session.execute(query):
+            facts[key][expert_id].append(values)
+    return facts
+
+
+def _expert_entry(row, facts: dict, load: int, busy: list[tuple[date, date]]) -> dict:
+    away = sorted(facts["unavailable"][row.id] + facts["suspended"][row.id])
     return {
-        "id": str(expert.id), "roles": expert.role_names, "city": expert.home_city_code,
-        "jurisdiction": expert.jurisdiction_code,
-        "fields": {f.ipc_code: f.proficiency for f in expert.fields},
-        "languages": expert.language_codes,
-        "appointed_from": _iso(expert.appointed_from),
-        "appointed_until": _iso(expert.appointed_until),
-        "max_concurrent": expert.max_concurrent, "current_load": load,
-        "max_travel_km": expert.max_travel_km,
-        "unavailable": [_span(s, e) for s, e in sorted(away) if e is None or e >= earliest],
-        "busy": [_span(s, e) for s, e in sorted(busy)],
-        "organizations": [{"org": str(a.organization_id), "until": _iso(a.end)}
-                          for a in expert.affiliations],
-        "conflicts": sorted({str(c.organization_id) for c in expert.conflicts}),
+        "id": str(row.id), "roles": sorted(role.value for role, in facts["roles"][row.id]),
+        "city": row.home_city_code, "jurisdiction": row.jurisdiction_code,
+        "fields": {code: level for code, level in facts["fields"][row.id]},
+        "languages": sorted(language for language, in facts["languages"][row.id]),
+        "appointed_from": _iso(row.appointed_from),
+        "appointed_until": _iso(row.appointed_until),
+        "max_concurrent": row.max_concurrent, "current_load": load,
+        "max_travel_km": row.max_travel_km,
+        "unavailable": [_span(start, end) for start, end in away],
+        "busy": [_span(start, end) for start, end in sorted(busy)],
+        "organizations": [{"org": str(org), "until": _iso(end)}
+                          for org, end in facts["organizations"][row.id]],
+        "conflicts": sorted({str(org) for org, in facts["conflicts"][row.id]}),
     }
 
 
@@ -244,27 +299,26 @@ def _chunks(ids: list, size: int = CHUNK) -> Iterable[list]:
         yield ids[i:i + size]
 
 
-def outside_workload(expert_ids: list[int], in_problem: set[int], earliest: date):
+def outside_workload(chunk, in_problem: set[int], earliest: date):
     """Open assignments and booked days of each expert on requests outside the problem."""
     load: Counter = Counter()
     busy: dict[int, list] = defaultdict(list)
-    for chunk in _chunks(expert_ids):
-        rows = db.session.execute(
-            select(Assignment.expert_id, Assignment.request_id)
-            .where(Assignment.expert_id.in_(chunk),
-                   Assignment.status.in_(ACTIVE_ASSIGNMENT_STATUSES)))
-        for expert_id, request_id in rows:
-            if request_id not in in_problem:
-                load[expert_id] += 1
-        rows = db.session.execute(
-            select(Assignment.expert_id, Assignment.request_id, AttendanceDays.start,
-                   AttendanceDays.end)
-            .join(AttendanceDays, AttendanceDays.request_id == Assignment.request_id)
-            .where(Assignment.expert_id.in_(chunk), Assignment.status.in_(HELD_STATUSES),
-                   AttendanceDays.end >= earliest))
-        for expert_id, request_id, start, end in rows:
-            if request_id not in in_problem:
-                busy[expert_id].append((start, end))
+    rows = db.session.execute(
+        select(Assignment.expert_id, Assignment.request_id)
+        .where(Assignment.expert_id.in_(chunk),
+               Assignment.status.in_(ACTIVE_ASSIGNMENT_STATUSES)))
+    for expert_id, request_id in rows:
+        if request_id not in in_problem:
+            load[expert_id] += 1
+    rows = db.session.execute(
+        select(Assignment.expert_id, Assignment.request_id, AttendanceDays.start,
+               AttendanceDays.end)
+        .join(AttendanceDays, AttendanceDays.request_id == Assignment.request_id)
+        .where(Assignment.expert_id.in_(chunk), Assignment.status.in_(HELD_STATUSES),
+               AttendanceDays.end >= earliest))
+    for expert_id, request_id, start, end in rows:
+        if request_id not in in_problem:
+            busy[expert_id].append((start, end))
     return load, busy
 
 
