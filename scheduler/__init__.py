@@ -1,0 +1,15 @@
+"""Dispatch engine: assign technical investigators and IP arbitrators to requests.
+
+    from scheduler import load_problem, solve, verify, ProblemError
+    plan = solve(load_problem(doc), time_limit_s=10).to_dict()
+"""
+
+from scheduler.plan import Assignment, Plan, Unfilled, invalid_plan
+from scheduler.problem import Problem, ProblemError, load_problem
+from scheduler.solve import solve
+from scheduler.verify import Violation, verify
+
+__all__ = [
+    "Assignment", "Plan", "Problem", "ProblemError", "Unfilled", "Violation",
+    "invalid_plan", "load_problem", "solve", "verify",
+]

@@ -1,0 +1,167 @@
+"""Command line: python -m scheduler {solve,verify,generate,bench} ..."""
+
+import os
+import time
+
+
+def _since_process_start() -> float:
+    """Seconds since this process started (Linux /proc), so the limit covers start-up."""
+    try:
+        with open("/proc/self/stat") as f:
+            start_ticks = int(f.read().rsplit(")", 1)[1].split()[19])
+        with open("/proc/uptime") as f:
+            uptime = float(f.read().split()[0])
+        return max(0.0, uptime - start_ticks / os.sysconf("SC_CLK_TCK"))
+    except (OSError, ValueError, IndexError):
+        return 0.0
+
+
+START = time.monotonic() - _since_process_start()  # the time limit covers start-up too
+
+import argparse  # noqa: E402
+import json  # noqa: E402
+import sys  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+from scheduler.plan import invalid_plan  # noqa: E402
+from scheduler.problem import ProblemError, load_problem  # noqa: E402
+
+
+class CliError(Exception):
+    """A user error: message on stderr, exit status 2."""
+
+
+def _read_json(path: str, what: str):
+    try:
+        text = sys.stdin.read() if path == "-" else Path(path).read_text(encoding="utf-8")
+        return json.loads(text)
+    except FileNotFoundError as exc:
+        raise CliError(f"{what} file not found: {path}") from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CliError(f"cannot read {what} file {path}: {exc}") from exc
+    except json.JSONDecodeError as exc:
+        raise CliError(f"{what} file {path} is not valid JSON: {exc}") from exc
+
+
+def _write_json(doc: dict, path: str | None) -> None:
+    text = json.dumps(doc, ensure_ascii=False, indent=None, separators=(",", ":"))
+    if path:
+        Path(path).write_text(text + "\n", encoding="utf-8")
+    else:
+        sys.stdout.write(text + "\n")
+
+
+def _progress_printer(start: float):
+    def show(event: dict) -> None:
+        best = event.get("filled_priority")
+        print(f"[{time.monotonic() - start:7.2f}s] {event['phase']:<15} "
+              f"best {'-' if best is None else best}  bound {event.get('bound') or '-'}",
+              file=sys.stderr, flush=True)
+    return show
+
+
+def cmd_solve(args, start: float) -> int:
+    doc = _read_json(args.problem, "problem")
+    try:
+        problem = load_problem(doc)
+    except ProblemError as exc:
+        for message in exc.errors:
+            print(f"invalid problem: {message}", file=sys.stderr)
+        _write_json(invalid_plan(exc.errors).to_dict(), args.output)
+        return 2
+    from scheduler.solve import solve
+
+    limit = args.time_limit if args.time_limit is not None else problem.settings.time_limit_s
+    # The limit bounds the whole command: leave time to explain and write the plan.
+    write_reserve = 0.25 + 2.5e-5 * len(problem.requests)
+    budget = max(0.05, limit - (time.monotonic() - start) - write_reserve)
+    plan = solve(problem, time_limit_s=budget, seed=args.seed, progress=_progress_printer(start))
+    out = plan.to_dict()
+    out["solver"]["command_time_limit_s"] = limit
+    _write_json(out, args.output)
+    m = plan.metrics
+    print(f"[{time.monotonic() - start:7.2f}s] {plan.status}: filled priority "
+          f"{m['filled_priority']} of bound {m['bound']}, seats {m['seats_filled']}/"
+          f"{m['seats_total']}", file=sys.stderr)
+    return 0
+
+
+def cmd_verify(args, start: float) -> int:
+    from scheduler.verify import verify
+
+    doc = _read_json(args.problem, "problem")
+    plan = _read_json(args.plan, "plan")
+    try:
+        problem = load_problem(doc)
+    except ProblemError as exc:
+        for message in exc.errors:
+            print(f"invalid problem: {message}", file=sys.stderr)
+        return 2
+    if not isinstance(plan, dict) or not isinstance(plan.get("assignments", []), list):
+        raise CliError("plan file is not a dispatch-plan/1 object with an assignments list")
+    violations = verify(problem, plan)
+    for v in violations:
+        print(v)
+    if violations:
+        return 1
+    print(f"valid: {len(plan.get('assignments', []))} assignments break none of the 13 rules")
+    return 0
+
+
+def cmd_generate(args, start: float) -> int:
+    from scheduler.generate import generate
+
+    if args.requests < 1 or args.experts < 1:
+        raise CliError("--requests and --experts must be at least 1")
+    _write_json(generate(args.requests, args.experts, args.seed, history=args.history),
+                args.output)
+    return 0
+
+
+def cmd_bench(args, start: float) -> int:
+    from scheduler.bench import run
+
+    print(run(sizes=args.sizes, quick=args.quick, seed=args.seed), flush=True)
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(prog="python -m scheduler", description=__doc__)
+    sub = ap.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("solve", help="solve a dispatch-problem/1 file")
+    p.add_argument("problem", help="problem JSON file ('-' for stdin)")
+    p.add_argument("-o", "--output", help="write the plan here (default stdout)")
+    p.add_argument("--time-limit", type=float, help="wall seconds for the whole command")
+    p.add_argument("--seed", type=int, default=0)
+    p.set_defaults(run=cmd_solve)
+    p = sub.add_parser("verify", help="check a plan against the 13 rules")
+    p.add_argument("problem")
+    p.add_argument("plan")
+    p.set_defaults(run=cmd_verify)
+    p = sub.add_parser("generate", help="generate a realistic problem")
+    p.add_argument("--requests", type=int, required=True)
+    p.add_argument("--experts", type=int, required=True)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--history", action="store_true", help="add pinned and previous pairs")
+    p.add_argument("-o", "--output")
+    p.set_defaults(run=cmd_generate)
+    p = sub.add_parser("bench", help="print the benchmark table")
+    p.add_argument("--sizes", nargs="*", help="sizes like 500x300 (default: the target rows)")
+    p.add_argument("--quick", action="store_true", help="small sizes, a few seconds")
+    p.add_argument("--seed", type=int, default=0)
+    p.set_defaults(run=cmd_bench)
+    return ap
+
+
+def main(argv: list[str] | None = None) -> int:
+    start = START if argv is None else time.monotonic()
+    args = parser().parse_args(argv)
+    try:
+        return args.run(args, start)
+    except CliError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

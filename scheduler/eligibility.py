@@ -1,0 +1,297 @@
+"""Eligible (request, expert) pairs under rules 1-7 and 11, vectorised with numpy.
+
+Besides the static rules, pairs that can never be used are dropped here too: a
+request whose days hit the expert's `busy` days (rule 8) and experts with no
+capacity left (rule 9). For every request we count, in rule order, how many
+experts each rule removed: the first rule that removes an expert gets it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from scheduler.problem import ROLES, Problem
+from scheduler.verify import conflicted_orgs
+
+RULE_KEYS = (
+    "role", "appointment", "expertise", "jurisdiction", "travel", "conflict_of_interest",
+    "availability", "double_booking", "workload", "language",
+)
+_DAY_KEY = 10_000_000  # larger than any date ordinal
+_BLOCK_CELLS = 4_000_000
+
+
+@dataclass
+class Index:
+    """The problem as numpy arrays, indexed by request position r and expert position e."""
+
+    req_role: np.ndarray
+    req_prio: np.ndarray
+    req_seats: np.ndarray
+    req_city: np.ndarray
+    req_jur: np.ndarray
+    req_remote: np.ndarray
+    req_first: np.ndarray
+    req_last: np.ndarray
+    req_field_set: np.ndarray
+    field_sets: list
+    int_ptr: np.ndarray  # request r's day intervals are int_start/end[int_ptr[r]:int_ptr[r+1]]
+    int_start: np.ndarray
+    int_end: np.ndarray
+    exp_roles: np.ndarray
+    exp_city: np.ndarray
+    exp_jur: np.ndarray
+    exp_from: np.ndarray
+    exp_until: np.ndarray
+    exp_max_km: np.ndarray
+    exp_cap: np.ndarray
+    city_km: np.ndarray
+    jur_ok: np.ndarray
+
+    @property
+    def n_req(self) -> int:
+        return len(self.req_role)
+
+    @property
+    def n_exp(self) -> int:
+        return len(self.exp_roles)
+
+
+@dataclass
+class Eligibility:
+    """Eligible pairs sorted by (request, expert), with fit and distance per pair."""
+
+    req: np.ndarray
+    exp: np.ndarray
+    fit: np.ndarray
+    km: np.ndarray  # travel distance, 0 for remote requests
+    counts: np.ndarray  # (n_req, len(RULE_KEYS)) experts removed per rule
+    index: Index
+
+    def __len__(self) -> int:
+        return len(self.req)
+
+
+def build_index(problem: Problem) -> Index:
+    """Turn the problem's dataclasses into the arrays the vectorised rules need."""
+    cities = {c.code: k for k, c in enumerate(problem.cities)}
+    lat = np.radians([c.lat for c in problem.cities])
+    lon = np.radians([c.lon for c in problem.cities])
+    dlat, dlon = lat[:, None] - lat[None, :], lon[:, None] - lon[None, :]
+    h = np.sin(dlat / 2) ** 2 + np.cos(lat)[:, None] * np.cos(lat)[None, :] * np.sin(dlon / 2) ** 2
+    city_km = (2 * 6371.0 * np.arcsin(np.minimum(1.0, np.sqrt(h)))).astype(np.float32)
+    jurs = sorted({e.jurisdiction for e in problem.experts}
+                  | {r.jurisdiction for r in problem.requests})
+    jur_id = {j: k for k, j in enumerate(jurs)}
+    jur_ok = np.array([[problem.recognised(a, b) for b in jurs] for a in jurs], dtype=bool)
+    jur_ok = jur_ok.reshape(len(jurs), len(jurs))
+    reqs, exps = problem.requests, problem.experts
+    field_sets: dict[tuple, int] = {}
+    req_field_set = np.array([field_sets.setdefault(tuple(sorted(set(r.fields))), len(field_sets))
+                              for r in reqs], dtype=np.int32)
+    firsts, lasts = zip(*(problem.days_of(r) for r in reqs), strict=True) if reqs else ((), ())
+    counts = [len(r.days) for r in reqs]
+    int_ptr = np.zeros(len(reqs) + 1, dtype=np.int64)
+    int_ptr[1:] = np.cumsum(counts)
+    big = 2**30
+    return Index(
+        req_role=np.array([ROLES.index(r.role) for r in reqs], dtype=np.int8),
+        req_prio=np.array([r.priority for r in reqs], dtype=np.int64),
+        req_seats=np.array([r.seats for r in reqs], dtype=np.int64),
+        req_city=np.array([cities[r.city] for r in reqs], dtype=np.int32),
+        req_jur=np.array([jur_id[r.jurisdiction] for r in reqs], dtype=np.int32),
+        req_remote=np.array([r.remote for r in reqs], dtype=bool),
+        req_first=np.array(firsts, dtype=np.int32),
+        req_last=np.array(lasts, dtype=np.int32),
+        req_field_set=req_field_set,
+        field_sets=list(field_sets),
+        int_ptr=int_ptr,
+        int_start=np.array([d.start for r in reqs for d in r.days], dtype=np.int64),
+        int_end=np.array([d.end for r in reqs for d in r.days], dtype=np.int64),
+        exp_roles=np.array([sum(1 << ROLES.index(x) for x in e.roles) for e in exps],
+                           dtype=np.int8),
+        exp_city=np.array([cities[e.city] for e in exps], dtype=np.int32),
+        exp_jur=np.array([jur_id[e.jurisdiction] for e in exps], dtype=np.int32),
+        exp_from=np.array([-big if e.appointed_from is None else e.appointed_from for e in exps],
+                          dtype=np.int32),
+        exp_until=np.array([big if e.appointed_until is None else e.appointed_until for e in exps],
+                           dtype=np.int32),
+        exp_max_km=np.array([np.inf if e.max_travel_km is None else e.max_travel_km for e in exps],
+                            dtype=np.float32),
+        exp_cap=np.array([max(0, e.max_concurrent - e.current_load) for e in exps], dtype=np.int64),
+        city_km=city_km,
+        jur_ok=jur_ok,
+    )
+
+
+def _fit_by_field_set(problem: Problem, idx: Index) -> np.ndarray:
+    """Best matching proficiency (0 = no match) for every (field set, expert)."""
+    codes = sorted({c for e in problem.experts for c, _ in e.fields})
+    code_id = {c: k for k, c in enumerate(codes)}
+    prof = np.zeros((idx.n_exp, max(1, len(codes))), dtype=np.int8)
+    for k, e in enumerate(problem.experts):
+        for c, p in e.fields:
+            prof[k, code_id[c]] = max(prof[k, code_id[c]], p)
+    out = np.zeros((len(idx.field_sets), idx.n_exp), dtype=np.int8)
+    for u, wanted in enumerate(idx.field_sets):
+        cols = [code_id[c] for c in codes
+                if any(c.startswith(w) or w.startswith(c) for w in wanted)]
+        if cols:
+            out[u] = prof[:, cols].max(axis=1)
+    return out
+
+
+def _dense_rules(idx: Index, fit_u: np.ndarray, rs: np.ndarray, es: np.ndarray, counts):
+    """Rules 2-5 on a block of requests x experts; return the surviving cells."""
+    alive = (idx.exp_from[es][None, :] <= idx.req_first[rs][:, None])
+    alive &= idx.exp_until[es][None, :] >= idx.req_last[rs][:, None]
+    counts[rs, 1] += len(es) - alive.sum(axis=1)
+    fit = fit_u[idx.req_field_set[rs]][:, es]
+    before = alive.sum(axis=1)
+    alive &= fit > 0
+    after = alive.sum(axis=1)
+    counts[rs, 2] += before - after
+    alive &= idx.jur_ok[idx.req_jur[rs]][:, idx.exp_jur[es]]
+    before, after = after, alive.sum(axis=1)
+    counts[rs, 3] += before - after
+    km = idx.city_km[idx.req_city[rs]][:, idx.exp_city[es]]
+    alive &= idx.req_remote[rs][:, None] | (km <= idx.exp_max_km[es][None, :])
+    counts[rs, 4] += after - alive.sum(axis=1)
+    br, be = np.nonzero(alive)
+    return (rs[br].astype(np.int32), es[be].astype(np.int32), fit[br, be],
+            km[br, be].astype(np.float32))
+
+
+def _merged_intervals(per_expert: list) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Merge each expert's intervals; return (expert, start, end) sorted by expert then day."""
+    out_e, out_s, out_t = [], [], []
+    for e, intervals in enumerate(per_expert):
+        last = None
+        for iv in sorted(intervals, key=lambda i: i.start):
+            if last is not None and iv.start <= out_t[-1] + 1:
+                out_t[-1] = max(out_t[-1], iv.end)
+                continue
+            out_e.append(e)
+            out_s.append(iv.start)
+            out_t.append(iv.end)
+            last = iv
+    return (np.array(out_e, dtype=np.int64), np.array(out_s, dtype=np.int64),
+            np.array(out_t, dtype=np.int64))
+
+
+def days_hit(idx: Index, req: np.ndarray, exp: np.ndarray, blocked) -> np.ndarray:
+    """For each pair, whether a day of the request falls in the expert's blocked intervals."""
+    hit = np.zeros(len(req), dtype=bool)
+    b_e, b_s, b_t = blocked
+    if len(b_e) == 0 or len(req) == 0:
+        return hit
+    has_block = np.zeros(len(idx.exp_roles), dtype=bool)
+    has_block[b_e] = True
+    cand = np.flatnonzero(has_block[exp] & (idx.int_ptr[req + 1] > idx.int_ptr[req]))
+    if len(cand) == 0:
+        return hit
+    req, exp = req[cand], exp[cand]
+    n_int = idx.int_ptr[req + 1] - idx.int_ptr[req]
+    pair_of = np.repeat(np.arange(len(req)), n_int)
+    if len(pair_of) == 0:
+        return hit
+    offset = np.arange(len(pair_of)) - np.repeat(np.cumsum(n_int) - n_int, n_int)
+    iv = idx.int_ptr[req][pair_of] + offset
+    a, b, e = idx.int_start[iv], idx.int_end[iv], exp[pair_of].astype(np.int64)
+    ends = b_e * _DAY_KEY + b_t
+    k = np.searchsorted(ends, e * _DAY_KEY + a, side="left")
+    ok = k < len(ends)
+    k = np.minimum(k, len(ends) - 1)
+    overlap = ok & (b_e[k] == e) & (b_s[k] <= b)
+    hit[cand[pair_of[overlap]]] = True
+    return hit
+
+
+def _conflict_keys(problem: Problem, n_exp: int) -> np.ndarray:
+    by_org: dict[str, list[int]] = {}
+    for e, expert in enumerate(problem.experts):
+        for org in conflicted_orgs(problem, expert):
+            by_org.setdefault(org, []).append(e)
+    exp_id = {x.id: k for k, x in enumerate(problem.experts)}
+    keys = []
+    for r, req in enumerate(problem.requests):
+        for org in req.parties:
+            keys.extend(r * n_exp + e for e in by_org.get(org, ()))
+        keys.extend(r * n_exp + exp_id[x] for x in req.excluded if x in exp_id)
+    return np.unique(np.array(keys, dtype=np.int64))
+
+
+def eligible_pairs(problem: Problem, idx: Index | None = None) -> Eligibility:
+    """Compute every pair that passes rules 1-7, 11, busy days and spare capacity."""
+    idx = idx or build_index(problem)
+    n_req, n_exp = idx.n_req, idx.n_exp
+    counts = np.zeros((n_req, len(RULE_KEYS)), dtype=np.int64)
+    fit_u = _fit_by_field_set(problem, idx)
+    parts = []
+    for role in range(len(ROLES)):
+        rs_all = np.flatnonzero(idx.req_role == role)
+        es = np.flatnonzero(idx.exp_roles & (1 << role)).astype(np.int64)
+        counts[rs_all, 0] = n_exp - len(es)
+        if len(es) == 0 or len(rs_all) == 0:
+            continue
+        step = max(1, _BLOCK_CELLS // len(es))
+        for lo in range(0, len(rs_all), step):
+            parts.append(_dense_rules(idx, fit_u, rs_all[lo:lo + step], es, counts))
+    if parts:
+        req, exp, fit, km = (np.concatenate(x) for x in zip(*parts, strict=True))
+        del parts
+        order = _group_by_request(req, n_req)
+        req, exp, fit, km = req[order], exp[order], fit[order], km[order]
+    else:
+        req = exp = np.zeros(0, dtype=np.int32)
+        fit, km = np.zeros(0, dtype=np.int8), np.zeros(0, dtype=np.float32)
+    keep = np.ones(len(req), dtype=bool)
+
+    def drop(col: int, bad: np.ndarray) -> None:
+        bad &= keep
+        counts[:, col] += np.bincount(req[bad], minlength=n_req)
+        keep[bad] = False
+
+    conflict = _conflict_keys(problem, n_exp)
+    if len(conflict):
+        keys = req.astype(np.int64) * n_exp + exp
+        k = np.minimum(np.searchsorted(conflict, keys), len(conflict) - 1)
+        drop(5, conflict[k] == keys)
+        del keys, k
+    drop(6, days_hit(idx, req, exp, _merged_intervals([e.unavailable for e in problem.experts])))
+    drop(7, days_hit(idx, req, exp, _merged_intervals([e.busy for e in problem.experts])))
+    drop(8, idx.exp_cap[exp] <= 0)
+    drop(9, ~_language_ok(problem, req, exp))
+    req, exp, fit, km = req[keep], exp[keep], fit[keep], km[keep]
+    km[idx.req_remote[req]] = 0.0
+    return Eligibility(req, exp, fit, km, counts, idx)
+
+
+def _group_by_request(req: np.ndarray, n_req: int) -> np.ndarray:
+    """Order pairs by request; each request's pairs already form one sorted run."""
+    n = np.bincount(req, minlength=n_req)
+    if len(req) == 0:
+        return np.zeros(0, dtype=np.int64)
+    run_starts = np.flatnonzero(np.r_[True, req[1:] != req[:-1]])
+    old_start = np.zeros(n_req, dtype=np.int64)
+    old_start[req[run_starts]] = run_starts
+    new_start = np.cumsum(n) - n
+    return np.arange(len(req), dtype=np.int64) + np.repeat(old_start - new_start, n)
+
+
+def _language_ok(problem: Problem, req: np.ndarray, exp: np.ndarray) -> np.ndarray:
+    langs = sorted({x for e in problem.experts for x in e.languages}
+                   | {r.language for r in problem.requests if r.language})
+    lang_id = {x: k for k, x in enumerate(langs)}
+    speaks = np.zeros((len(langs) + 1, len(problem.experts)), dtype=bool)
+    speaks[len(langs), :] = True  # row for requests with no language
+    for e, expert in enumerate(problem.experts):
+        for x in expert.languages:
+            speaks[lang_id[x], e] = True
+    req_lang = np.array([lang_id[r.language] if r.language else len(langs)
+                         for r in problem.requests], dtype=np.int64)
+    if len(req) == 0:
+        return np.zeros(0, dtype=bool)
+    return speaks[req_lang[req], exp]

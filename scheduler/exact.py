@@ -1,0 +1,57 @@
+"""Prove the best filled priority of a small problem with a MIP (SCIP, else CBC)."""
+
+from __future__ import annotations
+
+import numpy as np
+from ortools.linear_solver import pywraplp
+
+from scheduler.lns import constraint_groups
+from scheduler.model import State
+
+
+def max_priority(state: State, time_limit_s: float) -> bool:
+    """Replace the free pairs by a plan of proven maximum filled priority, if found in time.
+
+    Pinned pairs stay. Returns True when the optimum was proven and installed.
+    """
+    m = state.m
+    pinned = np.zeros(len(m.req), dtype=bool)
+    pinned[m.pinned] = True
+    old = np.flatnonzero(state.chosen & ~pinned)
+    hint_mask = state.chosen.copy()
+    for p in old:
+        state.remove(int(p))
+    allowed = np.array([p for p in range(len(m.req)) if state.can_add(p)], dtype=np.int64)
+    solver = pywraplp.Solver.CreateSolver("SCIP") or pywraplp.Solver.CreateSolver("CBC")
+    if solver is None or len(allowed) == 0:
+        for p in old:
+            state.add(int(p))
+        return len(allowed) == 0
+    # assign[p] is 1 when pair p is in the plan.
+    assign = {int(p): solver.BoolVar(f"assign[{m.req[p]},{m.exp[p]}]") for p in allowed}
+    # Seats, workload, panel independence and per-day double booking, as <= rows.
+    for pairs, rhs in constraint_groups(m, state, allowed):
+        solver.Add(sum(assign[p] for p in pairs) <= rhs)
+    # Lexicographic objective: priority weighted 2 * big, secondary below big in total.
+    # Stopping once the gap is under `big` proves the priority part optimal.
+    sec = m.value[allowed] - m.prio[allowed] * m.big
+    weight = 2 * m.big
+    solver.Maximize(sum((int(m.prio[p]) * weight + int(v)) * assign[int(p)]
+                        for p, v in zip(allowed.tolist(), sec.tolist(), strict=True)))
+    solver.SetSolverSpecificParametersAsString(f"limits/absgap = {m.big}\n")
+    hint = [p for p in allowed.tolist() if hint_mask[p]]
+    if hint:
+        solver.SetHint([assign[p] for p in hint], [1.0] * len(hint))
+    solver.SetTimeLimit(max(10, int(time_limit_s * 1000)))
+    status = solver.Solve()
+    if status in (pywraplp.Solver.OPTIMAL, pywraplp.Solver.FEASIBLE):
+        bound = solver.Objective().BestBound()
+        value = solver.Objective().Value()
+        if status == pywraplp.Solver.OPTIMAL or bound - value < m.big:
+            new = [p for p in allowed.tolist() if assign[p].solution_value() > 0.5]
+            for p in sorted(new, key=lambda p: -m.value[p]):
+                state.add(p)
+            return True
+    for p in old:
+        state.add(int(p))
+    return False

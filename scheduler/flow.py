@@ -1,0 +1,78 @@
+"""Min-cost-flow relaxation: rules 8 (double booking) and 12 (panels) dropped.
+
+Source -> request (seats left) -> eligible pair (1) -> expert (capacity left, one
+arc per unit with a rising fairness cost) -> sink, plus a free source -> sink arc
+for seats left empty. Its filled priority is an upper bound for every plan.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from ortools.graph.python import min_cost_flow
+
+from scheduler.model import Model
+
+
+def relax(model: Model, free: np.ndarray | None = None,
+          priority_only: bool = False) -> tuple[np.ndarray, bool]:
+    """Solve the relaxation over the `free` pairs (default all).
+
+    Returns (chosen pair mask including pinned pairs, solved to optimality). With
+    `priority_only` the costs are the priorities alone: same bound, faster.
+    """
+    m = model
+    seats = m.seats.copy()
+    cap = m.cap.copy()
+    chosen = np.zeros(len(m.req), dtype=bool)
+    chosen[m.pinned] = True
+    np.subtract.at(seats, m.req[m.pinned], 1)
+    np.subtract.at(cap, m.exp[m.pinned], 1)
+    pins_per_exp = m.cap - cap
+    arcs = ~chosen if free is None else (~chosen & free)
+    arcs &= (seats[m.req] > 0) & (cap[m.exp] > 0)
+    pair_ids = np.flatnonzero(arcs)
+    n_req, n_exp = m.n_req, m.n_exp
+    source, sink = n_req + n_exp, n_req + n_exp + 1
+    total = int(seats[seats > 0].sum())
+    if len(pair_ids) == 0 or total == 0:
+        return chosen, True
+    flow = min_cost_flow.SimpleMinCostFlow()
+    # Pair arcs: request node r -> expert node n_req + e, one unit, cost = -value.
+    flow.add_arcs_with_capacity_and_unit_cost(
+        m.req[pair_ids].astype(np.int32), (n_req + m.exp[pair_ids]).astype(np.int32),
+        np.ones(len(pair_ids), dtype=np.int64),
+        -(m.prio if priority_only else m.value)[pair_ids])
+    rs = np.flatnonzero(seats > 0)
+    flow.add_arcs_with_capacity_and_unit_cost(
+        np.full(len(rs), source, dtype=np.int32), rs.astype(np.int32),
+        seats[rs].astype(np.int64), np.zeros(len(rs), dtype=np.int64))
+    # Expert capacity, one unit arc per further assignment, each dearer than the last.
+    tails, costs = [], []
+    for e in np.flatnonzero(cap > 0):
+        for k in range(int(cap[e])):
+            tails.append(n_req + e)
+            costs.append(0 if priority_only else m.fair_cost(int(e), int(pins_per_exp[e]) + k + 1))
+    flow.add_arcs_with_capacity_and_unit_cost(
+        np.array(tails, dtype=np.int32), np.full(len(tails), sink, dtype=np.int32),
+        np.ones(len(tails), dtype=np.int64), np.array(costs, dtype=np.int64))
+    flow.add_arc_with_capacity_and_unit_cost(source, sink, total, 0)
+    flow.set_node_supply(source, total)
+    flow.set_node_supply(sink, -total)
+    status = flow.solve()
+    if status != flow.OPTIMAL:
+        return chosen, False
+    used = flow.flows(np.arange(len(pair_ids), dtype=np.int32)) > 0
+    chosen[pair_ids[used]] = True
+    return chosen, True
+
+
+def top_pairs(model: Model, per_request: int) -> np.ndarray:
+    """Mask of each request's `per_request` most valuable pairs."""
+    m = model
+    n = np.diff(m.req_ptr)
+    # Rank pairs within their request by value, best first (stable on pair order).
+    order = np.lexsort((-m.value, m.req))
+    rank = np.arange(len(order)) - np.repeat(m.req_ptr[:-1], n)
+    keep = np.zeros(len(m.req), dtype=bool)
+    keep[order[rank < per_request]] = True
+    return keep

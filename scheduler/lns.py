@@ -1,0 +1,199 @@
+"""CP-SAT over a neighbourhood (a set of requests x a set of experts), rest of the plan fixed.
+
+The whole problem is the neighbourhood "all requests x all experts": the same
+builder proves small problems optimal and improves large ones piece by piece.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+
+import numpy as np
+from ortools.sat.python import cp_model
+
+from scheduler.model import Model, State
+
+
+def _day_cliques(model: Model, pairs: list[int]) -> list[list[int]]:
+    """Maximal sets of one expert's pairs sharing a day: at most one of each may be chosen."""
+    by_day: dict[int, list[int]] = defaultdict(list)
+    starts: set[int] = set()
+    for p in pairs:
+        days = model.req_days[int(model.req[p])]
+        if len(days) == 0:
+            continue
+        for d in days.tolist():
+            by_day[d].append(p)
+        # A day that starts a run of the request's days: overlaps are all seen at such days.
+        run_start = days[np.r_[True, np.diff(days) > 1]]
+        starts.update(run_start.tolist())
+    cliques, seen = [], set()
+    for d in sorted(starts):
+        group = tuple(by_day[d])
+        if len(group) > 1 and group not in seen:
+            seen.add(group)
+            cliques.append(list(group))
+    return cliques
+
+
+def constraint_groups(model: Model, state: State, allowed: np.ndarray) -> list:
+    """(pairs, right-hand side) for every <= constraint of rules 8, 9, 10 and 12."""
+    m = model
+    by_req, by_exp = defaultdict(list), defaultdict(list)
+    for p in allowed.tolist():
+        by_req[int(m.req[p])].append(p)
+        by_exp[int(m.exp[p])].append(p)
+    groups = []
+    for r, ps in by_req.items():
+        groups.append((ps, int(m.seats[r] - state.filled[r])))
+        by_org = defaultdict(list)
+        for p in ps:
+            for org in m.exp_orgs[int(m.exp[p])]:
+                by_org[org].append(p)
+        groups += [(g, 1) for g in by_org.values() if len(g) > 1]
+    for e, ps in by_exp.items():
+        groups.append((ps, int(m.cap[e] - state.load[e])))
+        groups += [(c, 1) for c in _day_cliques(m, ps)]
+    return groups
+
+
+def _score(model: Model, pairs: np.ndarray, big_sub: int) -> np.ndarray:
+    """Pair values rescaled to the neighbourhood: the same lexicographic order, smaller numbers."""
+    sec = model.value[pairs] - model.prio[pairs] * model.big
+    return model.prio[pairs] * big_sub + sec
+
+
+def optimise(state: State, reqs: np.ndarray, exps: np.ndarray, time_limit_s: float,
+             seed: int = 0, workers: int = 1, primary_only: bool = False) -> tuple[bool, str]:
+    """Re-optimise the pairs reqs x exps in place; return (improved, CP-SAT status name).
+
+    With `primary_only` the objective is the filled priority alone (easy to prove).
+    """
+    m = state.m
+    entered = time.monotonic()
+    in_exp = np.zeros(m.n_exp, dtype=bool)
+    in_exp[exps] = True
+    pairs = np.concatenate([np.arange(m.req_ptr[r], m.req_ptr[r + 1]) for r in reqs]) \
+        if len(reqs) else np.zeros(0, dtype=np.int64)
+    pairs = pairs[in_exp[m.exp[pairs]]]
+    pinned = np.zeros(len(m.req), dtype=bool)
+    pinned[m.pinned] = True
+    pairs = pairs[~pinned[pairs]]
+    old = pairs[state.chosen[pairs]]
+    for p in old:
+        state.remove(int(p))
+    allowed = np.array([int(p) for p in pairs if state.can_add(int(p))], dtype=np.int64)
+    if len(allowed) == 0:
+        for p in old:
+            state.add(int(p))
+        return False, "EMPTY"
+    sub_seats = int(sum(m.seats[r] - state.filled[r] for r in reqs))
+    swing = int(np.abs(m.value[allowed] - m.prio[allowed] * m.big).max()) + 100 * m.w_fair + 1
+    big_sub = swing * (sub_seats + 1)
+    model = cp_model.CpModel()
+    # assign[p] is true when the pair p = (request, expert) is in the plan.
+    assign = {int(p): model.new_bool_var(f"assign[{m.req[p]},{m.exp[p]}]") for p in allowed}
+    by_req, by_exp = defaultdict(list), defaultdict(list)
+    for p in allowed:
+        by_req[int(m.req[p])].append(int(p))
+        by_exp[int(m.exp[p])].append(int(p))
+    # Rule 10: each request takes at most its open seats.
+    for r, ps in by_req.items():
+        model.add(sum(assign[p] for p in ps) <= int(m.seats[r] - state.filled[r]))
+        # Rule 12: panel members share no current organisation.
+        by_org = defaultdict(list)
+        for p in ps:
+            for org in m.exp_orgs[int(m.exp[p])]:
+                by_org[org].append(p)
+        for group in by_org.values():
+            if len(group) > 1:
+                model.add_at_most_one(assign[p] for p in group)
+    objective = []
+    for e, ps in by_exp.items():
+        spare = int(m.cap[e] - state.load[e])
+        # Rule 9: workload within max_concurrent.
+        model.add(sum(assign[p] for p in ps) <= spare)
+        # Rule 8: one booking per expert per day (maximal cliques of overlapping days).
+        for clique in _day_cliques(m, ps):
+            model.add_at_most_one(assign[p] for p in clique)
+        # Fairness: the k-th extra assignment of e costs fair_cost(e, load + k), rising in k.
+        steps = [model.new_bool_var(f"load[{e}]>={k}") for k in range(1, min(spare, len(ps)) + 1)]
+        if steps and not primary_only:
+            model.add(sum(steps) == sum(assign[p] for p in ps))
+            base = int(state.load[e])
+            objective += [-m.fair_cost(e, base + k) * s for k, s in enumerate(steps, 1)]
+    if primary_only:
+        big_sub = 1
+    scores = m.prio[allowed] if primary_only else _score(m, allowed, big_sub)
+    objective += [int(v) * assign[int(p)] for p, v in zip(allowed, scores, strict=True)]
+    model.maximize(sum(objective))
+    old_set = set(old.tolist())
+    for p in allowed:
+        model.add_hint(assign[int(p)], int(p) in old_set)
+    solver = cp_model.CpSolver()
+    solver.parameters.max_time_in_seconds = max(0.01, time_limit_s - (time.monotonic() - entered))
+    solver.parameters.num_workers = workers
+    solver.parameters.random_seed = seed
+    status = solver.solve(model)
+    name = solver.status_name(status)
+    if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        new = [p for p in allowed if solver.boolean_value(assign[int(p)])]
+        old_in = [p for p in old if p in assign]
+        better = (m.prio[new].sum() > m.prio[old_in].sum() if primary_only
+                  else _value(state, new, big_sub) > _value(state, old_in, big_sub))
+        if better:
+            for p in sorted(new, key=lambda p: -m.value[p]):
+                state.add(int(p))
+            return True, name
+    for p in old:
+        state.add(int(p))
+    return False, name
+
+
+def _value(state: State, pairs, big_sub: int) -> int:
+    m = state.m
+    if not len(pairs):
+        return 0
+    pairs = np.array(pairs, dtype=np.int64)
+    total = int(_score(m, pairs, big_sub).sum())
+    for e, n in zip(*np.unique(m.exp[pairs], return_counts=True), strict=True):
+        total -= sum(m.fair_cost(int(e), int(state.load[e]) + k) for k in range(1, int(n) + 1))
+    return total
+
+
+def neighbourhood(state: State, seed_request: int, rng: np.random.Generator,
+                  width: int = 8, alternatives: int = 3) -> tuple[np.ndarray, np.ndarray]:
+    """Experts a request could use, the requests they serve now, and those requests' options."""
+    m = state.m
+    ps = np.arange(m.req_ptr[seed_request], m.req_ptr[seed_request + 1])
+    ps = ps[np.argsort(-m.value[ps], kind="stable")]
+    experts = set(m.exp[ps[:width]].tolist())
+    if len(ps) > width:
+        experts.update(rng.choice(m.exp[ps], size=min(width // 2, len(ps)), replace=False).tolist())
+    chosen = np.flatnonzero(state.chosen)
+    held = chosen[np.isin(m.exp[chosen], list(experts))]
+    requests = {seed_request, *m.req[held].tolist()}
+    for r in list(requests):
+        qs = np.arange(m.req_ptr[r], m.req_ptr[r + 1])
+        qs = qs[np.argsort(-m.value[qs], kind="stable")][:alternatives]
+        experts.update(m.exp[qs].tolist())
+    return np.array(sorted(requests), dtype=np.int64), np.array(sorted(experts), dtype=np.int64)
+
+
+def run_lns(state: State, deadline: float, rng: np.random.Generator, seeds: list[int],
+            on_improve=None, workers: int = 1) -> int:
+    """Improve the plan around each seed request until the deadline; return improvements."""
+    improved = 0
+    for r in seeds:
+        left = deadline - time.monotonic()
+        if left < 0.05:
+            break
+        reqs, exps = neighbourhood(state, int(r), rng)
+        ok, _ = optimise(state, reqs, exps, min(0.5, left), seed=int(rng.integers(1 << 30)),
+                         workers=workers)
+        if ok:
+            improved += 1
+            if on_improve:
+                on_improve()
+    return improved

@@ -1,0 +1,163 @@
+"""The solver's view of a problem: eligible pairs with their values, and a plan state.
+
+Objective (house order): priority of filled seats first, then a secondary score per
+pair (fit, travel, previous kept) and a convex workload penalty for fairness. Both
+are folded into one integer value per pair, with the priority term scaled by `big`
+so that no amount of secondary score can pay for one unit of priority.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from scheduler.eligibility import Eligibility, eligible_pairs
+from scheduler.problem import Problem
+
+DEFAULT_WEIGHTS = {"fit": 50, "travel_per_km": 2, "previous": 3000, "fairness": 1}
+
+
+@dataclass
+class Model:
+    problem: Problem
+    el: Eligibility
+    req: np.ndarray  # pair -> request position
+    exp: np.ndarray  # pair -> expert position
+    prio: np.ndarray
+    value: np.ndarray  # prio * big + secondary, per pair
+    prev: np.ndarray
+    pinned: np.ndarray  # pair indices that are pinned
+    req_ptr: np.ndarray  # pairs of request r: req_ptr[r]:req_ptr[r+1]
+    seats: np.ndarray
+    cap: np.ndarray  # max_concurrent - current_load, per expert
+    base_load: np.ndarray  # current_load per expert
+    max_conc: np.ndarray
+    req_days: list  # per request: np.ndarray of day indices (relative to day0)
+    horizon: int
+    exp_orgs: list  # per expert: frozenset of current organisations
+    big: int
+    w_fair: int
+
+    @property
+    def n_req(self) -> int:
+        return len(self.seats)
+
+    @property
+    def n_exp(self) -> int:
+        return len(self.cap)
+
+    def fair_cost(self, e: int, k: int) -> int:
+        """Penalty for expert e's k-th assignment in this plan (convex in k)."""
+        m = max(1, int(self.max_conc[e]))
+        return self.w_fair * (100 * (int(self.base_load[e]) + k)) // m
+
+    def pairs_of(self, r: int) -> range:
+        return range(int(self.req_ptr[r]), int(self.req_ptr[r + 1]))
+
+
+def build_model(problem: Problem, el: Eligibility | None = None) -> Model:
+    """Index eligible pairs and fold the house objective into one value per pair."""
+    el = el or eligible_pairs(problem)
+    idx = el.index
+    weights = {**DEFAULT_WEIGHTS, **{k: v for k, v in problem.settings.weights.items()
+                                     if k in DEFAULT_WEIGHTS and isinstance(v, int | float)}}
+    req, exp = el.req.astype(np.int64), el.exp.astype(np.int64)
+    n_exp = idx.n_exp
+    keys = req * n_exp + exp
+    prev = np.zeros(len(req), dtype=bool)
+    prev[_find(keys, _pair_keys(problem, problem.previous, n_exp))] = True
+    pinned = _find(keys, _pair_keys(problem, problem.pinned, n_exp))
+    sec = (int(weights["fit"]) * el.fit.astype(np.int64)
+           - np.rint(el.km * float(weights["travel_per_km"])).astype(np.int64)
+           + int(weights["previous"]) * prev)
+    w_fair = int(weights["fairness"])
+    swing = int(np.abs(sec).max(initial=0)) + 100 * w_fair + 1
+    big = swing * (int(idx.req_seats.sum()) + 1)
+    prio = idx.req_prio[req]
+    req_ptr = np.zeros(idx.n_req + 1, dtype=np.int64)
+    req_ptr[1:] = np.cumsum(np.bincount(req, minlength=idx.n_req))
+    day0 = int(idx.int_start.min()) if len(idx.int_start) else problem.as_of
+    horizon = int(idx.int_end.max()) - day0 + 1 if len(idx.int_end) else 1
+    req_days = [np.unique(np.concatenate([np.arange(d.start, d.end + 1) for d in r.days])) - day0
+                if r.days else np.zeros(0, dtype=np.int64) for r in problem.requests]
+    return Model(
+        problem=problem, el=el, req=req, exp=exp, prio=prio, value=prio * big + sec,
+        prev=prev, pinned=pinned, req_ptr=req_ptr, seats=idx.req_seats.copy(),
+        cap=np.array([e.max_concurrent - e.current_load for e in problem.experts], dtype=np.int64),
+        base_load=np.array([e.current_load for e in problem.experts], dtype=np.int64),
+        max_conc=np.array([e.max_concurrent for e in problem.experts], dtype=np.int64),
+        req_days=req_days, horizon=horizon,
+        exp_orgs=[e.current_orgs for e in problem.experts], big=big, w_fair=w_fair,
+    )
+
+
+def _pair_keys(problem: Problem, pairs, n_exp: int) -> np.ndarray:
+    r_pos = {r.id: k for k, r in enumerate(problem.requests)}
+    e_pos = {e.id: k for k, e in enumerate(problem.experts)}
+    return np.array([r_pos[p.request] * n_exp + e_pos[p.expert] for p in pairs], dtype=np.int64)
+
+
+def _find(sorted_keys: np.ndarray, wanted: np.ndarray) -> np.ndarray:
+    """Positions of `wanted` keys present in `sorted_keys`."""
+    if len(wanted) == 0 or len(sorted_keys) == 0:
+        return np.zeros(0, dtype=np.int64)
+    k = np.minimum(np.searchsorted(sorted_keys, wanted), len(sorted_keys) - 1)
+    return np.unique(k[sorted_keys[k] == wanted])
+
+
+class State:
+    """A plan under construction that always satisfies rules 8, 9, 10 and 12."""
+
+    def __init__(self, model: Model):
+        self.m = model
+        self.chosen = np.zeros(len(model.req), dtype=bool)
+        self.load = np.zeros(model.n_exp, dtype=np.int64)
+        self.filled = np.zeros(model.n_req, dtype=np.int64)
+        self.occ = np.zeros((model.n_exp, model.horizon), dtype=bool)
+        self.panel: dict[int, list[int]] = {}
+
+    def can_add(self, p: int) -> bool:
+        m, r, e = self.m, int(self.m.req[p]), int(self.m.exp[p])
+        if self.chosen[p] or self.filled[r] >= m.seats[r] or self.load[e] >= m.cap[e]:
+            return False
+        days = m.req_days[r]
+        if len(days) and self.occ[e, days].any():
+            return False
+        orgs = m.exp_orgs[e]
+        return not (orgs and any(orgs & m.exp_orgs[x] for x in self.panel.get(r, ())))
+
+    def add(self, p: int) -> None:
+        m, r, e = self.m, int(self.m.req[p]), int(self.m.exp[p])
+        self.chosen[p] = True
+        self.load[e] += 1
+        self.filled[r] += 1
+        self.occ[e, m.req_days[r]] = True
+        self.panel.setdefault(r, []).append(e)
+
+    def remove(self, p: int) -> None:
+        m, r, e = self.m, int(self.m.req[p]), int(self.m.exp[p])
+        self.chosen[p] = False
+        self.load[e] -= 1
+        self.filled[r] -= 1
+        self.occ[e, m.req_days[r]] = False
+        self.panel[r].remove(e)
+
+    def copy(self) -> State:
+        other = State.__new__(State)
+        other.m = self.m
+        other.chosen, other.load = self.chosen.copy(), self.load.copy()
+        other.filled, other.occ = self.filled.copy(), self.occ.copy()
+        other.panel = {r: list(v) for r, v in self.panel.items()}
+        return other
+
+    def filled_priority(self) -> int:
+        return int(self.m.prio[self.chosen].sum())
+
+    def objective(self) -> int:
+        """Value of the plan: pair values minus the convex workload penalty."""
+        m = self.m
+        total = int(m.value[self.chosen].sum())
+        for e in np.flatnonzero(self.load):
+            total -= sum(m.fair_cost(int(e), k) for k in range(1, int(self.load[e]) + 1))
+        return total

@@ -1,0 +1,467 @@
+"""Parse and validate a `dispatch-problem/1` document into frozen dataclasses."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+ROLES = ("investigator", "arbitrator", "consultant")
+DEFAULT_COOLING_OFF_DAYS = 1095
+DEFAULT_TIME_LIMIT_S = 10.0
+
+
+class ProblemError(ValueError):
+    """A problem document that breaks the format; `errors` names each offending item."""
+
+    def __init__(self, errors: list[str]):
+        super().__init__("; ".join(errors))
+        self.errors = list(errors)
+
+
+@dataclass(frozen=True)
+class Interval:
+    """An inclusive range of days, stored as proleptic ordinals."""
+
+    start: int
+    end: int
+
+    def overlaps(self, other: Interval) -> bool:
+        return self.start <= other.end and other.start <= self.end
+
+    def to_dict(self) -> dict:
+        return {"start": iso(self.start), "end": iso(self.end)}
+
+
+@dataclass(frozen=True)
+class City:
+    code: str
+    lat: float
+    lon: float
+    name: str = ""
+
+
+@dataclass(frozen=True)
+class Affiliation:
+    org: str
+    until: int | None  # None = current
+
+
+@dataclass(frozen=True)
+class Expert:
+    id: str
+    roles: frozenset[str]
+    city: str
+    jurisdiction: str
+    fields: tuple[tuple[str, int], ...]
+    languages: frozenset[str] = frozenset({"zh"})
+    appointed_from: int | None = None
+    appointed_until: int | None = None
+    max_concurrent: int = 3
+    current_load: int = 0
+    max_travel_km: float | None = None
+    unavailable: tuple[Interval, ...] = ()
+    busy: tuple[Interval, ...] = ()
+    organizations: tuple[Affiliation, ...] = ()
+    conflicts: frozenset[str] = frozenset()
+
+    @property
+    def current_orgs(self) -> frozenset[str]:
+        return frozenset(a.org for a in self.organizations if a.until is None)
+
+
+@dataclass(frozen=True)
+class Request:
+    id: str
+    case: str
+    role: str
+    city: str
+    jurisdiction: str
+    fields: tuple[str, ...]
+    seats: int = 1
+    language: str | None = None
+    days: tuple[Interval, ...] = ()
+    remote: bool = False
+    priority: int = 3
+    parties: frozenset[str] = frozenset()
+    excluded: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class Pair:
+    request: str
+    expert: str
+
+
+@dataclass(frozen=True)
+class Settings:
+    cooling_off_days: int = DEFAULT_COOLING_OFF_DAYS
+    time_limit_s: float = DEFAULT_TIME_LIMIT_S
+    weights: dict = field(default_factory=dict, hash=False, compare=False)
+
+
+@dataclass(frozen=True)
+class Problem:
+    as_of: int
+    cities: tuple[City, ...]
+    recognition_groups: tuple[frozenset[str], ...]
+    experts: tuple[Expert, ...]
+    requests: tuple[Request, ...]
+    pinned: tuple[Pair, ...] = ()
+    previous: tuple[Pair, ...] = ()
+    settings: Settings = Settings()
+
+    def city(self, code: str) -> City:
+        return self._city_index()[code]
+
+    def _city_index(self) -> dict[str, City]:
+        cache = self.__dict__.get("_cities_by_code")
+        if cache is None:
+            cache = {c.code: c for c in self.cities}
+            object.__setattr__(self, "_cities_by_code", cache)
+        return cache
+
+    def days_of(self, request: Request) -> tuple[int, int]:
+        """Return (min D(r), max D(r)), with D(r) = {as_of} for written work."""
+        if not request.days:
+            return self.as_of, self.as_of
+        return min(i.start for i in request.days), max(i.end for i in request.days)
+
+    def recognised(self, a: str, b: str) -> bool:
+        return a == b or any(a in g and b in g for g in self.recognition_groups)
+
+
+def iso(ordinal: int) -> str:
+    return dt.date.fromordinal(ordinal).isoformat()
+
+
+def haversine_km(a: City, b: City) -> float:
+    """Great-circle distance between two city centres (earth radius 6371 km)."""
+    p1, p2 = math.radians(a.lat), math.radians(b.lat)
+    dp, dl = p2 - p1, math.radians(b.lon - a.lon)
+    h = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * 6371.0 * math.asin(min(1.0, math.sqrt(h)))
+
+
+class _Reader:
+    """Collect every error while reading, so one pass reports them all."""
+
+    def __init__(self) -> None:
+        self.errors: list[str] = []
+
+    def fail(self, where: str, message: str) -> None:
+        self.errors.append(f"{where}: {message}")
+
+    def text(self, obj: dict, key: str, where: str, required: bool = True) -> str | None:
+        value = obj.get(key)
+        if value is None and not required:
+            return None
+        if not isinstance(value, str) or not value.strip():
+            self.fail(where, f"{key} must be a non-empty string")
+            return None
+        return value
+
+    def date(self, value: Any, where: str, key: str, nullable: bool = False) -> int | None:
+        if value is None and nullable:
+            return None
+        if not isinstance(value, str):
+            self.fail(where, f"{key} must be a date YYYY-MM-DD, got {value!r}")
+            return None
+        try:
+            return dt.date.fromisoformat(value).toordinal() if len(value) == 10 else _bad()
+        except ValueError:
+            self.fail(where, f"{key} must be a date YYYY-MM-DD, got {value!r}")
+            return None
+
+    def integer(self, obj: dict, key: str, where: str, default: int, low: int, high=None) -> int:
+        value = obj.get(key, default)
+        if value is None:
+            value = default
+        if isinstance(value, bool) or not isinstance(value, int):
+            self.fail(where, f"{key} must be an integer, got {value!r}")
+            return default
+        if value < low or (high is not None and value > high):
+            bounds = f">= {low}" if high is None else f"between {low} and {high}"
+            self.fail(where, f"{key} must be {bounds}, got {value}")
+        return value
+
+    def intervals(self, obj: dict, key: str, where: str) -> tuple[Interval, ...]:
+        items = obj.get(key) or []
+        if not isinstance(items, list):
+            self.fail(where, f"{key} must be a list of {{start, end}}")
+            return ()
+        out = []
+        for k, item in enumerate(items):
+            here = f"{where} {key}[{k}]"
+            if not isinstance(item, dict):
+                self.fail(here, "must be an object {start, end}")
+                continue
+            start = self.date(item.get("start"), here, "start")
+            end = self.date(item.get("end"), here, "end")
+            if start is None or end is None:
+                continue
+            if end < start:
+                self.fail(here, f"end {iso(end)} is before start {iso(start)}")
+                continue
+            out.append(Interval(start, end))
+        return tuple(out)
+
+    def strings(self, obj: dict, key: str, where: str) -> frozenset[str]:
+        items = obj.get(key) or []
+        if not isinstance(items, list) or not all(isinstance(s, str) and s for s in items):
+            self.fail(where, f"{key} must be a list of non-empty strings")
+            return frozenset()
+        return frozenset(items)
+
+
+def _bad():
+    raise ValueError
+
+
+def _label(kind: str, index: int, obj: Any) -> str:
+    ident = obj.get("id") if isinstance(obj, dict) else None
+    return f"{kind}[{index}] (id {ident!r})" if ident is not None else f"{kind}[{index}]"
+
+
+def _read_city(rd: _Reader, k: int, obj: Any) -> City | None:
+    where = f"cities[{k}]"
+    if not isinstance(obj, dict):
+        rd.fail(where, "must be an object")
+        return None
+    code = rd.text(obj, "code", where)
+    lat, lon = obj.get("lat"), obj.get("lon")
+    ok = all(isinstance(v, int | float) and not isinstance(v, bool) for v in (lat, lon))
+    if not ok or not (-90 <= lat <= 90 and -180 <= lon <= 180):
+        rd.fail(f"{where} (code {code!r})", "lat/lon must be numbers in range")
+        return None
+    if code is None:
+        return None
+    return City(code, float(lat), float(lon), str(obj.get("name_en") or obj.get("name") or ""))
+
+
+def _read_expert(rd: _Reader, k: int, obj: Any) -> Expert | None:
+    where = _label("experts", k, obj)
+    if not isinstance(obj, dict):
+        rd.fail(where, "must be an object")
+        return None
+    n = len(rd.errors)
+    ident = rd.text(obj, "id", where)
+    roles = rd.strings(obj, "roles", where)
+    if not roles:
+        rd.fail(where, "roles must name at least one role")
+    for role in sorted(roles - set(ROLES)):
+        rd.fail(where, f"unknown role {role!r} (expected one of {', '.join(ROLES)})")
+    city = rd.text(obj, "city", where)
+    jurisdiction = rd.text(obj, "jurisdiction", where)
+    fields_obj = obj.get("fields")
+    fields: list[tuple[str, int]] = []
+    if not isinstance(fields_obj, dict) or not fields_obj:
+        rd.fail(where, "fields must be a non-empty object IPC code -> proficiency 1..3")
+    else:
+        for code, prof in fields_obj.items():
+            if not code or isinstance(prof, bool) or prof not in (1, 2, 3):
+                rd.fail(where, f"field {code!r} must have proficiency 1..3, got {prof!r}")
+            else:
+                fields.append((code, prof))
+    languages = rd.strings(obj, "languages", where) if "languages" in obj else frozenset({"zh"})
+    appointed_from = rd.date(obj.get("appointed_from"), where, "appointed_from", nullable=True)
+    appointed_until = rd.date(obj.get("appointed_until"), where, "appointed_until", nullable=True)
+    if appointed_from and appointed_until and appointed_until < appointed_from:
+        rd.fail(where, "appointed_until is before appointed_from")
+    max_concurrent = rd.integer(obj, "max_concurrent", where, 3, 0)
+    current_load = rd.integer(obj, "current_load", where, 0, 0)
+    travel = obj.get("max_travel_km")
+    if travel is not None and (
+        isinstance(travel, bool) or not isinstance(travel, int | float) or travel < 0
+    ):
+        rd.fail(where, f"max_travel_km must be a number >= 0 or null, got {travel!r}")
+        travel = None
+    orgs = []
+    for j, aff in enumerate(obj.get("organizations") or []):
+        if not isinstance(aff, dict) or not isinstance(aff.get("org"), str) or not aff["org"]:
+            rd.fail(where, f"organizations[{j}] must be {{org, until}} with a non-empty org")
+            continue
+        until = rd.date(aff.get("until"), f"{where} organizations[{j}]", "until", nullable=True)
+        orgs.append(Affiliation(aff["org"], until))
+    unavailable = rd.intervals(obj, "unavailable", where)
+    busy = rd.intervals(obj, "busy", where)
+    conflicts = rd.strings(obj, "conflicts", where)
+    if len(rd.errors) > n:
+        return None
+    return Expert(
+        id=ident, roles=roles, city=city, jurisdiction=jurisdiction, fields=tuple(fields),
+        languages=languages, appointed_from=appointed_from, appointed_until=appointed_until,
+        max_concurrent=max_concurrent, current_load=current_load,
+        max_travel_km=None if travel is None else float(travel), unavailable=unavailable,
+        busy=busy, organizations=tuple(orgs), conflicts=conflicts,
+    )
+
+
+def _read_request(rd: _Reader, k: int, obj: Any) -> Request | None:
+    where = _label("requests", k, obj)
+    if not isinstance(obj, dict):
+        rd.fail(where, "must be an object")
+        return None
+    n = len(rd.errors)
+    ident = rd.text(obj, "id", where)
+    case = obj.get("case")
+    case = str(case) if case not in (None, "") else (ident or "")
+    role = rd.text(obj, "role", where)
+    if role is not None and role not in ROLES:
+        rd.fail(where, f"unknown role {role!r} (expected one of {', '.join(ROLES)})")
+    city = rd.text(obj, "city", where)
+    jurisdiction = rd.text(obj, "jurisdiction", where)
+    fields = obj.get("fields")
+    if not isinstance(fields, list) or not fields or not all(
+        isinstance(f, str) and f for f in fields
+    ):
+        rd.fail(where, "fields must be a non-empty list of IPC codes")
+        fields = []
+    language = obj.get("language")
+    if language is not None and (not isinstance(language, str) or not language):
+        rd.fail(where, "language must be a non-empty string or null")
+    seats = rd.integer(obj, "seats", where, 1, 1)
+    priority = rd.integer(obj, "priority", where, 3, 1, 5)
+    remote = obj.get("remote", False)
+    if not isinstance(remote, bool):
+        rd.fail(where, f"remote must be true or false, got {remote!r}")
+    days = rd.intervals(obj, "days", where)
+    parties = rd.strings(obj, "parties", where)
+    excluded = rd.strings(obj, "excluded", where)
+    if len(rd.errors) > n:
+        return None
+    return Request(
+        id=ident, case=case, role=role, city=city, jurisdiction=jurisdiction,
+        fields=tuple(fields), seats=seats, language=language, days=days, remote=remote,
+        priority=priority, parties=parties, excluded=excluded,
+    )
+
+
+def _read_pairs(rd: _Reader, doc: dict, key: str, requests: set, experts: set) -> list[Pair]:
+    items = doc.get(key) or []
+    if not isinstance(items, list):
+        rd.fail(key, "must be a list of {request, expert}")
+        return []
+    pairs, seen = [], set()
+    for k, item in enumerate(items):
+        where = f"{key}[{k}]"
+        if not isinstance(item, dict):
+            rd.fail(where, "must be an object {request, expert}")
+            continue
+        r, e = item.get("request"), item.get("expert")
+        where = f"{where} ({r!r}, {e!r})"
+        bad = False
+        if r not in requests:
+            rd.fail(where, f"unknown request {r!r}")
+            bad = True
+        if e not in experts:
+            rd.fail(where, f"unknown expert {e!r}")
+            bad = True
+        if bad:
+            continue
+        if (r, e) in seen:
+            if key == "pinned":
+                rd.fail(where, "pinned twice")
+            continue
+        seen.add((r, e))
+        pairs.append(Pair(r, e))
+    return pairs
+
+
+def _read_settings(rd: _Reader, obj: Any) -> Settings:
+    if obj is None:
+        return Settings()
+    if not isinstance(obj, dict):
+        rd.fail("settings", "must be an object")
+        return Settings()
+    cooling = rd.integer(obj, "cooling_off_days", "settings", DEFAULT_COOLING_OFF_DAYS, 0)
+    limit = obj.get("time_limit_s", DEFAULT_TIME_LIMIT_S)
+    if isinstance(limit, bool) or not isinstance(limit, int | float) or limit <= 0:
+        rd.fail("settings", f"time_limit_s must be a positive number, got {limit!r}")
+        limit = DEFAULT_TIME_LIMIT_S
+    weights = obj.get("weights") if isinstance(obj.get("weights"), dict) else {}
+    return Settings(cooling, float(limit), dict(weights))
+
+
+def _check_duplicates(rd: _Reader, kind: str, items: list) -> None:
+    seen: dict[str, int] = {}
+    for k, item in enumerate(items):
+        if item is None:
+            continue
+        key = item.code if kind == "cities" else item.id
+        if key in seen:
+            rd.fail(f"{kind}[{k}] (id {key!r})", f"duplicate id (first at {kind}[{seen[key]}])")
+        else:
+            seen[key] = k
+
+
+def _check_references(rd: _Reader, experts: list, requests: list, cities: set) -> None:
+    for k, e in enumerate(experts):
+        if e is not None and e.city not in cities:
+            rd.fail(f"experts[{k}] (id {e.id!r})", f"unknown city {e.city!r}")
+    for k, r in enumerate(requests):
+        if r is not None and r.city not in cities:
+            rd.fail(f"requests[{k}] (id {r.id!r})", f"unknown city {r.city!r}")
+
+
+def _lists(rd: _Reader, doc: dict, key: str) -> list:
+    value = doc.get(key, [])
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        rd.fail(key, "must be a list")
+        return []
+    return value
+
+
+def load_problem(doc: dict) -> Problem:
+    """Validate a dispatch-problem/1 document; raise ProblemError listing every fault."""
+    rd = _Reader()
+    if not isinstance(doc, dict):
+        raise ProblemError(["problem: must be a JSON object"])
+    fmt = doc.get("format", "dispatch-problem/1")
+    if fmt != "dispatch-problem/1":
+        rd.fail("format", f"expected 'dispatch-problem/1', got {fmt!r}")
+    as_of = rd.date(doc.get("as_of"), "problem", "as_of")
+    cities = [_read_city(rd, k, c) for k, c in enumerate(_lists(rd, doc, "cities"))]
+    groups = []
+    for k, g in enumerate(_lists(rd, doc, "recognition_groups")):
+        if not isinstance(g, list) or not all(isinstance(j, str) and j for j in g):
+            rd.fail(f"recognition_groups[{k}]", "must be a list of jurisdiction codes")
+        else:
+            groups.append(frozenset(g))
+    experts = [_read_expert(rd, k, e) for k, e in enumerate(_lists(rd, doc, "experts"))]
+    requests = [_read_request(rd, k, r) for k, r in enumerate(_lists(rd, doc, "requests"))]
+    settings = _read_settings(rd, doc.get("settings"))
+    _check_duplicates(rd, "cities", cities)
+    _check_duplicates(rd, "experts", experts)
+    _check_duplicates(rd, "requests", requests)
+    _check_references(rd, experts, requests, {c.code for c in cities if c})
+    request_ids = {r.id for r in requests if r}
+    expert_ids = {e.id for e in experts if e}
+    pinned = _read_pairs(rd, doc, "pinned", request_ids, expert_ids)
+    previous = _read_pairs(rd, doc, "previous", request_ids, expert_ids)
+    if rd.errors:
+        raise ProblemError(rd.errors)
+    problem = Problem(
+        as_of=as_of, cities=tuple(cities), recognition_groups=tuple(groups),
+        experts=tuple(experts), requests=tuple(requests), pinned=tuple(pinned),
+        previous=tuple(previous), settings=settings,
+    )
+    _check_pinned(problem)
+    return problem
+
+
+def _check_pinned(problem: Problem) -> None:
+    """Rule 13: a pinned pair that breaks a rule makes the problem invalid."""
+    if not problem.pinned:
+        return
+    from scheduler.verify import verify_pairs
+
+    violations = verify_pairs(problem, list(problem.pinned))
+    if violations:
+        raise ProblemError(
+            [f"pinned pair ({v.request!r}, {v.expert!r}) breaks rule {v.rule}: {v.message}"
+             for v in violations]
+        )

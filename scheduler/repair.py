@@ -1,0 +1,55 @@
+"""Turn a relaxed (flow) selection into a feasible plan, then refill open seats greedily."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from scheduler.model import Model, State
+
+
+def repair(model: Model, chosen: np.ndarray) -> State:
+    """Keep pinned pairs, then the flow's pairs by value while rules 8, 9, 10, 12 allow."""
+    state = State(model)
+    for p in model.pinned:
+        state.add(int(p))
+    picked = np.flatnonzero(chosen & ~state.chosen)
+    for p in picked[np.argsort(-model.value[picked], kind="stable")]:
+        if state.can_add(int(p)):
+            state.add(int(p))
+    return state
+
+
+def open_candidates(state: State, r: int) -> np.ndarray:
+    """Pairs of request r that could be added now, best value first."""
+    m = state.m
+    ps = np.arange(m.req_ptr[r], m.req_ptr[r + 1])
+    if len(ps) == 0:
+        return ps
+    ps = ps[~state.chosen[ps]]
+    es = m.exp[ps]
+    ok = state.load[es] < m.cap[es]
+    days = m.req_days[r]
+    if len(days):
+        ok &= ~state.occ[np.ix_(es, days)].any(axis=1)
+    ps = ps[ok]
+    return ps[np.argsort(-m.value[ps], kind="stable")]
+
+
+def fill(state: State, requests: np.ndarray | None = None) -> int:
+    """Fill open seats, most urgent requests first, with the best pair still allowed."""
+    m = state.m
+    if requests is None:
+        requests = np.flatnonzero(state.filled < m.seats)
+    requests = requests[np.argsort(-m.el.index.req_prio[requests], kind="stable")]
+    added = 0
+    for r in requests:
+        r = int(r)
+        if state.filled[r] >= m.seats[r]:
+            continue
+        for p in open_candidates(state, r):
+            if state.filled[r] >= m.seats[r]:
+                break
+            if state.can_add(int(p)):
+                state.add(int(p))
+                added += 1
+    return added

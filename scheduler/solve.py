@@ -1,0 +1,149 @@
+"""The dispatch pipeline: eligibility -> flow bound and hint -> repair -> CP-SAT -> plan."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+import numpy as np
+
+from scheduler.baseline import baseline_state
+from scheduler.exact import max_priority
+from scheduler.explain import build_plan
+from scheduler.flow import relax, top_pairs
+from scheduler.lns import optimise, run_lns
+from scheduler.model import Model, State, build_model
+from scheduler.plan import Plan
+from scheduler.problem import Problem
+from scheduler.repair import fill, repair
+
+EXACT_MAX_PAIRS = 40_000  # up to here CP-SAT gets the whole problem and may prove it
+HINT_PAIRS_PER_REQUEST = 30
+WORKERS = 2
+
+
+class _Clock:
+    def __init__(self, limit_s: float, progress: Callable[[dict], None] | None):
+        self.start = time.monotonic()
+        self.limit_s = limit_s
+        self.progress = progress
+        self.bound = None
+
+    def elapsed(self) -> float:
+        return time.monotonic() - self.start
+
+    def deadline(self, reserve_s: float) -> float:
+        return self.start + max(0.05, self.limit_s - reserve_s)
+
+    def report(self, phase: str, state: State | None) -> None:
+        if self.progress is None:
+            return
+        self.progress({
+            "elapsed_s": round(self.elapsed(), 3), "phase": phase,
+            "filled_priority": None if state is None else state.filled_priority(),
+            "objective": None if state is None else state.objective(),
+            "bound": self.bound,
+        })
+
+
+def solve(problem: Problem, *, time_limit_s: float | None = None, seed: int = 0,
+          progress: Callable[[dict], None] | None = None, workers: int = WORKERS) -> Plan:
+    """Assign experts to requests under the 13 rules; never raises on a valid problem."""
+    limit = problem.settings.time_limit_s if time_limit_s is None else float(time_limit_s)
+    clock = _Clock(limit, progress)
+    rng = np.random.default_rng(seed)
+    model = build_model(problem)
+    clock.report("eligibility", None)
+    reserve = 0.05 + 2e-5 * (model.n_req + len(problem.experts)) + limit * 0.03
+    small = len(model.req) <= EXACT_MAX_PAIRS
+    if small:
+        chosen, _ = relax(model)
+        hint = chosen
+    else:
+        chosen, _ = relax(model, priority_only=True)
+        hint, _ = relax(model, top_pairs(model, HINT_PAIRS_PER_REQUEST) | chosen)
+    clock.bound = int(model.prio[chosen].sum())
+    state = repair(model, hint)
+    fill(state)
+    clock.report("repair", state)
+    proven = clock.bound == state.filled_priority()
+    secondary_proven = False
+    engine = "min-cost-flow bound + repair"
+    deadline = clock.deadline(reserve)
+    if small:
+        engine = "min-cost-flow + MIP (SCIP) for priority + CP-SAT (whole problem)"
+        everyone = np.arange(model.n_req), np.arange(model.n_exp)
+        if not proven:
+            proven = max_priority(state, deadline - time.monotonic() - 0.3)
+            clock.report("mip priority", state)
+        _, status = optimise(state, *everyone, deadline - time.monotonic(), seed=seed,
+                             workers=workers)
+        secondary_proven = status == "OPTIMAL"
+    else:
+        engine = "min-cost-flow bound + repair + CP-SAT LNS"
+        _improve(state, deadline, rng, clock, workers)
+        proven = clock.bound == state.filled_priority()
+    fill(state)
+    state, guarded = _not_below_baseline(model, state)
+    clock.report("done", state)
+    solver = {
+        "engine": engine, "wall_s": round(clock.elapsed(), 3), "time_limit_s": limit,
+        "status_text": _status_text(proven, secondary_proven),
+        "priority_proven_optimal": proven, "secondary_proven_optimal": secondary_proven,
+        "eligible_pairs": int(len(model.req)), "seed": seed, "workers": workers,
+        "baseline_fallback": guarded,
+    }
+    return build_plan(model, state, "optimal" if proven else "feasible", clock.bound, solver)
+
+
+def _improve(state: State, deadline: float, rng: np.random.Generator, clock: _Clock,
+             workers: int) -> None:
+    """LNS rounds: neighbourhoods around open seats first, then around previous pairs lost."""
+    m = state.m
+    last_report = [time.monotonic()]
+
+    def on_improve() -> None:
+        if time.monotonic() - last_report[0] > 0.5:
+            last_report[0] = time.monotonic()
+            clock.report("lns", state)
+
+    rounds = 0
+    while time.monotonic() < deadline - 0.05 and rounds < 50:
+        rounds += 1
+        seeds = _seed_requests(state, rng)
+        if not seeds:
+            break
+        if run_lns(state, deadline, rng, seeds, on_improve, workers=1) == 0 and rounds > 2:
+            break
+    del m
+
+
+def _seed_requests(state: State, rng: np.random.Generator) -> list[int]:
+    """Requests with an open seat and some eligible expert, most urgent first (ties shuffled)."""
+    m = state.m
+    has_pairs = np.diff(m.req_ptr) > 0
+    open_ = np.flatnonzero((state.filled < m.seats) & has_pairs)
+    lost_prev = np.unique(m.req[m.prev & ~state.chosen])
+    seeds = np.concatenate([open_, lost_prev])
+    noise = rng.random(len(seeds))
+    order = np.lexsort((noise, -m.el.index.req_prio[seeds]))
+    return [int(r) for r in dict.fromkeys(seeds[order].tolist())]
+
+
+def _not_below_baseline(model: Model, state: State) -> tuple[State, bool]:
+    """Never return less filled priority (or, at equal priority, less fit) than hand dispatch."""
+    base = baseline_state(model)
+    ours = (state.filled_priority(), int(model.el.fit[state.chosen].sum()))
+    theirs = (base.filled_priority(), int(model.el.fit[base.chosen].sum()))
+    if ours >= theirs:
+        return state, False
+    fill(base)
+    return base, True
+
+
+def _status_text(proven: bool, secondary_proven: bool) -> str:
+    if proven and secondary_proven:
+        return "proven optimal (filled priority and secondary terms)"
+    if proven:
+        return "filled priority proven optimal; secondary terms best found in the time limit"
+    return "time limit reached, best plan found"

@@ -1,0 +1,169 @@
+"""Check a plan against all 13 hard rules, pair by pair.
+
+Written on purpose without numpy and without `eligibility.py`: the two
+implementations of rules 1-7 and 11 cross-check each other in the tests.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+from scheduler.plan import Plan
+from scheduler.problem import Expert, Pair, Problem, Request, haversine_km
+
+RULE_NAMES = {
+    0: "reference", 1: "role", 2: "appointment", 3: "expertise", 4: "jurisdiction",
+    5: "travel", 6: "conflict_of_interest", 7: "availability", 8: "double_booking",
+    9: "workload", 10: "seats", 11: "language", 12: "panel_independence", 13: "pinned",
+}
+
+
+@dataclass(frozen=True)
+class Violation:
+    """One broken rule; rule 0 means the plan names an unknown request or expert."""
+
+    rule: int
+    request: str | None
+    expert: str | None
+    message: str
+
+    def to_dict(self) -> dict:
+        return {"rule": self.rule, "request": self.request, "expert": self.expert,
+                "message": self.message}
+
+    def __str__(self) -> str:
+        return f"rule {self.rule} ({RULE_NAMES[self.rule]}): {self.message}"
+
+
+def fields_match(a: str, b: str) -> bool:
+    return a.startswith(b) or b.startswith(a)
+
+
+def conflicted_orgs(problem: Problem, expert: Expert) -> set[str]:
+    """Orgs an expert may not judge: declared conflicts and not-yet-cooled affiliations."""
+    cutoff = problem.as_of - problem.settings.cooling_off_days
+    orgs = set(expert.conflicts)
+    orgs.update(a.org for a in expert.organizations if a.until is None or a.until >= cutoff)
+    return orgs
+
+
+def pair_violations(problem: Problem, r: Request, e: Expert) -> list[Violation]:
+    """Rules 1-7 and 11 for one pair, plus the busy half of rule 8."""
+    out = []
+
+    def bad(rule: int, message: str) -> None:
+        out.append(Violation(rule, r.id, e.id, message))
+
+    if r.role not in e.roles:
+        bad(1, f"{e.id} is not a {r.role}")
+    first, last = problem.days_of(r)
+    if e.appointed_from is not None and e.appointed_from > first:
+        bad(2, f"{e.id}'s appointment starts after the request's first day")
+    if e.appointed_until is not None and e.appointed_until < last:
+        bad(2, f"{e.id}'s appointment ends before the request's last day")
+    if not any(fields_match(ef, rf) for ef, _ in e.fields for rf in r.fields):
+        bad(3, f"no field of {e.id} matches {', '.join(r.fields)}")
+    if not problem.recognised(e.jurisdiction, r.jurisdiction):
+        bad(4, f"jurisdiction {e.jurisdiction} does not recognise {r.jurisdiction}")
+    if not r.remote and e.max_travel_km is not None:
+        km = haversine_km(problem.city(e.city), problem.city(r.city))
+        if km > e.max_travel_km:
+            bad(5, f"{km:.0f} km exceeds {e.id}'s limit of {e.max_travel_km:.0f} km")
+    clash = sorted(conflicted_orgs(problem, e) & r.parties)
+    if clash:
+        bad(6, f"{e.id} is conflicted with {', '.join(clash)}")
+    if e.id in r.excluded:
+        bad(6, f"{e.id} is excluded from {r.id}")
+    if any(d.overlaps(u) for d in r.days for u in e.unavailable):
+        bad(7, f"{e.id} is unavailable on days of {r.id}")
+    if any(d.overlaps(b) for d in r.days for b in e.busy):
+        bad(8, f"{r.id}'s days overlap {e.id}'s busy days")
+    if r.language is not None and r.language not in e.languages:
+        bad(11, f"{e.id} does not speak {r.language}")
+    return out
+
+
+def verify_pairs(problem: Problem, pairs: list[Pair]) -> list[Violation]:
+    """Check a list of (request, expert) pairs against every rule; return all violations."""
+    requests = {r.id: r for r in problem.requests}
+    experts = {e.id: e for e in problem.experts}
+    out: list[Violation] = []
+    known: list[tuple[Request, Expert]] = []
+    seen: set[tuple[str, str]] = set()
+    for p in pairs:
+        if p.request not in requests or p.expert not in experts:
+            out.append(Violation(0, p.request, p.expert,
+                                 f"unknown request or expert in ({p.request!r}, {p.expert!r})"))
+            continue
+        if (p.request, p.expert) in seen:
+            out.append(Violation(10, p.request, p.expert,
+                                 f"{p.expert} is assigned twice to {p.request}"))
+            continue
+        seen.add((p.request, p.expert))
+        known.append((requests[p.request], experts[p.expert]))
+    for r, e in known:
+        out.extend(pair_violations(problem, r, e))
+    out.extend(_double_booking_and_workload(known))
+    out.extend(_seats_and_panels(known))
+    return out
+
+
+def _double_booking_and_workload(known: list[tuple[Request, Expert]]) -> list[Violation]:
+    out = []
+    by_expert: dict[str, list[Request]] = defaultdict(list)
+    expert_of = {}
+    for r, e in known:
+        by_expert[e.id].append(r)
+        expert_of[e.id] = e
+    for eid, reqs in by_expert.items():
+        e = expert_of[eid]
+        for i, a in enumerate(reqs):
+            for b in reqs[i + 1:]:
+                if any(x.overlaps(y) for x in a.days for y in b.days):
+                    out.append(Violation(8, b.id, eid, f"{eid} is booked on {a.id} and {b.id} "
+                                                       "on the same day"))
+        if e.current_load + len(reqs) > e.max_concurrent:
+            out.append(Violation(9, None, eid, f"{eid} would carry {e.current_load + len(reqs)}"
+                                               f" assignments, above {e.max_concurrent}"))
+    return out
+
+
+def _seats_and_panels(known: list[tuple[Request, Expert]]) -> list[Violation]:
+    out = []
+    by_request: dict[str, list[Expert]] = defaultdict(list)
+    request_of = {}
+    for r, e in known:
+        by_request[r.id].append(e)
+        request_of[r.id] = r
+    for rid, panel in by_request.items():
+        r = request_of[rid]
+        if len(panel) > r.seats:
+            out.append(Violation(10, rid, None, f"{rid} has {len(panel)} experts for "
+                                                f"{r.seats} seat(s)"))
+        for i, a in enumerate(panel):
+            for b in panel[i + 1:]:
+                shared = sorted(a.current_orgs & b.current_orgs)
+                if shared:
+                    out.append(Violation(12, rid, b.id, f"{a.id} and {b.id} both work at "
+                                                        f"{', '.join(shared)}"))
+    return out
+
+
+def plan_pairs(plan: dict | Plan) -> list[Pair]:
+    if isinstance(plan, Plan):
+        return [Pair(a.request, a.expert) for a in plan.assignments]
+    items = plan.get("assignments") or [] if isinstance(plan, dict) else []
+    return [Pair(a.get("request"), a.get("expert")) for a in items if isinstance(a, dict)]
+
+
+def verify(problem: Problem, plan: dict | Plan) -> list[Violation]:
+    """Return every violation of the 13 rules by `plan` (a Plan or a dispatch-plan/1 dict)."""
+    pairs = plan_pairs(plan)
+    out = verify_pairs(problem, pairs)
+    chosen = {(p.request, p.expert) for p in pairs}
+    for p in problem.pinned:
+        if (p.request, p.expert) not in chosen:
+            out.append(Violation(13, p.request, p.expert,
+                                 f"pinned pair ({p.request}, {p.expert}) is missing"))
+    return out
