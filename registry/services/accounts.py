@@ -37,17 +37,29 @@ def create_user(email: str, role: str, password: str, *, body=None, region: str 
     Raises:
         DomainError: naming the field that is wrong.
     """
+    check_password(password)
+    user = build_user(email, role, body=body, region=region, expert_id=expert_id)
+    user.set_password(password)
+    return add_user(user, actor)
+
+
+def build_user(email: str, role: str, *, body=None, region: str | None = None,
+               expert_id: int | None = None) -> User:
+    """A checked, unsaved account without a password."""
     email = check_email(email)
     role = check_role(role)
-    check_password(password)
     scope = resolve_scope(role, {"body": body, "region": region, "expert_id": expert_id})
     user = User(email=email, role=role, **scope)
-    user.set_password(password)
     user.check_scope()
+    return user
+
+
+def add_user(user: User, actor: User | None = None) -> User:
+    """Add the account with its audit event, and flush so that it has an id."""
     db.session.add(user)
     db.session.flush()
     audit.record(actor, "create", "user", user.id, after={
-        "email": user.email, "role": role.value, "body_id": user.body_id,
+        "email": user.email, "role": user.role.value, "body_id": user.body_id,
         "region": user.region, "expert_id": user.expert_id})
     return user
 
