@@ -56,8 +56,12 @@ def solve(problem: Problem, *, time_limit_s: float | None = None, seed: int = 0,
     clock.report("eligibility", None)
     reserve = 0.05 + 2e-5 * (model.n_req + len(problem.experts)) + limit * 0.03
     small = len(model.req) <= EXACT_MAX_PAIRS
-    if small:
-        chosen, _ = relax(model)
+    plain = all(not r.days and r.seats == 1 for r in problem.requests)
+    flow_exact = False
+    if small or plain:
+        # Without days or panels, rules 8 and 12 are void: the full flow is the optimum.
+        chosen, flow_exact = relax(model)
+        flow_exact = flow_exact and plain
         hint = chosen
     else:
         chosen, _ = relax(model, priority_only=True)
@@ -67,10 +71,12 @@ def solve(problem: Problem, *, time_limit_s: float | None = None, seed: int = 0,
     fill(state)
     clock.report("repair", state)
     proven = clock.bound == state.filled_priority()
-    secondary_proven = False
+    secondary_proven = flow_exact and proven
     engine = "min-cost-flow bound + repair"
     deadline = clock.deadline(reserve)
-    if small:
+    if flow_exact:
+        engine = "min-cost-flow (exact: no days, no panels)"
+    elif small:
         engine = "min-cost-flow + MIP (SCIP) for priority + CP-SAT (whole problem)"
         everyone = np.arange(model.n_req), np.arange(model.n_exp)
         if not proven:

@@ -2,7 +2,6 @@
 
 import copy
 
-
 CITIES = [
     {"code": "shanghai", "lat": 31.23, "lon": 121.47, "name_en": "Shanghai"},
     {"code": "suzhou_js", "lat": 31.30, "lon": 120.62, "name_en": "Suzhou"},

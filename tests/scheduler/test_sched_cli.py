@@ -1,0 +1,76 @@
+"""python -m scheduler: solve, verify, generate; bad input exits 2 with a message."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+from sched_builders import a_problem, a_request, an_expert
+
+from scheduler.__main__ import main
+
+
+@pytest.fixture
+def problem_file(tmp_path):
+    path = tmp_path / "problem.json"
+    assert main(["generate", "--requests", "60", "--experts", "40", "--seed", "1",
+                 "-o", str(path)]) == 0
+    return path
+
+
+def test_generate_writes_a_problem_over_real_cities(problem_file):
+    doc = json.loads(problem_file.read_text(encoding="utf-8"))
+    assert doc["format"] == "dispatch-problem/1"
+    assert {"shanghai", "shenzhen", "hefei"} <= {c["code"] for c in doc["cities"]}
+    assert len(doc["requests"]) == 60 and len(doc["experts"]) == 40
+
+
+def test_solve_then_verify_round_trip(problem_file, tmp_path, capsys):
+    plan_file = tmp_path / "plan.json"
+    assert main(["solve", str(problem_file), "-o", str(plan_file), "--time-limit", "2"]) == 0
+    plan = json.loads(plan_file.read_text(encoding="utf-8"))
+    assert plan["format"] == "dispatch-plan/1" and plan["status"] in ("optimal", "feasible")
+    assert "bound" in capsys.readouterr().err
+    assert main(["verify", str(problem_file), str(plan_file)]) == 0
+
+
+def test_verify_lists_violations_one_per_line_and_exits_1(problem_file, tmp_path, capsys):
+    doc = json.loads(problem_file.read_text(encoding="utf-8"))
+    r = doc["requests"][0]["id"]
+    plan = {"assignments": [{"request": r, "expert": e["id"]} for e in doc["experts"][:5]]}
+    plan_file = tmp_path / "bad.json"
+    plan_file.write_text(json.dumps(plan), encoding="utf-8")
+    assert main(["verify", str(problem_file), str(plan_file)]) == 1
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert len(lines) > 1 and all(line.startswith("rule ") for line in lines)
+
+
+def test_solve_prints_the_plan_on_stdout_without_output_file(problem_file, capsys):
+    assert main(["solve", str(problem_file), "--time-limit", "1"]) == 0
+    assert json.loads(capsys.readouterr().out)["format"] == "dispatch-plan/1"
+
+
+@pytest.mark.parametrize(("content", "message"), [
+    ("{not json", "not valid JSON"),
+    (json.dumps(a_problem([an_expert()], [a_request(seats=0)])), "seats must be >= 1"),
+])
+def test_malformed_input_exits_2_with_a_message(tmp_path, capsys, content, message):
+    path = tmp_path / "p.json"
+    path.write_text(content, encoding="utf-8")
+    assert main(["solve", str(path)]) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_missing_file_exits_2(capsys):
+    assert main(["verify", "/nonexistent/p.json", "/nonexistent/q.json"]) == 2
+    assert "not found" in capsys.readouterr().err
+
+
+def test_invalid_problem_in_a_subprocess_gives_no_traceback(tmp_path):
+    path = tmp_path / "p.json"
+    path.write_text(json.dumps(a_problem([an_expert(), an_expert()], [])), encoding="utf-8")
+    run = subprocess.run([sys.executable, "-m", "scheduler", "solve", str(path)],
+                         capture_output=True, text=True, timeout=60)
+    assert run.returncode == 2
+    assert "duplicate id" in run.stderr and "Traceback" not in run.stderr
+    assert json.loads(run.stdout)["status"] == "invalid"
