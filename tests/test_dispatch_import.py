@@ -21,7 +21,7 @@ from registry.models import (
     SolverRun,
     SolverRunStatus,
 )
-from registry.services.dispatch import export_problem, import_plan
+from registry.services.dispatch import check_manual_assignment, export_problem, import_plan
 from tests.test_dispatch_export import AS_OF, DAYS, JAN, MAR, assign
 
 pytest.importorskip("scheduler.verify")
@@ -303,3 +303,39 @@ def test_import_plan_command_reports_a_violation(registry, runner, tmp_path):
     assert result.exit_code == 2
     assert "conflict_of_interest" in result.output
     assert assignments() == []
+
+
+# -- manual overrides ----------------------------------------------------------------------------
+
+def test_a_manual_choice_that_fits_the_rules_has_no_objection(registry):
+    assert check_manual_assignment(registry["hearing"], registry["free"], as_of=AS_OF) == []
+
+
+def test_a_manual_choice_of_a_conflicted_expert_is_explained(registry):
+    conflicted = registry["conflicted"]
+
+    objections = check_manual_assignment(registry["hearing"], conflicted, as_of=AS_OF)
+
+    assert len(objections) == 1
+    assert objections[0].startswith("rule 6 (conflict_of_interest)")
+    assert str(conflicted.id) in objections[0]
+
+
+def test_a_manual_choice_of_a_suspended_expert_is_refused(registry):
+    registry["free"].status = ExpertStatus.SUSPENDED
+
+    assert check_manual_assignment(registry["hearing"], registry["free"], as_of=AS_OF) == [
+        f"expert {registry['free'].id} is suspended"]
+
+
+def test_a_manual_choice_must_fit_beside_the_confirmed_panel(make):
+    employer = make.organization()
+    sitting, colleague = (make.expert(roles=("arbitrator",), affiliations=[employer])
+                          for _ in range(2))
+    panel = make.request(role=ExpertRole.ARBITRATOR, seats=3, days=DAYS,
+                         status=RequestStatus.PROPOSED)
+    assign(panel, sitting, AssignmentStatus.CONFIRMED)
+
+    objections = check_manual_assignment(panel, colleague, as_of=AS_OF)
+
+    assert [o.split(":")[0] for o in objections] == ["rule 12 (panel_independence)"]

@@ -2,7 +2,7 @@
 dispatch-plan/1 document (docs/dispatch.md). The work is done in problem_export and plan_import.
 """
 
-from registry.services.plan_import import import_plan
+from registry.services.plan_import import check_manual_assignment, import_plan
 from registry.services.problem_export import export_problem
 
-__all__ = ["export_problem", "import_plan"]
+__all__ = ["check_manual_assignment", "export_problem", "import_plan"]

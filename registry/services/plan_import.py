@@ -219,3 +219,26 @@ def _propose(run, request, assignment: Assignment | None, expert_id: int, why) -
                           f"{request.id}", field="plan")
     assignment.solver_run, assignment.reasons = run, why
     return "kept"
+
+
+# -- manual overrides --------------------------------------------------------------------------
+
+def check_manual_assignment(request: DispatchRequest, expert: Expert,
+                            as_of: date | None = None) -> list[str]:
+    """Why putting this expert on this request would break a hard rule ([] when it would not).
+
+    Builds a one-request problem from today's registry and verifies the request's held seats
+    plus the new pair, so a coordinator's choice is judged by the solver's own rules.
+    """
+    as_of = as_of or date.today()
+    if why := _barred(expert, as_of):
+        return [f"expert {expert.id} {why}"]
+    if not request.is_open:
+        return [f"request {request.id} is {request.status.value}, not open"]
+    held = _load(Expert, expert_options(), sorted(
+        {a.expert_id for a in request.assignments if a.status in HELD_STATUSES}))
+    experts = {expert.id} | {e.id for e in held if not _barred(e, as_of)}
+    problem = problem_document([request], sorted(experts), as_of, agreements_in_force(as_of))
+    pair = {"request": str(request.id), "expert": str(expert.id)}
+    pairs = problem["pinned"] + ([] if pair in problem["pinned"] else [pair])
+    return verify_document(problem, {"assignments": pairs})
