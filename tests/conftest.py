@@ -34,14 +34,10 @@ def database_url(tmp_path_factory):
 
 
 def empty_tables() -> None:
-    tables = [t.name for t in reversed(db.metadata.sorted_tables)]
+    """Delete every row; on a few rows DELETE beats TRUNCATE by far (no new files)."""
     with db.engine.begin() as connection:
-        if db.engine.dialect.name == "postgresql":
-            connection.execute(text(
-                "TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))
-        else:
-            for table in tables:
-                connection.execute(text(f'DELETE FROM "{table}"'))
+        for table in reversed(db.metadata.sorted_tables):
+            connection.execute(table.delete())
 
 
 @pytest.fixture

@@ -29,7 +29,7 @@ ASSIGNMENT_TRANSITIONS: dict[AssignmentStatus, frozenset[AssignmentStatus]] = {
     A.ACCEPTED: frozenset({A.COMPLETED, A.DECLINED, A.CANCELLED}),
     A.DECLINED: frozenset(),
     A.COMPLETED: frozenset(),
-    A.WITHDRAWN: frozenset(),
+    A.WITHDRAWN: frozenset({A.PROPOSED}),  # a later solver run proposes the pair again
     A.CANCELLED: frozenset(),
 }
 # Assignments that hold a seat and count towards the expert's workload.
@@ -79,6 +79,11 @@ class Assignment(db.Model):
     request: Mapped[DispatchRequest] = relationship(back_populates="assignments")
     expert: Mapped[Expert] = relationship()
     solver_run: Mapped[SolverRun | None] = relationship()
+
+    def __init__(self, **values):
+        # Column defaults apply only on INSERT; the lifecycle needs a status from the start.
+        values.setdefault("status", AssignmentStatus.PROPOSED)
+        super().__init__(**values)
 
     @property
     def source(self) -> str:

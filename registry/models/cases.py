@@ -209,6 +209,11 @@ class DispatchRequest(db.Model):
         back_populates="request", cascade="all, delete-orphan")
     assignments: Mapped[list["Assignment"]] = relationship(back_populates="request")  # noqa: F821
 
+    def __init__(self, **values):
+        # Column defaults apply only on INSERT; the lifecycle needs a status from the start.
+        values.setdefault("status", RequestStatus.SUBMITTED)
+        super().__init__(**values)
+
     def check_seats(self) -> None:
         """One investigator per request; a tribunal has one or three arbitrators."""
         allowed = {ExpertRole.ARBITRATOR: (1, 3)}.get(self.role, (1,))

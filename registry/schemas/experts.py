@@ -45,7 +45,7 @@ class ExpertSchema(ExpertPublicSchema):
 
     @validates("fields_")
     def distinct_fields(self, value, **_kwargs):
-        codes = [entry["ipc_code"] for entry in value]
+        codes = [entry.get("ipc_code") for entry in value if entry.get("ipc_code")]
         if len(codes) != len(set(codes)):
             raise ValidationError("each IPC code may appear once")
 

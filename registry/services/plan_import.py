@@ -209,9 +209,8 @@ def _propose(run, request, assignment: Assignment | None, expert_id: int, why) -
     if assignment.status in HELD_STATUSES:
         return "pinned"
     if assignment.status is AssignmentStatus.WITHDRAWN:
-        # The pair is unique, so a proposal superseded by an earlier run is revived in place;
-        # the lifecycle has no WITHDRAWN -> PROPOSED edge (see docs/dispatch.md).
-        assignment.status = AssignmentStatus.PROPOSED
+        # The pair is unique, so a proposal superseded by an earlier run is revived in place.
+        assignment.move_to(AssignmentStatus.PROPOSED)
         assignment.solver_run, assignment.reasons = run, why
         return "proposed"
     if assignment.status is not AssignmentStatus.PROPOSED:  # excluded at export: unreachable

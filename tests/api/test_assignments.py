@@ -1,0 +1,53 @@
+"""The assignment lifecycle through the API: confirm, accept, decline."""
+
+from registry.extensions import db
+from registry.models import DispatchRequest, Exclusion, ExclusionReason
+
+
+def post(client, headers, url, json=None):
+    return client.post(url, headers=headers, json=json)
+
+
+def test_confirm_then_accept_moves_the_request_along(client, world, as_):
+    base = f"/api/v1/assignments/{world.proposal.id}"
+    confirmed = post(client, as_("coordinator_yrd"), f"{base}/confirm")
+    assert confirmed.get_json()["status"] == "confirmed"
+    assert db.session.get(DispatchRequest, world.sh_request.id).status.value == "confirmed"
+    accepted = post(client, as_("expert_sh"), f"{base}/accept")
+    assert accepted.get_json()["status"] == "accepted"
+    assert db.session.get(DispatchRequest, world.sh_request.id).status.value == "accepted"
+
+
+def test_decline_needs_a_reason_and_keeps_the_expert_off_the_request(client, world, as_):
+    base = f"/api/v1/assignments/{world.proposal.id}"
+    post(client, as_("coordinator_yrd"), f"{base}/confirm")
+    no_reason = post(client, as_("expert_sh"), f"{base}/decline", {})
+    assert no_reason.status_code == 422 and "reason" in no_reason.get_json()["errors"]["json"]
+    declined = post(client, as_("expert_sh"), f"{base}/decline", {"reason": "出差在外"})
+    assert declined.get_json()["decline_reason"] == "出差在外"
+    assert db.session.get(DispatchRequest, world.sh_request.id).status.value == "declined"
+    exclusion = db.session.query(Exclusion).one()
+    assert (exclusion.expert_id, exclusion.reason) == (world.sh_expert.id,
+                                                       ExclusionReason.DECLINED)
+
+
+def test_an_unconfirmed_proposal_cannot_be_accepted(client, world, as_):
+    response = post(client, as_("expert_sh"), f"/api/v1/assignments/{world.proposal.id}/accept")
+    assert response.status_code == 409
+    assert "proposed" in response.get_json()["message"]
+
+
+def test_a_confirmed_assignment_cannot_be_confirmed_again(client, world, as_):
+    url = f"/api/v1/assignments/{world.proposal.id}/confirm"
+    assert post(client, as_("coordinator_yrd"), url).status_code == 200
+    assert post(client, as_("coordinator_yrd"), url).status_code == 409
+
+
+def test_expert_lists_its_own_assignments_with_days_and_city(client, world, as_):
+    items = client.get("/api/v1/assignments", headers=as_("expert_sh")).get_json()["items"]
+    assert [(a["case_number"], a["city"], a["days"]) for a in items] == [
+        (world.sh_case.number, "shanghai", [{"start": "2025-03-03", "end": "2025-03-04"}])]
+
+
+def test_unknown_assignment_is_404(client, world, as_):
+    assert client.get("/api/v1/assignments/999", headers=as_("admin")).status_code == 404

@@ -1,0 +1,102 @@
+"""Cases: filing with a valid case number, technical fields and parties."""
+
+import pytest
+
+from registry.extensions import db
+from registry.models import Case
+
+
+def new_case(world, **overrides):
+    body = {"number": "（2025）沪73知民初7号", "kind": "civil", "title": "某通信专利侵权纠纷",
+            "fields": ["H04W", "H04L"], "parties": []}
+    body.update(overrides)
+    return body
+
+
+def test_clerk_files_a_case_for_its_own_body_by_default(client, world, as_, make):
+    plaintiff, firm = make.organization(name="甲公司"), make.organization(name="乙律师事务所",
+                                                                          kind="law_firm")
+    db.session.commit()
+    response = client.post("/api/v1/cases", headers=as_("clerk_sh"), json=new_case(
+        world, parties=[{"organization_id": plaintiff.id, "role": "plaintiff",
+                         "counsel_id": firm.id}]))
+    assert response.status_code == 201, response.get_json()
+    body = response.get_json()
+    assert body["handling_body_id"] == world.sh_court.id
+    assert body["fields"] == ["H04L", "H04W"]
+    assert body["parties"][0]["counsel"] == "乙律师事务所"
+
+
+def test_half_width_brackets_are_stored_full_width(client, world, as_):
+    response = client.post("/api/v1/cases", headers=as_("clerk_sh"),
+                           json=new_case(world, number="(2025)沪73知民初8号"))
+    assert response.get_json()["number"] == "（2025）沪73知民初8号"
+
+
+@pytest.mark.parametrize("number", [
+    "2025沪73知民初9号", "（2025）沪73知民初号", "（2025）沪73知民初09号", "（25）沪73知民初9号",
+    "（2025）XX73知民初9号", "（2025）沪73知民初9", "（2099）沪73知民初9号",
+    "（2025）沪73知吃饭9号",
+])
+def test_malformed_court_case_number_is_refused_with_a_message(client, world, as_, number):
+    response = client.post("/api/v1/cases", headers=as_("clerk_sh"),
+                           json=new_case(world, number=number))
+    assert response.status_code == 422
+    assert number in response.get_json()["errors"]["json"]["number"][0]
+    assert db.session.query(Case).count() == 2
+
+
+def test_case_number_of_another_court_is_refused(client, world, as_):
+    response = client.post("/api/v1/cases", headers=as_("clerk_sh"),
+                           json=new_case(world, number="（2025）苏01知民初9号"))
+    assert response.status_code == 422
+    assert "苏01" in response.get_json()["message"]
+
+
+def test_the_same_case_number_cannot_be_filed_twice(client, world, as_):
+    response = client.post("/api/v1/cases", headers=as_("clerk_sh"),
+                           json=new_case(world, number=world.sh_case.number))
+    assert response.status_code == 422
+    assert "already registered" in response.get_json()["message"]
+
+
+def test_second_instance_links_to_its_first_instance(client, world, as_):
+    response = client.post("/api/v1/cases", headers=as_("coordinator_yrd"), json=new_case(
+        world, number="（2025）沪73知民终3号", stage="second_instance",
+        earlier_stage_id=world.sh_case.id, handling_body_id=world.sh_court.id))
+    assert response.status_code == 201
+    assert response.get_json()["earlier_stage_id"] == world.sh_case.id
+
+
+@pytest.mark.parametrize(("change", "field"), [
+    ({"fields": []}, "fields"), ({"fields": ["computers"]}, "fields"), ({"kind": "tort"}, "kind"),
+    ({"parties": [{"organization_id": 1, "role": "judge"}]}, "parties"),
+    ({"earlier_stage_id": 999}, "earlier_stage_id"), ({"number": ""}, "number"),
+])
+def test_invalid_case_is_refused_naming_the_field(client, world, as_, change, field):
+    response = client.post("/api/v1/cases", headers=as_("clerk_sh"),
+                           json=new_case(world, **change))
+    assert response.status_code == 422
+    assert field in response.get_json()["errors"]["json"]
+
+
+def test_a_party_must_be_a_known_organization(client, world, as_):
+    response = client.post("/api/v1/cases", headers=as_("clerk_sh"), json=new_case(
+        world, parties=[{"organization_id": 999, "role": "plaintiff"}]))
+    assert response.status_code == 422
+    assert db.session.query(Case).count() == 2
+
+
+def test_arbitration_file_numbers_follow_the_institutions_own_format(client, world, as_):
+    ok = client.post("/api/v1/cases", headers=as_("clerk_gd"), json=new_case(
+        world, number="（2025）深国仲受123号", kind="arbitration"))
+    assert ok.status_code == 201
+    bad = client.post("/api/v1/cases", headers=as_("clerk_gd"), json=new_case(
+        world, number="abc", kind="arbitration"))
+    assert bad.status_code == 422
+
+
+def test_case_list_filters_by_number(client, world, as_):
+    response = client.get("/api/v1/cases", headers=as_("admin"),
+                          query_string={"number": "(2024)沪73"})
+    assert [c["number"] for c in response.get_json()["items"]] == [world.sh_case.number]

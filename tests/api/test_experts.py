@@ -1,0 +1,190 @@
+"""Experts: create, read, update, search, and the expert's own declarations."""
+
+from datetime import date
+
+import pytest
+
+from registry.extensions import db
+from registry.models import (
+    AuditEvent,
+    CreditKind,
+    CreditRecord,
+    Expert,
+    ExpertStatus,
+    Unavailability,
+)
+
+NEW_EXPERT = {"name": "王芳", "roles": ["investigator"], "home_city": "hangzhou",
+              "fields": [{"code": "H04W", "proficiency": 3}, {"code": "G06F"}],
+              "languages": ["zh", "en"], "max_concurrent": 4, "max_travel_km": 300,
+              "email": "wang.fang@example.cn", "phone": "+86 138 0000 0000"}
+
+
+def test_coordinator_adds_an_expert_in_its_region(client, world, as_):
+    response = client.post("/api/v1/experts", headers=as_("coordinator_yrd"), json=NEW_EXPERT)
+    assert response.status_code == 201, response.get_json()
+    body = response.get_json()
+    assert body["jurisdiction"] == "ZJ"
+    assert body["fields"] == [{"code": "G06F", "proficiency": 2},
+                              {"code": "H04W", "proficiency": 3}]
+    assert body["languages"] == ["en", "zh"]
+    assert db.session.query(AuditEvent).filter_by(entity="expert", action="create").count() == 1
+
+
+@pytest.mark.parametrize(("change", "field"), [
+    ({"name": ""}, "name"),
+    ({"roles": []}, "roles"),
+    ({"roles": ["judge"]}, "roles"),
+    ({"fields": []}, "fields"),
+    ({"fields": [{"code": "G6F"}]}, "fields"),
+    ({"fields": [{"code": "G06F", "proficiency": 4}]}, "fields"),
+    ({"fields": [{"code": "G06F"}, {"code": "G06F"}]}, "fields"),
+    ({"max_concurrent": 0}, "max_concurrent"),
+    ({"max_travel_km": -5}, "max_travel_km"),
+    ({"email": "not-an-email"}, "email"),
+    ({"languages": ["Chinese"]}, "languages"),
+    ({"appointed_from": "2025-01-01", "appointed_until": "2024-01-01"}, "appointed_until"),
+    ({"appointed_from": "2025-02-30"}, "appointed_from"),
+    ({"status": "sleeping"}, "status"),
+    ({"unexpected": 1}, "unexpected"),
+])
+def test_invalid_expert_is_refused_naming_the_field(client, world, as_, change, field):
+    before = db.session.query(Expert).count()
+    response = client.post("/api/v1/experts", headers=as_("admin"), json=NEW_EXPERT | change)
+    assert response.status_code == 422
+    assert field in response.get_json()["errors"]["json"]
+    assert db.session.query(Expert).count() == before
+
+
+def test_unknown_city_is_refused(client, world, as_):
+    response = client.post("/api/v1/experts", headers=as_("admin"),
+                           json=NEW_EXPERT | {"home_city": "atlantis"})
+    assert response.status_code == 422
+    assert "home_city" in response.get_json()["errors"]["json"]
+
+
+def test_update_changes_only_the_given_fields(client, world, as_):
+    url = f"/api/v1/experts/{world.sh_expert.id}"
+    response = client.patch(url, headers=as_("coordinator_sh"),
+                            json={"fields": [{"code": "H01L", "proficiency": 1}],
+                                  "status": "suspended"})
+    assert response.status_code == 200
+    body = response.get_json()
+    assert body["fields"] == [{"code": "H01L", "proficiency": 1}]
+    assert body["status"] == "suspended" and body["name"] == "张伟"
+
+
+def test_unknown_expert_is_404(client, world, as_):
+    assert client.get("/api/v1/experts/9999", headers=as_("admin")).status_code == 404
+
+
+def search(client, as_, **params):
+    response = client.get("/api/v1/experts", headers=as_("admin"), query_string=params)
+    assert response.status_code == 200, response.get_json()
+    return {e["name"] for e in response.get_json()["items"]}
+
+
+def test_search_by_field_matches_deeper_and_shallower_codes(client, world, as_, make):
+    make.expert(name="H04 generalist", fields={"H04": 2})
+    make.expert(name="H04W specialist", fields={"H04W": 3})
+    make.expert(name="H04L specialist", fields={"H04L": 3})
+    db.session.commit()
+    assert search(client, as_, field="H04W") == {"H04 generalist", "H04W specialist"}
+    assert search(client, as_, field="H04") == {"H04 generalist", "H04W specialist",
+                                                "H04L specialist"}
+    assert search(client, as_, field="H") == {"H04 generalist", "H04W specialist",
+                                              "H04L specialist"}
+
+
+def test_search_by_city_jurisdiction_role_and_language(client, world, as_):
+    assert search(client, as_, city="nanjing") == {"李娜"}
+    assert search(client, as_, jurisdiction="GD") == {"陈志明"}
+    assert search(client, as_, role="arbitrator") == {"陈志明"}
+    assert search(client, as_, language="yue") == {"陈志明"}
+    assert search(client, as_, role="arbitrator", language="en", jurisdiction="SH") == set()
+
+
+def test_search_by_availability_leaves_out_the_unavailable_the_suspended_and_the_disgraced(
+        client, world, as_):
+    day = date(2025, 3, 3)
+    db.session.add(Unavailability(expert_id=world.sh_expert.id, start=day, end=day))
+    db.session.add(CreditRecord(expert_id=world.js_expert.id, kind=CreditKind.SERIOUS,
+                                start=date(2024, 1, 1)))
+    db.session.get(Expert, world.gd_expert.id).status = ExpertStatus.SUSPENDED
+    db.session.commit()
+    assert search(client, as_, available_on="2025-03-03") == set()
+    assert search(client, as_, available_on="2025-03-04") == {"张伟"}
+
+
+def test_search_pages_are_capped(client, world, as_):
+    for params in ({"per_page": 101}, {"per_page": 0}, {"page": 0}, {"page": 10**9}):
+        response = client.get("/api/v1/experts", headers=as_("admin"), query_string=params)
+        assert response.status_code == 422, params
+    page = client.get("/api/v1/experts", headers=as_("admin"),
+                      query_string={"per_page": 2, "page": 2}).get_json()
+    assert page["total"] == 3 and len(page["items"]) == 1
+
+
+def test_bad_search_arguments_name_the_field(client, world, as_):
+    response = client.get("/api/v1/experts", headers=as_("admin"),
+                          query_string={"available_on": "tomorrow", "field": "xyz"})
+    assert response.status_code == 422
+    assert set(response.get_json()["errors"]["query"]) == {"available_on", "field"}
+
+
+def test_expert_declares_and_withdraws_unavailability(client, world, as_):
+    url = f"/api/v1/experts/{world.sh_expert.id}/unavailability"
+    created = client.post(url, headers=as_("expert_sh"),
+                          json={"start": "2025-07-01", "end": "2025-07-10", "reason": "leave"})
+    assert created.status_code == 201
+    assert client.get(url, headers=as_("expert_sh")).get_json()[0]["reason"] == "leave"
+    overlapping = client.post(url, headers=as_("expert_sh"),
+                              json={"start": "2025-07-05", "end": "2025-07-12"})
+    assert overlapping.status_code == 422
+    backwards = client.post(url, headers=as_("expert_sh"),
+                            json={"start": "2025-08-05", "end": "2025-08-01"})
+    assert backwards.status_code == 422 and "end" in backwards.get_json()["errors"]["json"]
+    entry = created.get_json()["id"]
+    assert client.delete(f"{url}/{entry}", headers=as_("expert_sh")).status_code == 204
+    assert client.get(url, headers=as_("expert_sh")).get_json() == []
+
+
+def test_expert_declares_and_ends_an_affiliation(client, world, as_, make):
+    company = make.organization(name="华为技术有限公司")
+    db.session.commit()
+    url = f"/api/v1/experts/{world.sh_expert.id}/affiliations"
+    created = client.post(url, headers=as_("expert_sh"),
+                          json={"organization_id": company.id, "role": "engineer",
+                                "start": "2015-01-01"})
+    assert created.status_code == 201
+    assert created.get_json()["organization"] == "华为技术有限公司"
+    ended = client.patch(f"{url}/{created.get_json()['id']}", headers=as_("expert_sh"),
+                         json={"end": "2024-12-31"})
+    assert ended.get_json()["end"] == "2024-12-31"
+    before_start = client.patch(f"{url}/{created.get_json()['id']}", headers=as_("expert_sh"),
+                                json={"end": "2010-01-01"})
+    assert before_start.status_code == 422
+    unknown = client.post(url, headers=as_("expert_sh"), json={"organization_id": 999})
+    assert unknown.status_code == 422 and "organization_id" in unknown.get_json()["errors"]["json"]
+
+
+def test_expert_declares_a_conflict_once(client, world, as_, make):
+    rival = make.organization(name="中兴通讯股份有限公司")
+    db.session.commit()
+    url = f"/api/v1/experts/{world.sh_expert.id}/conflicts"
+    body = {"organization_id": rival.id, "reason": "former employer"}
+    assert client.post(url, headers=as_("expert_sh"), json=body).status_code == 201
+    again = client.post(url, headers=as_("expert_sh"), json=body)
+    assert again.status_code == 422
+    assert client.get(url, headers=as_("expert_sh")).get_json()[0]["reason"] == "former employer"
+
+
+def test_coordinator_records_a_suspension(client, world, as_):
+    url = f"/api/v1/experts/{world.sh_expert.id}/credit-records"
+    response = client.post(url, headers=as_("coordinator_sh"),
+                           json={"kind": "suspension", "start": "2025-01-01",
+                                 "description": "accepted a banquet from a party"})
+    assert response.status_code == 201
+    assert not db.session.get(Expert, world.sh_expert.id).is_eligible_on(date(2025, 2, 1))
+    assert client.post(url, headers=as_("expert_sh"),
+                       json={"kind": "note", "start": "2025-01-01"}).status_code == 403

@@ -1,0 +1,102 @@
+"""Dispatch requests: filing, seat rules, cancelling, and exclusions."""
+
+import pytest
+
+from registry.extensions import db
+from registry.models import Assignment, AssignmentStatus, DispatchRequest, Exclusion
+
+
+def new_request(case_id, **overrides):
+    body = {"case_id": case_id, "role": "investigator", "service": "on_site_inspection",
+            "days": [{"start": "2025-04-01", "end": "2025-04-02"}], "priority": 5,
+            "language": "zh"}
+    body.update(overrides)
+    return body
+
+
+def test_clerk_requests_an_investigator_for_its_case(client, world, as_):
+    response = client.post("/api/v1/requests", headers=as_("clerk_sh"),
+                           json=new_request(world.sh_case.id))
+    assert response.status_code == 201, response.get_json()
+    body = response.get_json()
+    assert body["status"] == "submitted" and body["seats"] == 1
+    assert body["city"] == "shanghai"  # the court's city by default
+    assert body["case_number"] == world.sh_case.number
+
+
+def test_a_tribunal_takes_one_or_three_arbitrators(client, world, as_):
+    for seats, status in ((3, 201), (1, 201), (2, 422)):
+        response = client.post("/api/v1/requests", headers=as_("clerk_gd"), json=new_request(
+            world.gd_case.id, role="arbitrator", service="arbitration", seats=seats, days=[]))
+        assert response.status_code == status, seats
+    assert "seats" in response.get_json()["errors"]["json"]
+
+
+def test_an_investigator_request_has_one_seat(client, world, as_):
+    response = client.post("/api/v1/requests", headers=as_("clerk_sh"),
+                           json=new_request(world.sh_case.id, seats=3))
+    assert response.status_code == 422
+    assert "seats" in response.get_json()["errors"]["json"]
+
+
+@pytest.mark.parametrize(("change", "field"), [
+    ({"priority": 6}, "priority"), ({"priority": 0}, "priority"), ({"seats": 0}, "seats"),
+    ({"service": "lunch"}, "service"), ({"role": "judge"}, "role"),
+    ({"days": [{"start": "2025-04-03", "end": "2025-04-01"}]}, "days"),
+    ({"days": [{"start": "2025-13-01", "end": "2025-04-01"}]}, "days"),
+    ({"case_id": 999}, "case_id"), ({"city": "atlantis"}, "city"),
+    ({"language": "Chinese"}, "language"),
+    ({"days": [{"start": "2025-04-01", "end": "2025-04-03"},
+               {"start": "2025-04-03", "end": "2025-04-04"}]}, "days"),
+    ({"exclusions": [{"expert_id": 999, "reason": "challenge"}]}, "expert_id"),
+])
+def test_invalid_request_is_refused_naming_the_field_and_nothing_is_written(
+        client, world, as_, change, field):
+    before = db.session.query(DispatchRequest).count()
+    response = client.post("/api/v1/requests", headers=as_("clerk_sh"),
+                           json=new_request(world.sh_case.id) | change)
+    assert response.status_code == 422, response.get_json()
+    assert field in response.get_json()["errors"]["json"]
+    assert db.session.query(DispatchRequest).count() == before
+
+
+def test_cancelling_cancels_open_assignments_and_cannot_be_repeated(client, world, as_):
+    url = f"/api/v1/requests/{world.sh_request.id}/cancel"
+    response = client.post(url, headers=as_("clerk_sh"))
+    assert response.get_json()["status"] == "cancelled"
+    assert db.session.get(Assignment, world.proposal.id).status is AssignmentStatus.CANCELLED
+    again = client.post(url, headers=as_("clerk_sh"))
+    assert again.status_code == 409
+    assert "cancelled" in again.get_json()["message"]
+
+
+def test_an_upheld_challenge_excludes_the_expert_and_withdraws_its_proposal(client, world, as_):
+    response = client.post(f"/api/v1/requests/{world.sh_request.id}/exclusions",
+                           headers=as_("clerk_sh"),
+                           json={"expert_id": world.sh_expert.id, "reason": "challenge",
+                                 "note": "申请回避：曾任原告顾问"})
+    assert response.status_code == 201
+    assert db.session.get(Assignment, world.proposal.id).status is AssignmentStatus.CANCELLED
+    assert db.session.get(DispatchRequest, world.sh_request.id).status.value == "submitted"
+    twice = client.post(f"/api/v1/requests/{world.sh_request.id}/exclusions",
+                        headers=as_("clerk_sh"),
+                        json={"expert_id": world.sh_expert.id, "reason": "recusal"})
+    assert twice.status_code == 422
+    assert db.session.query(Exclusion).count() == 1
+
+
+def test_clerk_sees_assigned_experts_by_name_and_fields_only(client, world, as_):
+    body = client.get(f"/api/v1/requests/{world.sh_request.id}",
+                      headers=as_("clerk_sh")).get_json()
+    assert body["assignments"] == [{"id": world.proposal.id, "status": "proposed",
+                                    "expert_id": world.sh_expert.id, "expert_name": "张伟",
+                                    "expert_fields": {"G06F": 3}}]
+
+
+def test_request_list_filters_by_status(client, world, as_):
+    listed = client.get("/api/v1/requests", headers=as_("admin"),
+                        query_string={"status": "proposed"}).get_json()
+    assert [r["id"] for r in listed["items"]] == [world.sh_request.id]
+    bad = client.get("/api/v1/requests", headers=as_("admin"),
+                     query_string={"status": "lost"})
+    assert bad.status_code == 422
