@@ -18,7 +18,7 @@ from scheduler.problem import Problem
 from scheduler.repair import fill, repair
 
 EXACT_MAX_PAIRS = 40_000  # up to here CP-SAT gets the whole problem and may prove it
-HINT_PAIRS_PER_REQUEST = 30
+HINT_PAIRS_PER_REQUEST = 80
 WORKERS = 2
 
 
@@ -87,7 +87,10 @@ def solve(problem: Problem, *, time_limit_s: float | None = None, seed: int = 0,
         secondary_proven = status == "OPTIMAL"
     else:
         engine = "min-cost-flow bound + repair + CP-SAT LNS"
-        _improve(state, deadline, rng, clock, workers)
+        # Seats the flow filled but repair had to give up: where priority was lost.
+        lost = np.unique(model.req[hint & ~state.chosen])
+        lost = lost[state.filled[lost] < model.seats[lost]]
+        _improve(state, deadline, rng, clock, workers, first=lost)
         proven = clock.bound == state.filled_priority()
     fill(state)
     state, guarded = _not_below_baseline(model, state)
@@ -103,7 +106,7 @@ def solve(problem: Problem, *, time_limit_s: float | None = None, seed: int = 0,
 
 
 def _improve(state: State, deadline: float, rng: np.random.Generator, clock: _Clock,
-             workers: int) -> None:
+             workers: int, first: np.ndarray | None = None) -> None:
     """LNS rounds: neighbourhoods around open seats first, then around previous pairs lost."""
     m = state.m
     last_report = [time.monotonic()]
@@ -114,6 +117,9 @@ def _improve(state: State, deadline: float, rng: np.random.Generator, clock: _Cl
             clock.report("lns", state)
 
     rounds = 0
+    if first is not None and len(first):
+        lost = first[np.argsort(-m.el.index.req_prio[first], kind="stable")]
+        run_lns(state, deadline, rng, [int(r) for r in lost] * 2, on_improve, workers=1)
     while time.monotonic() < deadline - 0.05 and rounds < 50:
         rounds += 1
         seeds = _seed_requests(state, rng)
@@ -121,7 +127,6 @@ def _improve(state: State, deadline: float, rng: np.random.Generator, clock: _Cl
             break
         if run_lns(state, deadline, rng, seeds, on_improve, workers=1) == 0 and rounds > 2:
             break
-    del m
 
 
 def _seed_requests(state: State, rng: np.random.Generator) -> list[int]:
@@ -133,7 +138,15 @@ def _seed_requests(state: State, rng: np.random.Generator) -> list[int]:
     seeds = np.concatenate([open_, lost_prev])
     noise = rng.random(len(seeds))
     order = np.lexsort((noise, -m.el.index.req_prio[seeds]))
-    return [int(r) for r in dict.fromkeys(seeds[order].tolist())]
+    # Then the longest trips: swapping experts around them shortens travel.
+    chosen = np.flatnonzero(state.chosen)
+    far = m.req[chosen[np.argsort(-m.el.km[chosen], kind="stable")[:2000]]]
+    mixed = []
+    for a, b in zip(seeds[order].tolist(), far.tolist(), strict=False):
+        mixed += [a, b]
+    longer = seeds[order] if len(seeds) > len(far) else far
+    mixed += longer[min(len(seeds), len(far)):].tolist()
+    return [int(r) for r in dict.fromkeys(mixed)]
 
 
 def _not_below_baseline(model: Model, state: State) -> tuple[State, bool]:
