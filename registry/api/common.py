@@ -1,19 +1,11 @@
 """Pieces every resource shares: pagination with caps, loading one row in scope, auditing."""
 
 from flask_smorest import abort
-from marshmallow import Schema, fields, validate
 from sqlalchemy import Select, func, select
 
 from registry.extensions import db
+from registry.schemas.common import MAX_ID, PageArgs  # noqa: F401  (views import it here)
 from registry.services.permissions import Forbidden
-
-MAX_PAGE_SIZE = 100
-MAX_PAGE = 10_000
-
-
-class PageArgs(Schema):
-    page = fields.Int(load_default=1, validate=validate.Range(1, MAX_PAGE))
-    per_page = fields.Int(load_default=20, validate=validate.Range(1, MAX_PAGE_SIZE))
 
 
 def page_of(query: Select, args: dict) -> dict:
@@ -29,10 +21,15 @@ def page_of(query: Select, args: dict) -> dict:
 
 
 def get_or_404(model, key, what: str | None = None):
-    row = db.session.get(model, key)
+    row = db.session.get(model, key) if fits_an_id(key) else None
     if row is None:
         abort(404, message=f"{what or model.__name__.lower()} {key} not found")
     return row
+
+
+def fits_an_id(key) -> bool:
+    """URL converters accept any length of digits; ids beyond 32 bits name no row."""
+    return not isinstance(key, int) or 0 < key <= MAX_ID
 
 
 def authorize(allowed: bool, message: str = "outside your scope") -> None:

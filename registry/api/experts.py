@@ -199,7 +199,7 @@ class CreditRecordList(MethodView):
 
 def owned(model, row_id: int, expert: Expert):
     """A declaration row that belongs to this expert, or a 404."""
-    row = db.session.get(model, row_id)
-    if row is None or row.expert_id != expert.id:
+    row = get_or_404(model, row_id, model.__name__.lower())
+    if row.expert_id != expert.id:
         abort(404, message=f"{model.__name__.lower()} {row_id} not found for expert {expert.id}")
     return row

@@ -2,9 +2,8 @@
 
 from marshmallow import Schema, fields, validate
 
-from registry.api.common import PageArgs
 from registry.models import UserRole
-from registry.schemas.common import PageSchema
+from registry.schemas.common import Id, PageArgs, PageSchema
 
 
 class UserSchema(Schema):
@@ -15,7 +14,7 @@ class UserSchema(Schema):
     body = fields.Str(load_only=True, metadata={"description": "clerk: body code or id"})
     body_id = fields.Int(dump_only=True)
     region = fields.Str(allow_none=True)
-    expert_id = fields.Int(allow_none=True)
+    expert_id = Id(allow_none=True)
     active = fields.Bool(dump_only=True)
     created_at = fields.DateTime(dump_only=True)
 

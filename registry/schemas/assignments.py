@@ -2,9 +2,8 @@
 
 from marshmallow import Schema, fields, validate
 
-from registry.api.common import PageArgs
 from registry.models import AssignmentStatus
-from registry.schemas.common import PageSchema
+from registry.schemas.common import Id, PageArgs, PageSchema
 
 
 class AssignmentSchema(Schema):
@@ -12,7 +11,7 @@ class AssignmentSchema(Schema):
     request_id = fields.Int()
     case_number = fields.Str(attribute="request.case.number")
     service = fields.Str(attribute="request.service.value")
-    expert_id = fields.Int()
+    expert_id = Id()
     expert_name = fields.Str(attribute="expert.name")
     status = fields.Enum(AssignmentStatus, by_value=True)
     source = fields.Str(metadata={"description": "solver or coordinator"})
@@ -29,7 +28,7 @@ class AssignmentSchema(Schema):
 class AssignmentArgs(PageArgs):
     status = fields.Enum(AssignmentStatus, by_value=True)
     request_id = fields.Int()
-    expert_id = fields.Int()
+    expert_id = Id()
 
 
 class AssignmentPageSchema(PageSchema):

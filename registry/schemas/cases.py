@@ -2,7 +2,6 @@
 
 from marshmallow import Schema, ValidationError, fields, validate, validates
 
-from registry.api.common import PageArgs
 from registry.models import (
     CaseKind,
     CaseStage,
@@ -12,14 +11,21 @@ from registry.models import (
     RequestStatus,
     Service,
 )
-from registry.schemas.common import DateRangeSchema, LanguageCode, PageSchema, ipc_code_field
+from registry.schemas.common import (
+    DateRangeSchema,
+    Id,
+    LanguageCode,
+    PageArgs,
+    PageSchema,
+    ipc_code_field,
+)
 
 
 class PartySchema(Schema):
-    organization_id = fields.Int(required=True)
+    organization_id = Id(required=True)
     organization = fields.Str(dump_only=True, attribute="organization.name")
     role = fields.Enum(PartyRole, by_value=True, required=True)
-    counsel_id = fields.Int(allow_none=True, metadata={"description": "the law firm acting"})
+    counsel_id = Id(allow_none=True, metadata={"description": "the law firm acting"})
     counsel = fields.Str(dump_only=True, attribute="counsel.name", allow_none=True)
 
 
@@ -28,10 +34,10 @@ class CaseSchema(Schema):
     number = fields.Str(required=True, validate=validate.Length(1, 60), metadata={
         "description": "案号, e.g. （2024）沪73知民初123号; half-width brackets are accepted"})
     title = fields.Str(load_default="", validate=validate.Length(max=300))
-    handling_body_id = fields.Int(metadata={"description": "default: the clerk's own body"})
+    handling_body_id = Id(metadata={"description": "default: the clerk's own body"})
     kind = fields.Enum(CaseKind, by_value=True, required=True)
     stage = fields.Enum(CaseStage, by_value=True, load_default=CaseStage.FIRST_INSTANCE)
-    earlier_stage_id = fields.Int(allow_none=True)
+    earlier_stage_id = Id(allow_none=True)
     confidential = fields.Bool(load_default=False)
     fields_ = fields.List(ipc_code_field(), required=True, data_key="fields",
                           attribute="field_codes", validate=validate.Length(1, 20))
@@ -40,7 +46,7 @@ class CaseSchema(Schema):
 
     @validates("parties")
     def distinct_parties(self, parties, **_kwargs):
-        ids = [party["organization_id"] for party in parties]
+        ids = [party.get("organization_id") for party in parties if party.get("organization_id")]
         if len(ids) != len(set(ids)):
             raise ValidationError("an organization can be a party once per case")
 
@@ -56,7 +62,7 @@ class CasePageSchema(PageSchema):
 
 class ExclusionSchema(Schema):
     id = fields.Int(dump_only=True)
-    expert_id = fields.Int(required=True)
+    expert_id = Id(required=True)
     reason = fields.Enum(ExclusionReason, by_value=True, required=True)
     note = fields.Str(load_default="", validate=validate.Length(max=300))
 
@@ -66,7 +72,7 @@ class AssignedExpertSchema(Schema):
 
     id = fields.Int()
     status = fields.Str(attribute="status.value")
-    expert_id = fields.Int()
+    expert_id = Id()
     expert_name = fields.Str(attribute="expert.name")
     expert_fields = fields.Function(
         lambda a: {f.ipc_code: f.proficiency for f in a.expert.fields})
@@ -74,7 +80,7 @@ class AssignedExpertSchema(Schema):
 
 class RequestSchema(Schema):
     id = fields.Int(dump_only=True)
-    case_id = fields.Int(required=True)
+    case_id = Id(required=True)
     case_number = fields.Str(dump_only=True, attribute="case.number")
     role = fields.Enum(ExpertRole, by_value=True, required=True)
     seats = fields.Int(load_default=1, validate=validate.Range(1, 3))
@@ -96,7 +102,7 @@ class RequestSchema(Schema):
 
 class RequestArgs(PageArgs):
     status = fields.Enum(RequestStatus, by_value=True)
-    case_id = fields.Int()
+    case_id = Id()
     role = fields.Enum(ExpertRole, by_value=True)
 
 

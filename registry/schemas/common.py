@@ -10,6 +10,14 @@ LanguageCode = fields.Str(validate=validate.Regexp(
     r"^[a-z]{2,3}$", error="{input!r} is not a language code such as zh, en or yue"))
 
 
+# Row ids are 32-bit on PostgreSQL; a bigger number can name no row and would overflow SQLite.
+MAX_ID = 2**31 - 1
+
+
+def Id(**kwargs) -> fields.Int:  # noqa: N802 (reads like the other field types)
+    return fields.Int(strict=True, validate=validate.Range(1, MAX_ID), **kwargs)
+
+
 def ipc_code_field(**kwargs):
     return fields.Str(validate=IpcCode.validate, **kwargs)
 
@@ -22,6 +30,15 @@ class DateRangeSchema(Schema):
     def end_not_before_start(self, data, **_kwargs):
         if data.get("start") and data.get("end") and data["end"] < data["start"]:
             raise ValidationError("end must not be before start", field_name="end")
+
+
+MAX_PAGE_SIZE = 100
+MAX_PAGE = 10_000  # deeper than any person pages; past it, narrow the search
+
+
+class PageArgs(Schema):
+    page = fields.Int(load_default=1, validate=validate.Range(1, MAX_PAGE))
+    per_page = fields.Int(load_default=20, validate=validate.Range(1, MAX_PAGE_SIZE))
 
 
 class PageSchema(Schema):

@@ -2,9 +2,15 @@
 
 from marshmallow import Schema, ValidationError, fields, validate, validates, validates_schema
 
-from registry.api.common import PageArgs
 from registry.models import CreditKind, ExpertRole, ExpertStatus
-from registry.schemas.common import DateRangeSchema, LanguageCode, PageSchema, ipc_code_field
+from registry.schemas.common import (
+    DateRangeSchema,
+    Id,
+    LanguageCode,
+    PageArgs,
+    PageSchema,
+    ipc_code_field,
+)
 
 ROLES = [role.value for role in ExpertRole]
 
@@ -31,7 +37,7 @@ class ExpertPublicSchema(Schema):
 class ExpertSchema(ExpertPublicSchema):
     """The whole record, for the expert itself, coordinators of its region and admins."""
 
-    appointing_body_id = fields.Int(allow_none=True)
+    appointing_body_id = Id(allow_none=True)
     appointed_from = fields.Date(allow_none=True)
     appointed_until = fields.Date(allow_none=True)
     status = fields.Enum(ExpertStatus, by_value=True, load_default=ExpertStatus.ACTIVE)
@@ -84,7 +90,7 @@ class UnavailabilitySchema(DateRangeSchema):
 
 class AffiliationSchema(Schema):
     id = fields.Int(dump_only=True)
-    organization_id = fields.Int(required=True)
+    organization_id = Id(required=True)
     organization = fields.Str(dump_only=True, attribute="organization.name")
     role = fields.Str(load_default="employee", validate=validate.Length(1, 60))
     start = fields.Date(allow_none=True)
@@ -102,7 +108,7 @@ class AffiliationUpdateSchema(Schema):
 
 class ConflictSchema(Schema):
     id = fields.Int(dump_only=True)
-    organization_id = fields.Int(required=True)
+    organization_id = Id(required=True)
     organization = fields.Str(dump_only=True, attribute="organization.name")
     reason = fields.Str(load_default="", validate=validate.Length(max=300))
     declared_at = fields.DateTime(dump_only=True)

@@ -2,9 +2,8 @@
 
 from marshmallow import Schema, fields, validate
 
-from registry.api.common import PageArgs
 from registry.models import OrganizationKind
-from registry.schemas.common import PageSchema
+from registry.schemas.common import PageArgs, PageSchema
 
 
 class OrganizationSchema(Schema):
