@@ -20,8 +20,8 @@ def create_app(config: dict | None = None) -> Flask:
         os.environ.setdefault("REGISTRY_ENV", "testing")
     app.config.update(from_environment(app.instance_path))
     app.config.update(API_DOCS)
-    app.config["JSON_SORT_KEYS"] = False
     app.config.update(config or {})
+    app.json.ensure_ascii = False  # names and case numbers stay readable: 张伟, not \u5f20\u4f1f
 
     register_extensions(app)
     register_blueprints(app)
