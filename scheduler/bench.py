@@ -63,7 +63,7 @@ def _row(case, limit, wall, mb, plan, problem, notes="") -> str:
     fit = m["fit"] / base["fit"] if base["fit"] else 1.0
     travel = m["travel_km"] / base["travel_km"] if base["travel_km"] else 0.0
     return (f"| {case} | {limit:g} | {wall:.2f} | {mb:.0f} | {plan['status']} | "
-            f"{m['filled_priority']} | {m['bound']} | {pct:.2f}% | {base['filled_priority']} | "
+            f"{m['filled_priority']} | {m['bound']} | {pct:.3f}% | {base['filled_priority']} | "
             f"{fit:.3f} | {travel:.3f} | {violations} | {notes} |")
 
 

@@ -53,3 +53,29 @@ def fill(state: State, requests: np.ndarray | None = None) -> int:
                 state.add(int(p))
                 added += 1
     return added
+
+
+def guided(model: Model, hint: np.ndarray) -> State:
+    """Hand-dispatch order (urgent first, fewest options first), taking the hint's experts.
+
+    Greedy in priority order keeps the priority of hand dispatch; following the flow's
+    choices where they still fit keeps the flow's fit and travel.
+    """
+    m = model
+    state = State(m)
+    for p in m.pinned:
+        state.add(int(p))
+    options = np.diff(m.req_ptr)
+    order = np.lexsort((np.arange(m.n_req), options, -m.el.index.req_prio))
+    for r in order[options[order] > 0]:
+        r = int(r)
+        ps = open_candidates(state, r)
+        if len(ps) == 0:
+            continue
+        ps = ps[np.argsort(~hint[ps], kind="stable")]
+        for p in ps:
+            if state.filled[r] >= m.seats[r]:
+                break
+            if state.can_add(int(p)):
+                state.add(int(p))
+    return state

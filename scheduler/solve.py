@@ -15,7 +15,7 @@ from scheduler.lns import optimise, run_lns
 from scheduler.model import Model, State, build_model
 from scheduler.plan import Plan
 from scheduler.problem import Problem
-from scheduler.repair import fill, repair
+from scheduler.repair import fill, guided, repair
 
 EXACT_MAX_PAIRS = 40_000  # up to here CP-SAT gets the whole problem and may prove it
 HINT_PAIRS_PER_REQUEST = 80
@@ -69,6 +69,12 @@ def solve(problem: Problem, *, time_limit_s: float | None = None, seed: int = 0,
     clock.bound = int(model.prio[chosen].sum())
     state = repair(model, hint)
     fill(state)
+    # A second start: hand-dispatch order steered by the hint; keep the better one.
+    steered = guided(model, hint)
+    fill(steered)
+    if _rank(steered) > _rank(state):
+        state = steered
+    base = baseline_state(model)
     clock.report("repair", state)
     proven = clock.bound == state.filled_priority()
     secondary_proven = flow_exact and proven
@@ -93,7 +99,7 @@ def solve(problem: Problem, *, time_limit_s: float | None = None, seed: int = 0,
         _improve(state, deadline, rng, clock, workers, first=lost)
         proven = clock.bound == state.filled_priority()
     fill(state)
-    state, guarded = _not_below_baseline(model, state)
+    state, guarded = _not_below_baseline(model, state, base)
     clock.report("done", state)
     solver = {
         "engine": engine, "wall_s": round(clock.elapsed(), 3), "time_limit_s": limit,
@@ -149,9 +155,8 @@ def _seed_requests(state: State, rng: np.random.Generator) -> list[int]:
     return [int(r) for r in dict.fromkeys(mixed)]
 
 
-def _not_below_baseline(model: Model, state: State) -> tuple[State, bool]:
+def _not_below_baseline(model: Model, state: State, base: State) -> tuple[State, bool]:
     """Never return less filled priority (or, at equal priority, less fit) than hand dispatch."""
-    base = baseline_state(model)
     ours = (state.filled_priority(), int(model.el.fit[state.chosen].sum()))
     theirs = (base.filled_priority(), int(model.el.fit[base.chosen].sum()))
     if ours >= theirs:
@@ -166,3 +171,7 @@ def _status_text(proven: bool, secondary_proven: bool) -> str:
     if proven:
         return "filled priority proven optimal; secondary terms best found in the time limit"
     return "time limit reached, best plan found"
+
+
+def _rank(state: State) -> tuple[int, int]:
+    return state.filled_priority(), state.objective()

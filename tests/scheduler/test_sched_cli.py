@@ -74,3 +74,21 @@ def test_invalid_problem_in_a_subprocess_gives_no_traceback(tmp_path):
     assert run.returncode == 2
     assert "duplicate id" in run.stderr and "Traceback" not in run.stderr
     assert json.loads(run.stdout)["status"] == "invalid"
+
+
+@pytest.mark.slow
+def test_bench_row_compares_with_hand_dispatch_and_verifies():
+    from scheduler.bench import run
+
+    table = run(sizes=["200x100@1"])
+    row = table.splitlines()[2].split("|")
+    assert row[1].strip() == "200x100" and row[12].strip() == "0"
+
+
+def test_progress_reports_reach_the_caller():
+    from scheduler import load_problem, solve
+
+    events = []
+    problem = load_problem(a_problem([an_expert()], [a_request()]))
+    solve(problem, time_limit_s=1, progress=events.append)
+    assert events[-1]["phase"] == "done" and events[-1]["bound"] == 3
