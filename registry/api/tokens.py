@@ -40,6 +40,9 @@ class Tokens(MethodView):
     def delete(self):
         """Revoke the bearer token this call carries."""
         api_user()
-        token = request.headers["Authorization"].partition(" ")[2].strip()
-        db.session.delete(db.session.get(ApiToken, hash_token(token)))
+        scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+        stored = db.session.get(ApiToken, hash_token(token.strip()))
+        if scheme.lower() != "bearer" or stored is None:
+            abort(401, message="Send the bearer token to revoke.")
+        db.session.delete(stored)
         db.session.commit()

@@ -27,7 +27,7 @@ class AssignmentSchema(Schema):
 
 class AssignmentArgs(PageArgs):
     status = fields.Enum(AssignmentStatus, by_value=True)
-    request_id = fields.Int()
+    request_id = Id()
     expert_id = Id()
 
 

@@ -15,7 +15,7 @@ MAX_ID = 2**31 - 1
 
 
 def Id(**kwargs) -> fields.Int:  # noqa: N802 (reads like the other field types)
-    return fields.Int(strict=True, validate=validate.Range(1, MAX_ID), **kwargs)
+    return fields.Int(validate=validate.Range(1, MAX_ID), **kwargs)
 
 
 def ipc_code_field(**kwargs):

@@ -66,3 +66,15 @@ def as_(make, world):
         return cache[name]
 
     return headers
+
+
+@pytest.fixture
+def api_schema(app, world):
+    import schemathesis
+
+    return schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app)
+
+
+@pytest.fixture
+def admin_headers(as_):
+    return as_("admin")

@@ -51,3 +51,14 @@ def test_expert_lists_its_own_assignments_with_days_and_city(client, world, as_)
 
 def test_unknown_assignment_is_404(client, world, as_):
     assert client.get("/api/v1/assignments/999", headers=as_("admin")).status_code == 404
+
+
+def test_assignments_filter_by_request_and_expert(client, world, as_):
+    def ids(**params):
+        response = client.get("/api/v1/assignments", headers=as_("admin"), query_string=params)
+        return [a["id"] for a in response.get_json()["items"]]
+
+    assert ids(request_id=world.sh_request.id) == [world.proposal.id]
+    assert ids(expert_id=world.gd_expert.id) == []
+    assert client.get("/api/v1/assignments", headers=as_("admin"),
+                      query_string={"request_id": 2**31}).status_code == 422

@@ -78,3 +78,16 @@ def test_ids_beyond_any_row_are_refused_as_invalid(client, world, as_, field):
         "parties": [party]})
     assert response.status_code == 422
     assert field in str(response.get_json()["errors"])
+
+
+@pytest.mark.parametrize(("method", "url", "body"), [
+    ("GET", "/api/v1/cases?number=%00", None),
+    ("POST", "/api/v1/organizations", {"name": "A\x00B", "kind": "company"}),
+    ("POST", "/api/v1/cases", {"number": "x", "kind": "civil", "fields": ["G06F"],
+                               "parties": [{"role": "plaintiff\x00"}]}),
+])
+def test_nul_characters_are_refused_on_every_database(client, world, as_, method, url, body):
+    # PostgreSQL cannot store NUL in text: refusing it everywhere keeps the backends alike.
+    response = client.open(url, method=method, headers=as_("admin"), json=body)
+    assert response.status_code == 422
+    assert "NUL" in response.get_json()["message"]
