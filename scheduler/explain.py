@@ -81,7 +81,8 @@ def diagnose(model: Model, state: State, r: int) -> dict:
 
 def _summary(eligible: int, full: int, booked: int, panel: int) -> str:
     if eligible == 0:
-        return "no expert passes the fixed rules (role to language): widen the search"
+        return ("no expert passes the fixed rules (role to language, busy days, spare "
+                "capacity): widen the search")
     straws = [(full, "capacity (workload): the eligible experts are fully booked elsewhere"),
               (booked, "double booking: the eligible experts are busy on those days"),
               (panel, "panel independence: the eligible experts share an organisation "
