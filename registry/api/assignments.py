@@ -7,12 +7,13 @@ from sqlalchemy import select
 from registry.api.auth import api_user
 from registry.api.common import get_or_404, page_of
 from registry.extensions import db
-from registry.models import Assignment
+from registry.models import Assignment, DispatchRequest, Expert
 from registry.schemas.assignments import (
     AssignmentArgs,
     AssignmentPageSchema,
     AssignmentSchema,
     DeclineSchema,
+    ManualAssignmentSchema,
 )
 from registry.services import assignments as service
 from registry.services import permissions as may
@@ -40,6 +41,17 @@ class AssignmentList(MethodView):
             if args.get(key) is not None:
                 query = query.where(getattr(Assignment, key) == args[key])
         return page_of(query.order_by(Assignment.id.desc()), args)
+
+    @bp.arguments(ManualAssignmentSchema)
+    @bp.response(201, AssignmentSchema)
+    def post(self, data):
+        """Put an expert on a request by hand (coordinators): checked against the 13 rules."""
+        user = api_user()
+        request = get_or_404(DispatchRequest, data["request_id"], "request")
+        expert = get_or_404(Expert, data["expert_id"], "expert")
+        assignment = service.assign_by_hand(request, expert, data["note"], user)
+        db.session.commit()
+        return assignment
 
 
 @bp.route("/<int:assignment_id>")

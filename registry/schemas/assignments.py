@@ -37,3 +37,10 @@ class AssignmentPageSchema(PageSchema):
 
 class DeclineSchema(Schema):
     reason = fields.Str(required=True, validate=validate.Length(3, 500))
+
+
+class ManualAssignmentSchema(Schema):
+    request_id = Id(required=True)
+    expert_id = Id(required=True)
+    note = fields.Str(load_default="", validate=validate.Length(max=300),
+                      metadata={"description": "why this expert (kept in the reasons)"})

@@ -147,12 +147,16 @@ def scope_assignments(query: Select, user: User) -> Select:
     return scope_cases(query.join(Assignment.request).join(DispatchRequest.case), user)
 
 
-def can_confirm(user: User, assignment: Assignment) -> bool:
-    """Confirming a proposal is the coordinator's decision, within its region."""
+def can_dispatch(user: User, request: DispatchRequest) -> bool:
+    """Choosing who serves (confirming a proposal, picking by hand): the region's coordinators."""
     if user.role is UserRole.ADMIN:
         return True
     return (user.role is UserRole.COORDINATOR
-            and case_jurisdiction(assignment.request.case) in region_jurisdictions(user.region))
+            and case_jurisdiction(request.case) in region_jurisdictions(user.region))
+
+
+def can_confirm(user: User, assignment: Assignment) -> bool:
+    return can_dispatch(user, assignment.request)
 
 
 def can_respond(user: User, assignment: Assignment) -> bool:

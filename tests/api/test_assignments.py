@@ -1,7 +1,15 @@
 """The assignment lifecycle through the API: confirm, accept, decline."""
 
 from registry.extensions import db
-from registry.models import DispatchRequest, Exclusion, ExclusionReason
+from registry.models import (
+    Assignment,
+    AssignmentStatus,
+    DeclaredConflict,
+    DispatchRequest,
+    Exclusion,
+    ExclusionReason,
+    Party,
+)
 
 
 def post(client, headers, url, json=None):
@@ -62,3 +70,45 @@ def test_assignments_filter_by_request_and_expert(client, world, as_):
     assert ids(expert_id=world.gd_expert.id) == []
     assert client.get("/api/v1/assignments", headers=as_("admin"),
                       query_string={"request_id": 2**31}).status_code == 422
+
+
+def pick(client, headers, request_id, expert_id, note="closest free expert"):
+    return client.post("/api/v1/assignments", headers=headers,
+                       json={"request_id": request_id, "expert_id": expert_id, "note": note})
+
+
+def test_coordinator_picks_an_expert_by_hand_and_it_replaces_the_proposal(client, world, as_):
+    response = pick(client, as_("coordinator_yrd"), world.sh_request.id, world.js_expert.id)
+    assert response.status_code == 201, response.get_json()
+    body = response.get_json()
+    assert body["status"] == "confirmed" and body["source"] == "coordinator"
+    assert "closest free expert" in body["reasons"][0]
+    db.session.expire_all()  # the test's session read the request before the call
+    assert db.session.get(Assignment, world.proposal.id).status is AssignmentStatus.WITHDRAWN
+    assert db.session.get(DispatchRequest, world.sh_request.id).status.value == "confirmed"
+
+
+def test_a_hand_pick_that_breaks_a_rule_is_refused_with_the_rule(client, world, as_, make):
+    party = make.organization(name="甲公司")
+    world.sh_case.parties.append(Party(organization=party, role="plaintiff"))
+    db.session.add(DeclaredConflict(expert_id=world.js_expert.id, organization=party))
+    db.session.commit()
+    conflicted = pick(client, as_("coordinator_yrd"), world.sh_request.id, world.js_expert.id)
+    assert conflicted.status_code == 422
+    assert "conflict" in conflicted.get_json()["message"]
+    wrong_role = pick(client, as_("coordinator_yrd"), world.sh_request.id, world.gd_expert.id)
+    assert wrong_role.status_code == 422
+    assert "role" in wrong_role.get_json()["message"]
+    assert db.session.query(Assignment).count() == 1
+
+
+def test_only_the_regions_coordinators_pick_by_hand(client, world, as_):
+    for user in ["clerk_sh", "coordinator_gba", "expert_sh", "expert_gd"]:
+        response = pick(client, as_(user), world.sh_request.id, world.js_expert.id)
+        assert response.status_code == 403, user
+
+
+def test_the_same_expert_cannot_be_picked_twice(client, world, as_):
+    response = pick(client, as_("coordinator_yrd"), world.sh_request.id, world.sh_expert.id)
+    assert response.status_code == 422
+    assert "already" in response.get_json()["message"]
