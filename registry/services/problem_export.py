@@ -4,7 +4,6 @@ seconds because children are eager-loaded and workloads are counted in a few gro
 """
 
 from collections import Counter, defaultdict
-from collections.abc import Iterable
 from datetime import date
 
 from sqlalchemy import Select, and_, or_, select
@@ -13,20 +12,16 @@ from sqlalchemy.orm import selectinload
 from registry.extensions import db
 from registry.models import (
     ACTIVE_ASSIGNMENT_STATUSES,
-    SERVED_STATUSES,
     Affiliation,
     Assignment,
     AssignmentStatus,
     AttendanceDays,
     Case,
-    CaseStage,
     City,
     CreditRecord,
     DeclaredConflict,
     DispatchRequest,
     DomainError,
-    Exclusion,
-    ExclusionReason,
     Expert,
     ExpertField,
     ExpertLanguage,
@@ -41,22 +36,14 @@ from registry.models import (
 from registry.models.cases import OPEN_REQUEST_STATUSES
 from registry.models.experts import DISQUALIFYING_CREDIT
 from registry.services import audit
+from registry.services.exclusions import chunks, excluded_experts
 from registry.services.permissions import region_jurisdictions
 
 FORMAT = "dispatch-problem/1"
 SETTINGS = {"cooling_off_days": 1095, "time_limit_s": 10}
 # Seats taken by an assignment the solver must keep.
 HELD_STATUSES = frozenset({AssignmentStatus.CONFIRMED, AssignmentStatus.ACCEPTED})
-# A challenge, a recusal or an earlier-stage bar concerns the expert and the case; a decline
-# concerns one request only (the expert may take another request of the same case).
-CASE_WIDE_REASONS = frozenset({ExclusionReason.CHALLENGE, ExclusionReason.RECUSAL,
-                               ExclusionReason.EARLIER_STAGE})
-# An old assignment row in these statuses bars the pair: (request, expert) is unique and the
-# row is final (a withdrawn proposal, by contrast, may be proposed again).
-FINAL_PAIR_STATUSES = frozenset({AssignmentStatus.DECLINED, AssignmentStatus.CANCELLED,
-                                 AssignmentStatus.COMPLETED})
 OPEN_END = date(9999, 12, 31)
-CHUNK = 2000
 
 
 def export_problem(region: str, start: date, end: date, as_of: date | None = None,
@@ -174,7 +161,7 @@ def problem_document(requests: list[DispatchRequest], experts: Select | list[int
                      if a.status is AssignmentStatus.PROPOSED and a.expert_id in exported]
     in_problem = {int(doc["id"]) for doc in request_docs}
     earliest = min((d.start for r in requests for d in r.days), default=as_of)
-    batches = [experts] if isinstance(experts, Select) else list(_chunks(sorted(exported)))
+    batches = [experts] if isinstance(experts, Select) else list(chunks(sorted(exported)))
     expert_docs = expert_entries(batches, as_of, earliest, in_problem)
     return {
         "format": FORMAT,
@@ -293,12 +280,6 @@ def _expert_entry(row, facts: dict, load: int, busy: list[tuple[date, date]]) ->
 
 # -- derived facts -----------------------------------------------------------------------------
 
-def _chunks(ids: list, size: int = CHUNK) -> Iterable[list]:
-    ids = list(ids)
-    for i in range(0, len(ids), size):
-        yield ids[i:i + size]
-
-
 def outside_workload(chunk, in_problem: set[int], earliest: date):
     """Open assignments and booked days of each expert on requests outside the problem."""
     load: Counter = Counter()
@@ -320,92 +301,3 @@ def outside_workload(chunk, in_problem: set[int], earliest: date):
         if request_id not in in_problem:
             busy[expert_id].append((start, end))
     return load, busy
-
-
-def excluded_experts(requests: list[DispatchRequest]) -> dict[int, set[int]]:
-    """Expert ids barred from each request (the exclusion rules of docs/dispatch.md)."""
-    case_ids = {r.case_id for r in requests}
-    case_wide: dict[int, set[int]] = defaultdict(set)
-    per_request: dict[int, set[int]] = defaultdict(set)
-    for chunk in _chunks(sorted(case_ids)):
-        rows = db.session.execute(
-            select(DispatchRequest.case_id, Exclusion.request_id, Exclusion.expert_id,
-                   Exclusion.reason).join(Exclusion.request)
-            .where(DispatchRequest.case_id.in_(chunk)))
-        for case_id, request_id, expert_id, reason in rows:
-            if reason in CASE_WIDE_REASONS:
-                case_wide[case_id].add(expert_id)
-            else:
-                per_request[request_id].add(expert_id)
-    served = served_at_other_stages({r.case for r in requests})
-    out: dict[int, set[int]] = {}
-    for r in requests:
-        final = {a.expert_id for a in r.assignments if a.status in FINAL_PAIR_STATUSES}
-        out[r.id] = case_wide[r.case_id] | per_request[r.id] | served[r.case_id] | final
-    return out
-
-
-def bars(stage: CaseStage, other: CaseStage) -> bool:
-    """Whether serving at `other` bars serving at `stage` of the same dispute (SPC 2019, Art. 5).
-
-    The one exception: after a remand, the second instance may again use the experts of the
-    original second instance.
-    """
-    return not (stage is CaseStage.SECOND_INSTANCE and other is CaseStage.SECOND_INSTANCE)
-
-
-def served_at_other_stages(cases: set[Case]) -> dict[int, set[int]]:
-    """For each case, the experts who served at another stage (earlier or later) of its dispute."""
-    stage_of = {c.id: c.stage for c in cases}
-    parent_of = {c.id: c.earlier_stage_id for c in cases}
-    frontier = set(stage_of)
-    while frontier:
-        parents = {parent_of[i] for i in frontier if parent_of[i]} - stage_of.keys()
-        rows = [*_case_links(Case.id, parents), *_case_links(Case.earlier_stage_id, frontier)]
-        frontier = set()
-        for case_id, stage, parent in rows:
-            if case_id not in stage_of:
-                stage_of[case_id], parent_of[case_id] = stage, parent
-                frontier.add(case_id)
-    stages = _disputes(parent_of)
-    served_by_case: dict[int, set[int]] = defaultdict(set)
-    others = {s for c in cases for s in stages[c.id] if s != c.id}
-    for chunk in _chunks(sorted(others)):
-        rows = db.session.execute(
-            select(DispatchRequest.case_id, Assignment.expert_id).join(Assignment.request)
-            .where(DispatchRequest.case_id.in_(chunk), Assignment.status.in_(SERVED_STATUSES)))
-        for case_id, expert_id in rows:
-            served_by_case[case_id].add(expert_id)
-    out: dict[int, set[int]] = defaultdict(set)
-    for c in cases:
-        for other in stages[c.id] - {c.id}:
-            if bars(c.stage, stage_of[other]):
-                out[c.id] |= served_by_case[other]
-    return out
-
-
-def _case_links(column, ids: set[int]) -> list:
-    rows = []
-    for chunk in _chunks(sorted(ids)):
-        rows += db.session.execute(select(Case.id, Case.stage, Case.earlier_stage_id)
-                                   .where(column.in_(chunk))).all()
-    return rows
-
-
-def _disputes(parent_of: dict[int, int | None]) -> dict[int, set[int]]:
-    """Group cases linked by earlier_stage_id: each case id -> every stage of its dispute."""
-    root = {case_id: case_id for case_id in parent_of}
-
-    def find(case_id):
-        while root[case_id] != case_id:
-            root[case_id] = root[root[case_id]]
-            case_id = root[case_id]
-        return case_id
-
-    for case_id, parent in parent_of.items():
-        if parent in root:
-            root[find(case_id)] = find(parent)
-    groups: dict[int, set[int]] = defaultdict(set)
-    for case_id in parent_of:
-        groups[find(case_id)].add(case_id)
-    return {case_id: groups[find(case_id)] for case_id in parent_of}
