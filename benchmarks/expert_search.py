@@ -157,10 +157,7 @@ def build_registry(app, experts: int) -> dict:
         counts = seeding.load_demo_registry(experts=experts)
         db.session.commit()
         timings["seed"] = time.perf_counter() - started
-        if db.engine.dialect.name == "postgresql":
-            # What autovacuum would have done by the time anyone searches.
-            with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
-                c.execute(text("ANALYZE"))
+        seeding.refresh_statistics()  # as `flask seed` does after loading
         counts["expert_fields"] = db.session.query(ExpertField).count()
         counts["expert_languages"] = db.session.query(ExpertLanguage).count()
         counts["experts_in_db"] = db.session.query(Expert).count()

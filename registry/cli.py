@@ -25,6 +25,7 @@ def seed_command(demo: bool, experts: int):
     if demo:
         counts.update(seeding.load_demo_registry(experts=experts))
     db.session.commit()
+    seeding.refresh_statistics()
     click.echo("Seeded: " + ", ".join(f"{n} {what}" for what, n in counts.items()))
 
 
