@@ -12,7 +12,7 @@ from collections import defaultdict
 import numpy as np
 from ortools.sat.python import cp_model
 
-from scheduler.model import Model, State
+from scheduler.model import Model, State, lexicographic_big
 
 
 def _day_cliques(model: Model, pairs: list[int]) -> list[list[int]]:
@@ -88,9 +88,9 @@ def optimise(state: State, reqs: np.ndarray, exps: np.ndarray, time_limit_s: flo
         for p in old:
             state.add(int(p))
         return False, "EMPTY"
-    sub_seats = int(sum(m.seats[r] - state.filled[r] for r in reqs))
-    swing = int(np.abs(m.value[allowed] - m.prio[allowed] * m.big).max()) + 100 * m.w_fair + 1
-    big_sub = swing * (sub_seats + 1)
+    # Same lexicographic order as the model, with the range of this neighbourhood only.
+    big_sub = lexicographic_big(m.req[allowed], m.value[allowed] - m.prio[allowed] * m.big,
+                                100 * m.w_fair, m.seats - state.filled)
     model = cp_model.CpModel()
     # assign[p] is true when the pair p = (request, expert) is in the plan.
     assign = {int(p): model.new_bool_var(f"assign[{m.req[p]},{m.exp[p]}]") for p in allowed}

@@ -72,8 +72,7 @@ def build_model(problem: Problem, el: Eligibility | None = None) -> Model:
            - np.rint(el.km * float(weights["travel_per_km"])).astype(np.int64)
            + int(weights["previous"]) * prev)
     w_fair = int(weights["fairness"])
-    swing = int(np.abs(sec).max(initial=0)) + 100 * w_fair + 1
-    big = swing * (int(idx.req_seats.sum()) + 1)
+    big = lexicographic_big(req, sec, 100 * w_fair, idx.req_seats)
     prio = idx.req_prio[req]
     req_ptr = np.zeros(idx.n_req + 1, dtype=np.int64)
     req_ptr[1:] = np.cumsum(np.bincount(req, minlength=idx.n_req))
@@ -90,6 +89,36 @@ def build_model(problem: Problem, el: Eligibility | None = None) -> Model:
         req_days=req_days, horizon=horizon,
         exp_orgs=[e.current_orgs for e in problem.experts], big=big, w_fair=w_fair,
     )
+
+
+def lexicographic_big(req: np.ndarray, sec: np.ndarray, fair_max: int,
+                      seats: np.ndarray) -> int:
+    """Weight of one priority unit: more than the secondary terms of two plans can differ.
+
+    A plan takes at most `seats[r]` pairs of request r; each pair adds its secondary
+    value `sec` and costs between 0 and `fair_max` of workload penalty. So every plan's
+    secondary total lies in [low, high], with high the sum over requests of their
+    `seats[r]` best positive values and low the sum of their `seats[r]` worst values
+    net of the full penalty. Any big > high - low makes the objective lexicographic.
+    This is the real range, not seats * 2 * max|sec|, so the coefficients stay small
+    (about 3e8 at 20,000 x 5,000 with the default weights).
+    """
+    req = np.asarray(req, dtype=np.int64)
+    sec = np.asarray(sec, dtype=np.int64)
+    if len(req) == 0:
+        return 1
+    n_req = len(seats)
+    starts = np.searchsorted(req, np.arange(n_req))  # pairs are grouped by request
+
+    def best_sum(values: np.ndarray) -> int:
+        # Sum of each request's `seats` largest values (at most its number of pairs).
+        order = np.lexsort((-values, req))
+        rank = np.arange(len(req)) - starts[req[order]]
+        return int(values[order][rank < seats[req[order]]].sum())
+
+    high = best_sum(np.maximum(sec, 0))
+    low = -best_sum(np.maximum(fair_max - sec, 0))
+    return high - low + 1
 
 
 def _pair_keys(problem: Problem, pairs, n_exp: int) -> np.ndarray:
