@@ -8,12 +8,12 @@ experts each rule removed: the first rule that removes an expert gets it.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
 
-from scheduler.problem import ROLES, Problem
-from scheduler.verify import conflicted_orgs
+from scheduler.problem import ROLES, Expert, Problem
 
 RULE_KEYS = (
     "role", "appointment", "expertise", "jurisdiction", "travel", "conflict_of_interest",
@@ -74,14 +74,49 @@ class Eligibility:
         return len(self.req)
 
 
+_SCALAR_DISTANCES = 250_000  # up to this many city pairs, distances use libm like verify
+
+
+def conflicted_orgs(problem: Problem, expert: Expert) -> set[str]:
+    """Rule 6: orgs an expert may not judge (declared, or affiliated within cooling-off)."""
+    cutoff = problem.as_of - problem.settings.cooling_off_days
+    orgs = set(expert.conflicts)
+    orgs.update(a.org for a in expert.organizations if a.until is None or a.until >= cutoff)
+    return orgs
+
+
+def city_distances(problem: Problem) -> np.ndarray:
+    """Great-circle km between city centres (earth radius 6371), float64.
+
+    Rule 5 compares these with max_travel_km in float64. With up to 250,000 city pairs
+    each distance is computed with the scalar libm formula, bit for bit what a scalar
+    check of the contract's formula gets; beyond that numpy's vectorised functions may
+    differ in the last bit (1e-13 km).
+    """
+    n = len(problem.cities)
+    lat = np.radians([c.lat for c in problem.cities])
+    lon = np.radians([c.lon for c in problem.cities])
+    if n * n > _SCALAR_DISTANCES:
+        dlat, dlon = lat[None, :] - lat[:, None], lon[None, :] - lon[:, None]
+        h = (np.sin(dlat / 2) ** 2
+             + np.cos(lat)[:, None] * np.cos(lat)[None, :] * np.sin(dlon / 2) ** 2)
+        return 2 * 6371.0 * np.arcsin(np.minimum(1.0, np.sqrt(h)))
+    out = np.zeros((n, n), dtype=np.float64)
+    cs = problem.cities
+    for i, a in enumerate(cs):
+        p1 = math.radians(a.lat)
+        for j, b in enumerate(cs):
+            p2 = math.radians(b.lat)
+            dp, dl = p2 - p1, math.radians(b.lon - a.lon)
+            h = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+            out[i, j] = 2 * 6371.0 * math.asin(min(1.0, math.sqrt(h)))
+    return out
+
+
 def build_index(problem: Problem) -> Index:
     """Turn the problem's dataclasses into the arrays the vectorised rules need."""
     cities = {c.code: k for k, c in enumerate(problem.cities)}
-    lat = np.radians([c.lat for c in problem.cities])
-    lon = np.radians([c.lon for c in problem.cities])
-    dlat, dlon = lat[:, None] - lat[None, :], lon[:, None] - lon[None, :]
-    h = np.sin(dlat / 2) ** 2 + np.cos(lat)[:, None] * np.cos(lat)[None, :] * np.sin(dlon / 2) ** 2
-    city_km = (2 * 6371.0 * np.arcsin(np.minimum(1.0, np.sqrt(h)))).astype(np.float32)
+    city_km = city_distances(problem)
     jurs = sorted({e.jurisdiction for e in problem.experts}
                   | {r.jurisdiction for r in problem.requests})
     jur_id = {j: k for k, j in enumerate(jurs)}
@@ -119,7 +154,7 @@ def build_index(problem: Problem) -> Index:
         exp_until=np.array([big if e.appointed_until is None else e.appointed_until for e in exps],
                            dtype=np.int32),
         exp_max_km=np.array([np.inf if e.max_travel_km is None else e.max_travel_km for e in exps],
-                            dtype=np.float32),
+                            dtype=np.float64),
         exp_cap=np.array([max(0, e.max_concurrent - e.current_load) for e in exps], dtype=np.int64),
         city_km=city_km,
         jur_ok=jur_ok,

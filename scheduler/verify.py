@@ -1,16 +1,20 @@
 """Check a plan against all 13 hard rules, pair by pair.
 
-Written on purpose without numpy and without `eligibility.py`: the two
-implementations of rules 1-7 and 11 cross-check each other in the tests.
+Written on purpose without numpy and sharing no rule code with `eligibility.py` or
+the helpers on `Problem`/`Expert` (`days_of`, `recognised`, `current_orgs`,
+`haversine_km`): every rule is restated here from the format page with its own small
+helpers, so the tests that cross-check the two implementations compare two readings
+of the rules, not one. Only the parsed data (the dataclasses) is shared.
 """
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from dataclasses import dataclass
 
 from scheduler.plan import Plan
-from scheduler.problem import Expert, Pair, Problem, Request, haversine_km
+from scheduler.problem import Expert, Pair, Problem, Request
 
 RULE_NAMES = {
     0: "reference", 1: "role", 2: "appointment", 3: "expertise", 4: "jurisdiction",
@@ -37,15 +41,54 @@ class Violation:
 
 
 def fields_match(a: str, b: str) -> bool:
+    """Rule 3: equal, or one code is a prefix of the other."""
     return a.startswith(b) or b.startswith(a)
 
 
-def conflicted_orgs(problem: Problem, expert: Expert) -> set[str]:
-    """Orgs an expert may not judge: declared conflicts and not-yet-cooled affiliations."""
+def _conflicted_orgs(problem: Problem, expert: Expert) -> set[str]:
+    """Rule 6: declared conflicts and affiliations not yet cooled off on as_of."""
     cutoff = problem.as_of - problem.settings.cooling_off_days
     orgs = set(expert.conflicts)
     orgs.update(a.org for a in expert.organizations if a.until is None or a.until >= cutoff)
     return orgs
+
+
+def _current_orgs(expert: Expert) -> set[str]:
+    """Rule 12: organisations with `until` null."""
+    return {a.org for a in expert.organizations if a.until is None}
+
+
+def _days(problem: Problem, r: Request) -> tuple[int, int]:
+    """First and last day of D(r): the request's days, or {as_of} for written work."""
+    if not r.days:
+        return problem.as_of, problem.as_of
+    return min(d.start for d in r.days), max(d.end for d in r.days)
+
+
+def _recognised(problem: Problem, a: str, b: str) -> bool:
+    """Rule 4: same jurisdiction, or one recognition group holds both."""
+    return a == b or any(a in group and b in group for group in problem.recognition_groups)
+
+
+def _distance_km(problem: Problem, a_code: str, b_code: str) -> float:
+    """Rule 5: great-circle distance between city centres, earth radius 6371 km."""
+    cities = problem.__dict__.get("_verify_cities")
+    if cities is None:  # verify's own index, cached on the (frozen) problem
+        cities = {c.code: c for c in problem.cities}
+        object.__setattr__(problem, "_verify_cities", cities)
+    a, b = cities[a_code], cities[b_code]
+    p1, p2 = math.radians(a.lat), math.radians(b.lat)
+    dp, dl = p2 - p1, math.radians(b.lon - a.lon)
+    h = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * 6371.0 * math.asin(min(1.0, math.sqrt(h)))
+
+
+def _km_text(km: float, limit: float) -> str:
+    """Enough decimals that the distance visibly exceeds the limit (300.00001 > 300)."""
+    for digits in range(2, 12):
+        if round(km, digits) > limit:
+            return f"{km:.{digits}f}"
+    return repr(km)
 
 
 def pair_violations(problem: Problem, r: Request, e: Expert) -> list[Violation]:
@@ -57,20 +100,21 @@ def pair_violations(problem: Problem, r: Request, e: Expert) -> list[Violation]:
 
     if r.role not in e.roles:
         bad(1, f"{e.id} is not a {r.role}")
-    first, last = problem.days_of(r)
+    first, last = _days(problem, r)
     if e.appointed_from is not None and e.appointed_from > first:
         bad(2, f"{e.id}'s appointment starts after the request's first day")
     if e.appointed_until is not None and e.appointed_until < last:
         bad(2, f"{e.id}'s appointment ends before the request's last day")
     if not any(fields_match(ef, rf) for ef, _ in e.fields for rf in r.fields):
         bad(3, f"no field of {e.id} matches {', '.join(r.fields)}")
-    if not problem.recognised(e.jurisdiction, r.jurisdiction):
+    if not _recognised(problem, e.jurisdiction, r.jurisdiction):
         bad(4, f"jurisdiction {e.jurisdiction} does not recognise {r.jurisdiction}")
     if not r.remote and e.max_travel_km is not None:
-        km = haversine_km(problem.city(e.city), problem.city(r.city))
+        km = _distance_km(problem, e.city, r.city)
         if km > e.max_travel_km:
-            bad(5, f"{km:.0f} km exceeds {e.id}'s limit of {e.max_travel_km:.0f} km")
-    clash = sorted(conflicted_orgs(problem, e) & r.parties)
+            bad(5, f"{_km_text(km, e.max_travel_km)} km is over {e.id}'s limit of "
+                   f"{e.max_travel_km:g} km")
+    clash = sorted(_conflicted_orgs(problem, e) & r.parties)
     if clash:
         bad(6, f"{e.id} is conflicted with {', '.join(clash)}")
     if e.id in r.excluded:
@@ -143,7 +187,7 @@ def _seats_and_panels(known: list[tuple[Request, Expert]]) -> list[Violation]:
                                                 f"{r.seats} seat(s)"))
         for i, a in enumerate(panel):
             for b in panel[i + 1:]:
-                shared = sorted(a.current_orgs & b.current_orgs)
+                shared = sorted(_current_orgs(a) & _current_orgs(b))
                 if shared:
                     out.append(Violation(12, rid, b.id, f"{a.id} and {b.id} both work at "
                                                         f"{', '.join(shared)}"))
@@ -151,16 +195,47 @@ def _seats_and_panels(known: list[tuple[Request, Expert]]) -> list[Violation]:
 
 
 def plan_pairs(plan: dict | Plan) -> list[Pair]:
+    """The well-formed (request, expert) pairs of a plan; malformed entries are skipped."""
+    return _read_plan(plan)[0]
+
+
+def _read_plan(plan: dict | Plan) -> tuple[list[Pair], list[Violation]]:
+    """Pairs of the plan, and a rule-0 violation for every entry that is not
+    `{request: string, expert: string}` (a plan-format fault makes the plan invalid)."""
     if isinstance(plan, Plan):
-        return [Pair(a.request, a.expert) for a in plan.assignments]
-    items = plan.get("assignments") or [] if isinstance(plan, dict) else []
-    return [Pair(a.get("request"), a.get("expert")) for a in items if isinstance(a, dict)]
+        return [Pair(a.request, a.expert) for a in plan.assignments], []
+    if not isinstance(plan, dict):
+        return [], [Violation(0, None, None, "plan: must be a dispatch-plan/1 object")]
+    items = plan.get("assignments")
+    if items is None:
+        return [], []
+    if not isinstance(items, list):
+        return [], [Violation(0, None, None, "plan: assignments must be a list")]
+    pairs, bad = [], []
+    for k, a in enumerate(items):
+        if not isinstance(a, dict):
+            bad.append(Violation(0, None, None, f"assignments[{k}]: must be an object "
+                                                f"{{request, expert}}, got {a!r:.80}"))
+            continue
+        r, e = a.get("request"), a.get("expert")
+        if not (isinstance(r, str) and isinstance(e, str)):
+            bad.append(Violation(0, r if isinstance(r, str) else None,
+                                 e if isinstance(e, str) else None,
+                                 f"assignments[{k}]: request and expert must be id strings, "
+                                 f"got ({r!r:.60}, {e!r:.60})"))
+            continue
+        pairs.append(Pair(r, e))
+    return pairs, bad
 
 
 def verify(problem: Problem, plan: dict | Plan) -> list[Violation]:
-    """Return every violation of the 13 rules by `plan` (a Plan or a dispatch-plan/1 dict)."""
-    pairs = plan_pairs(plan)
-    out = verify_pairs(problem, pairs)
+    """Return every violation of the 13 rules by `plan` (a Plan or a dispatch-plan/1 dict).
+
+    Rule 0 covers the plan's own faults: entries that are not `{request, expert}` objects
+    with string ids, and ids the problem does not know.
+    """
+    pairs, out = _read_plan(plan)
+    out += verify_pairs(problem, pairs)
     chosen = {(p.request, p.expert) for p in pairs}
     for p in problem.pinned:
         if (p.request, p.expert) not in chosen:
