@@ -5,6 +5,7 @@ from datetime import date
 
 import pytest
 
+import scheduler
 from registry.extensions import db
 from registry.models import (
     Assignment,
@@ -13,6 +14,7 @@ from registry.models import (
     CaseStage,
     CreditKind,
     CreditRecord,
+    DeclaredConflict,
     DomainError,
     Exclusion,
     ExclusionReason,
@@ -104,7 +106,6 @@ def test_exported_document_follows_the_problem_format(make):
 
 
 def test_exported_document_is_accepted_by_the_scheduler(make):
-    scheduler = pytest.importorskip("scheduler")
     plaintiff = make.organization()
     make.expert(affiliations=[plaintiff])
     make.expert(city="nanjing", roles=("investigator", "consultant"))
@@ -349,6 +350,23 @@ def test_a_seat_held_by_an_expert_outside_the_problem_stays_held(make):
 
     assert document["pinned"] == []
     assert entry(document, "requests", panel.id)["seats"] == 2
+
+
+def test_a_held_seat_whose_expert_now_breaks_a_rule_stays_held_and_is_reported(make):
+    party = make.organization()
+    members = [make.expert(roles=("arbitrator",)) for _ in range(3)]
+    panel = make.request(case=make.case(parties=[party]), role=ExpertRole.ARBITRATOR, seats=3,
+                         days=DAYS, status=RequestStatus.PROPOSED)
+    assign(panel, members[0])
+    assign(panel, members[1])
+    # After confirmation the first member declares a conflict with a party.
+    db.session.add(DeclaredConflict(expert=members[0], organization=party))
+    make.request(days=DAYS)  # the rest of the region must still be solvable
+    document, run = export_problem("SH", JAN, MAR, as_of=AS_OF)
+    scheduler.load_problem(document)  # valid: rule 13 no longer sinks the whole region
+    assert entry(document, "requests", panel.id)["seats"] == 2
+    assert document["pinned"] == [{"request": str(panel.id), "expert": str(members[1].id)}]
+    assert "rule 6" in run.parameters["held_seats_breaking_rules"][0]
 
 
 def test_load_and_busy_days_count_only_assignments_outside_the_problem(make):

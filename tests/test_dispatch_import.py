@@ -2,11 +2,11 @@
 then stored as proposals in one transaction."""
 
 import json
-import sys
 
 import pytest
 from sqlalchemy import func, select
 
+import scheduler
 from registry.extensions import db
 from registry.models import (
     Assignment,
@@ -23,8 +23,6 @@ from registry.models import (
 )
 from registry.services.dispatch import check_manual_assignment, export_problem, import_plan
 from tests.test_dispatch_export import AS_OF, DAYS, JAN, MAR, assign
-
-pytest.importorskip("scheduler.verify")
 
 
 def export_run() -> SolverRun:
@@ -242,16 +240,7 @@ def test_the_plan_answers_the_latest_run_not_yet_imported_or_the_one_named(regis
         import_plan(a_plan(), run_id=999)
 
 
-def test_import_says_so_when_the_scheduler_is_missing(registry, monkeypatch):
-    export_run()
-    monkeypatch.setitem(sys.modules, "scheduler", None)
-
-    with pytest.raises(DomainError, match="the scheduler package is not installed"):
-        import_plan(a_plan((registry["hearing"], registry["free"])))
-
-
 def test_a_plan_solved_by_the_scheduler_imports_cleanly(registry):
-    scheduler = pytest.importorskip("scheduler")
     run = export_run()
     problem = scheduler.load_problem(run.parameters["problem"])
 

@@ -7,7 +7,7 @@ from sqlalchemy import select
 from registry.api.auth import api_user
 from registry.api.common import get_or_404, page_of
 from registry.extensions import db
-from registry.models import Assignment, DispatchRequest, Expert
+from registry.models import Assignment, DispatchRequest, Expert, UserRole
 from registry.schemas.assignments import (
     AssignmentArgs,
     AssignmentPageSchema,
@@ -25,7 +25,10 @@ bp = Blueprint("assignments", __name__, url_prefix="/api/v1/assignments",
 def assignment_in_scope(assignment_id: int):
     user = api_user()
     assignment = get_or_404(Assignment, assignment_id, "assignment")
-    may.allow(may.can_respond(user, assignment) or may.can_see_request(user, assignment.request))
+    if user.role is UserRole.EXPERT:  # an expert sees its own assignments, not its colleagues'
+        may.allow(may.can_respond(user, assignment), "not your assignment")
+    else:
+        may.allow(may.can_see_request(user, assignment.request))
     return user, assignment
 
 
@@ -47,6 +50,7 @@ class AssignmentList(MethodView):
     def post(self, data):
         """Put an expert on a request by hand (coordinators): checked against the 13 rules."""
         user = api_user()
+        may.allow(user.role in (UserRole.COORDINATOR, UserRole.ADMIN), "only coordinators")
         request = get_or_404(DispatchRequest, data["request_id"], "request")
         expert = get_or_404(Expert, data["expert_id"], "expert")
         assignment = service.assign_by_hand(request, expert, data["note"], user)

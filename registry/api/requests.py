@@ -1,5 +1,6 @@
 """/api/v1/requests: requests for an investigator or a tribunal of arbitrators."""
 
+from flask import jsonify
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from sqlalchemy import select
@@ -7,13 +8,29 @@ from sqlalchemy import select
 from registry.api.auth import api_user
 from registry.api.common import authorize, get_or_404, page_of
 from registry.extensions import db
-from registry.models import DispatchRequest
+from registry.models import DispatchRequest, UserRole
 from registry.schemas.cases import ExclusionSchema, RequestArgs, RequestPageSchema, RequestSchema
 from registry.services import cases as service
 from registry.services import permissions as may
 
 bp = Blueprint("requests", __name__, url_prefix="/api/v1/requests",
                description="Dispatch requests and their lifecycle.")
+
+
+# An expert sees the request it works on, not who else was excluded or declined, and why.
+expert_view = RequestSchema(exclude=("exclusions", "assignments"))
+
+
+def dump_requests(user, payload, status: int = 200):
+    """Dump a request, or a page of them, in the shape this user may see."""
+    schema = expert_view if user.role is UserRole.EXPERT else RequestSchema()
+    if isinstance(payload, dict):
+        payload = dict(payload, items=schema.dump(payload["items"], many=True))
+    else:
+        payload = schema.dump(payload)
+    response = jsonify(payload)
+    response.status_code = status
+    return response
 
 
 def request_in_scope(request_id: int, *, to_change: bool = False):
@@ -37,7 +54,7 @@ class RequestList(MethodView):
         for key in ("status", "case_id", "role"):
             if args.get(key) is not None:
                 query = query.where(getattr(DispatchRequest, key) == args[key])
-        return page_of(query.order_by(DispatchRequest.id.desc()), args)
+        return dump_requests(user, page_of(query.order_by(DispatchRequest.id.desc()), args))
 
     @bp.arguments(RequestSchema)
     @bp.response(201, RequestSchema)
@@ -53,7 +70,7 @@ class RequestItem(MethodView):
     @bp.response(200, RequestSchema)
     def get(self, request_id):
         """Read a request with the experts assigned to it (names and fields)."""
-        return request_in_scope(request_id)[1]
+        return dump_requests(*request_in_scope(request_id))
 
 
 @bp.route("/<int:request_id>/cancel")
@@ -63,6 +80,17 @@ class RequestCancel(MethodView):
         """Cancel a request; its open assignments are cancelled with it."""
         user, request = request_in_scope(request_id, to_change=True)
         service.cancel_request(request, user)
+        db.session.commit()
+        return request
+
+
+@bp.route("/<int:request_id>/complete")
+class RequestComplete(MethodView):
+    @bp.response(200, RequestSchema)
+    def post(self, request_id):
+        """Mark accepted work done: the experts' seats stop counting towards their load."""
+        user, request = request_in_scope(request_id, to_change=True)
+        service.complete_request(request, user)
         db.session.commit()
         return request
 

@@ -93,10 +93,13 @@ class Assignment(db.Model):
     def is_active(self) -> bool:
         return self.status in ACTIVE_ASSIGNMENT_STATUSES
 
-    def move_to(self, status: AssignmentStatus) -> None:
+    def check_move_to(self, status: AssignmentStatus) -> None:
         if status not in ASSIGNMENT_TRANSITIONS[self.status]:
             raise InvalidTransition(
                 f"assignment {self.id} cannot go from {self.status.value} to {status.value}")
+
+    def move_to(self, status: AssignmentStatus) -> None:
+        self.check_move_to(status)
         self.status = status
 
     def confirm(self) -> None:

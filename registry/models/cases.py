@@ -159,18 +159,21 @@ class RequestStatus(enum.StrEnum):
 
 
 S = RequestStatus
-# A proposal can be replaced by a new solver run, and a decline sends the request back to
-# the solver; everything else moves forward or ends.
+# A request's status follows its assignments (sync_request_status). It moves forward as seats
+# are proposed, confirmed and accepted, and falls back when a seat is freed: a new solver run,
+# a decline, or an upheld challenge (申请回避) even after acceptance. What never happens: work
+# accepted without confirmation, completion before acceptance, and anything after the end.
+OPEN = frozenset({S.SUBMITTED, S.PROPOSED, S.DECLINED})
 REQUEST_TRANSITIONS: dict[RequestStatus, frozenset[RequestStatus]] = {
-    S.SUBMITTED: frozenset({S.PROPOSED, S.CANCELLED}),
-    S.PROPOSED: frozenset({S.PROPOSED, S.CONFIRMED, S.SUBMITTED, S.CANCELLED}),
-    S.CONFIRMED: frozenset({S.ACCEPTED, S.DECLINED, S.CANCELLED}),
-    S.DECLINED: frozenset({S.PROPOSED, S.SUBMITTED, S.CANCELLED}),
-    S.ACCEPTED: frozenset({S.COMPLETED, S.DECLINED, S.CANCELLED}),
+    S.SUBMITTED: frozenset({S.PROPOSED, S.CONFIRMED, S.CANCELLED}),
+    S.PROPOSED: frozenset({S.PROPOSED, S.SUBMITTED, S.CONFIRMED, S.DECLINED, S.CANCELLED}),
+    S.DECLINED: frozenset({S.PROPOSED, S.SUBMITTED, S.CONFIRMED, S.CANCELLED}),
+    S.CONFIRMED: OPEN | {S.ACCEPTED, S.CANCELLED},
+    S.ACCEPTED: OPEN | {S.CONFIRMED, S.COMPLETED, S.CANCELLED},
     S.COMPLETED: frozenset(),
     S.CANCELLED: frozenset(),
 }
-OPEN_REQUEST_STATUSES = frozenset({S.SUBMITTED, S.PROPOSED, S.DECLINED})
+OPEN_REQUEST_STATUSES = OPEN
 
 
 class ExclusionReason(enum.StrEnum):

@@ -22,7 +22,23 @@ class AssignmentSchema(Schema):
     days = fields.Function(lambda a: [{"start": d.start.isoformat(), "end": d.end.isoformat()}
                                       for d in a.request.days])
     city = fields.Str(attribute="request.city_code")
+    parties = fields.Function(
+        lambda a: parties_for(a), allow_none=True,
+        metadata={"description": "party and counsel names, so the expert can spot a conflict "
+                                 "(withheld on confidential cases until confirmed)"})
     updated_at = fields.DateTime()
+
+
+def parties_for(assignment) -> list[str] | None:
+    case = assignment.request.case
+    if case.confidential and assignment.status.value == "proposed":
+        return None
+    names = []
+    for party in case.parties:
+        names.append(f"{party.organization.name} ({party.role.value})")
+        if party.counsel:
+            names.append(f"{party.counsel.name} (counsel)")
+    return names
 
 
 class AssignmentArgs(PageArgs):

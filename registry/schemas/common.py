@@ -22,14 +22,19 @@ def ipc_code_field(**kwargs):
     return fields.Str(validate=IpcCode.validate, **kwargs)
 
 
+def require_order(data: dict, start: str = "start", end: str = "end") -> None:
+    """Cross-field check: the end of a span (when given) is not before its start."""
+    if data.get(start) and data.get(end) and data[end] < data[start]:
+        raise ValidationError(f"{end} must not be before {start}", field_name=end)
+
+
 class DateRangeSchema(Schema):
     start = fields.Date(required=True)
     end = fields.Date(required=True)
 
     @validates_schema
     def end_not_before_start(self, data, **_kwargs):
-        if data.get("start") and data.get("end") and data["end"] < data["start"]:
-            raise ValidationError("end must not be before start", field_name="end")
+        require_order(data)
 
 
 MAX_PAGE_SIZE = 100

@@ -10,6 +10,7 @@ from registry.schemas.common import (
     PageArgs,
     PageSchema,
     ipc_code_field,
+    require_order,
 )
 
 ROLES = [role.value for role in ExpertRole]
@@ -31,7 +32,8 @@ class ExpertPublicSchema(Schema):
     jurisdiction = fields.Str(dump_only=True, attribute="jurisdiction_code")
     fields_ = fields.List(fields.Nested(ExpertFieldSchema), required=True, data_key="fields",
                           attribute="fields", validate=validate.Length(min=1))
-    languages = fields.List(LanguageCode, load_default=["zh"], attribute="language_codes")
+    languages = fields.List(LanguageCode, load_default=["zh"], attribute="language_codes",
+                            validate=validate.Length(min=1))
 
 
 class ExpertSchema(ExpertPublicSchema):
@@ -57,10 +59,7 @@ class ExpertSchema(ExpertPublicSchema):
 
     @validates_schema
     def term_in_order(self, data, **_kwargs):
-        start, end = data.get("appointed_from"), data.get("appointed_until")
-        if start and end and end < start:
-            raise ValidationError("the appointment ends before it starts",
-                                  field_name="appointed_until")
+        require_order(data, "appointed_from", "appointed_until")
 
 
 class ExpertUpdateSchema(ExpertSchema):
@@ -98,8 +97,7 @@ class AffiliationSchema(Schema):
 
     @validates_schema
     def end_not_before_start(self, data, **_kwargs):
-        if data.get("start") and data.get("end") and data["end"] < data["start"]:
-            raise ValidationError("end must not be before start", field_name="end")
+        require_order(data)
 
 
 class AffiliationUpdateSchema(Schema):
@@ -120,6 +118,10 @@ class CreditRecordSchema(Schema):
     description = fields.Str(load_default="", validate=validate.Length(max=2000))
     start = fields.Date(required=True)
     end = fields.Date(allow_none=True)
+
+    @validates_schema
+    def end_not_before_start(self, data, **_kwargs):
+        require_order(data)
 
 
 expert_schema = ExpertSchema()

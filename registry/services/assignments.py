@@ -25,8 +25,18 @@ def _audited(assignment: Assignment, actor: User, action: str, change) -> Assign
 
 
 def confirm(assignment: Assignment, actor: User) -> Assignment:
+    """Confirm a proposal once the 13 rules still hold for it in today's registry.
+
+    Much may have moved since the solver proposed it: a conflict declared, a challenge upheld,
+    the same days confirmed elsewhere, another stage of the dispute served.
+    """
+    from registry.services.plan_import import check_manual_assignment
+
     may.allow(may.can_confirm(actor, assignment), "only coordinators of the case's region")
-    assignment.coordinator_id = actor.id
+    assignment.check_move_to(AssignmentStatus.CONFIRMED)
+    if objections := check_manual_assignment(assignment.request, assignment.expert):
+        raise DomainError("cannot confirm: " + "; ".join(objections), field="expert_id")
+    assignment.coordinator_id = assignment.coordinator_id or actor.id
     return _audited(assignment, actor, "confirm", assignment.confirm)
 
 
@@ -48,23 +58,19 @@ def decline(assignment: Assignment, reason: str, actor: User) -> Assignment:
 
 def assign_by_hand(request: DispatchRequest, expert: Expert, note: str,
                    actor: User) -> Assignment:
-    """A coordinator's own choice, checked against the solver's hard rules, then confirmed.
+    """A coordinator's own choice, confirmed at once if the 13 rules hold for it.
 
     Proposals that the choice crowds out of the request's seats are withdrawn.
     """
-    from registry.services.plan_import import check_manual_assignment
-
     may.allow(may.can_dispatch(actor, request), "only coordinators of the case's region")
     if any(a.expert_id == expert.id for a in request.assignments):
         raise DomainError(f"expert {expert.id} already has an assignment on request "
                           f"{request.id}", field="expert_id")
-    if objections := check_manual_assignment(request, expert):
-        raise DomainError("; ".join(objections), field="expert_id")
     active = [a for a in request.assignments if a.is_active]
     proposals = [a for a in active if a.status is AssignmentStatus.PROPOSED]
     for crowded_out in proposals[:max(0, len(active) + 1 - request.seats)]:
         crowded_out.move_to(AssignmentStatus.WITHDRAWN)
-    why = f"chosen by coordinator {actor.email}" + (f": {note}" if note else "")
+    why = "chosen by hand by the coordinator" + (f": {note}" if note else "")
     assignment = Assignment(request=request, expert=expert, coordinator_id=actor.id,
                             reasons=[why])
     db.session.add(assignment)

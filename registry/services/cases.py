@@ -10,9 +10,11 @@ from registry.models import (
     DispatchRequest,
     DomainError,
     Exclusion,
+    ExclusionReason,
     Expert,
     Organization,
     Party,
+    RequestStatus,
     User,
     UserRole,
     sync_request_status,
@@ -21,6 +23,7 @@ from registry.models.case_numbers import parse_court_case_number
 from registry.models.cases import COURT_KINDS
 from registry.services import permissions as may
 from registry.services.audit import record
+from registry.services.exclusions import CASE_WIDE_REASONS
 
 
 def _organization(organization_id: int | None, field: str) -> Organization:
@@ -53,6 +56,7 @@ def _check_court_code(case: Case, body: Organization) -> None:
 
 
 def create_case(data: dict, actor: User) -> Case:
+    may.allow(may.files_cases(actor), "experts do not file cases")
     body = _handling_body(data, actor)
     case = Case(handling_body=body, kind=data["kind"], stage=data["stage"],
                 title=data.get("title", ""), confidential=data.get("confidential", False))
@@ -79,6 +83,7 @@ def create_case(data: dict, actor: User) -> Case:
 
 
 def create_request(data: dict, actor: User) -> DispatchRequest:
+    may.allow(may.files_cases(actor), "experts do not file requests")
     case = db.session.get(Case, data["case_id"])
     if case is None:
         raise DomainError(f"unknown case {data['case_id']}", field="case_id")
@@ -111,22 +116,38 @@ def _check_days_disjoint(request: DispatchRequest) -> None:
 
 
 def exclude(request: DispatchRequest, data: dict, actor: User) -> Exclusion:
+    """Record who may not serve. A challenge, recusal or earlier-stage bar covers the whole
+    case: the expert leaves every request of it at once, whatever stage each reached."""
     expert = db.session.get(Expert, data["expert_id"])
     if expert is None:
         raise DomainError(f"unknown expert {data['expert_id']}", field="expert_id")
-    if expert.id in request.excluded_expert_ids():
-        raise DomainError(f"expert {expert.id} is already excluded", field="expert_id")
-    exclusion = Exclusion(request=request, expert=expert, reason=data["reason"],
-                          note=data.get("note", ""))
-    request.exclusions.append(exclusion)
-    # A challenged or recused expert leaves the request at once, whatever stage it reached.
-    for assignment in request.assignments:
-        if assignment.expert_id == expert.id and assignment.status in ACTIVE_ASSIGNMENT_STATUSES:
-            assignment.move_to(AssignmentStatus.CANCELLED)
-    sync_request_status(request)
+    reason = ExclusionReason(data["reason"])
+    exclusion = next((e for e in request.exclusions if e.expert_id == expert.id), None)
+    if exclusion is None:
+        exclusion = Exclusion(request=request, expert=expert, reason=reason,
+                              note=data.get("note", ""))
+        request.exclusions.append(exclusion)
+    elif exclusion.reason is ExclusionReason.DECLINED and reason in CASE_WIDE_REASONS:
+        # A decline bars one request; an upheld challenge after it must bar the case.
+        exclusion.reason, exclusion.note = reason, data.get("note", "")
+    else:
+        raise DomainError(f"expert {expert.id} is already excluded ({exclusion.reason.value})",
+                          field="expert_id")
+    affected = request.case.requests if reason in CASE_WIDE_REASONS else [request]
+    for each in affected:
+        _withdraw_expert(each, expert.id, actor)
     record(actor, "exclude", "dispatch_request", request.id,
-           after={"expert": expert.id, "reason": exclusion.reason.value})
+           after={"expert": expert.id, "reason": reason.value})
     return exclusion
+
+
+def _withdraw_expert(request: DispatchRequest, expert_id: int, actor: User) -> None:
+    for assignment in request.assignments:
+        if assignment.expert_id == expert_id and assignment.status in ACTIVE_ASSIGNMENT_STATUSES:
+            assignment.move_to(AssignmentStatus.CANCELLED)
+            record(actor, "cancel", "assignment", assignment.id,
+                   after={"status": "cancelled", "because": "excluded"})
+            sync_request_status(request)
 
 
 def cancel_request(request: DispatchRequest, actor: User) -> DispatchRequest:
@@ -136,5 +157,17 @@ def cancel_request(request: DispatchRequest, actor: User) -> DispatchRequest:
         if assignment.status in ACTIVE_ASSIGNMENT_STATUSES:
             assignment.move_to(AssignmentStatus.CANCELLED)
     record(actor, "cancel", "dispatch_request", request.id, before={"status": before},
+           after={"status": request.status.value})
+    return request
+
+
+def complete_request(request: DispatchRequest, actor: User) -> DispatchRequest:
+    """The work is done: the experts' seats stop counting towards their workload."""
+    before = request.status.value
+    request.move_to(RequestStatus.COMPLETED)
+    for assignment in request.assignments:
+        if assignment.status is AssignmentStatus.ACCEPTED:
+            assignment.move_to(AssignmentStatus.COMPLETED)
+    record(actor, "complete", "dispatch_request", request.id, before={"status": before},
            after={"status": request.status.value})
     return request

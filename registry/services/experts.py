@@ -28,11 +28,29 @@ SETTERS = {"role_names": "set_roles", "language_codes": "set_languages"}
 
 
 def snapshot(expert: Expert) -> dict:
-    """The audited view of an expert (no contact details: the audit log is widely readable)."""
+    """The audited view of an expert; contact details masked, so a change shows but not them."""
     return {"name": expert.name, "roles": expert.role_names, "city": expert.home_city_code,
             "jurisdiction": expert.jurisdiction_code, "status": expert.status.value,
+            "appointing_body": expert.appointing_body_id,
+            "appointed": [_iso(expert.appointed_from), _iso(expert.appointed_until)],
             "fields": {f.ipc_code: f.proficiency for f in expert.fields},
-            "appointed_until": str(expert.appointed_until) if expert.appointed_until else None}
+            "languages": expert.language_codes, "max_concurrent": expert.max_concurrent,
+            "max_travel_km": expert.max_travel_km,
+            "email": _mask(expert.email), "phone": _mask(expert.phone)}
+
+
+def _iso(day) -> str | None:
+    return day.isoformat() if day else None
+
+
+def _mask(contact: str | None) -> str | None:
+    """w***@example.cn, 138*****5177: enough to see that it changed, not enough to use."""
+    if not contact:
+        return contact
+    name, at, domain = contact.partition("@")
+    if at:
+        return f"{name[:1]}***@{domain}"
+    return f"{contact[:3]}*****{contact[-4:]}" if len(contact) > 7 else "*****"
 
 
 def _city(code: str) -> City:
@@ -60,13 +78,17 @@ def _apply(expert: Expert, data: dict) -> None:
             setattr(expert, key, value)
 
 
-def create_expert(data: dict, actor: User) -> Expert:
-    """Create an expert; its jurisdiction is its home city's unless the appointing body says."""
-    expert = Expert()
-    _apply(expert, data)
+def _derive_jurisdiction(expert: Expert) -> None:
+    """An expert belongs to its appointing body's jurisdiction, else to its home city's."""
     body = expert.appointing_body_id and db.session.get(Organization, expert.appointing_body_id)
     expert.jurisdiction_code = (body.jurisdiction_code if body and body.jurisdiction_code
                                 else _city(expert.home_city_code).jurisdiction_code)
+
+
+def create_expert(data: dict, actor: User) -> Expert:
+    expert = Expert()
+    _apply(expert, data)
+    _derive_jurisdiction(expert)
     db.session.add(expert)
     db.session.flush()
     record(actor, "create", "expert", expert.id, after=snapshot(expert))
@@ -76,6 +98,7 @@ def create_expert(data: dict, actor: User) -> Expert:
 def update_expert(expert: Expert, data: dict, actor: User) -> Expert:
     before = snapshot(expert)
     _apply(expert, data)
+    _derive_jurisdiction(expert)  # moving city or appointing body may move the expert
     if expert.appointed_from and expert.appointed_until and \
             expert.appointed_until < expert.appointed_from:
         raise DomainError("the appointment ends before it starts", field="appointed_until")

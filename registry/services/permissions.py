@@ -8,6 +8,8 @@ from sqlalchemy import Select, false, select
 
 from registry.extensions import db
 from registry.models import (
+    ACTIVE_ASSIGNMENT_STATUSES,
+    SERVED_STATUSES,
     Assignment,
     Case,
     City,
@@ -18,6 +20,10 @@ from registry.models import (
     User,
     UserRole,
 )
+
+# Assignments through which an expert and a court know of each other: proposed, working on it,
+# or done. A withdrawn, cancelled or declined proposal gives no standing.
+STANDING = ACTIVE_ASSIGNMENT_STATUSES | SERVED_STATUSES
 
 
 class Forbidden(Exception):
@@ -68,7 +74,8 @@ def can_see_expert(user: User, expert: Expert) -> bool:
     if user.role is UserRole.CLERK:
         return db.session.scalar(
             select(Assignment.id).join(DispatchRequest).join(Case)
-            .where(Assignment.expert_id == expert.id, Case.handling_body_id == user.body_id)
+            .where(Assignment.expert_id == expert.id, Case.handling_body_id == user.body_id,
+                   Assignment.status.in_(STANDING))
             .limit(1)) is not None
     return False
 
@@ -96,6 +103,11 @@ def can_see_case(user: User, case: Case) -> bool:
     return False
 
 
+def files_cases(user: User) -> bool:
+    """Clerks, coordinators and admins file cases and requests; experts never do."""
+    return user.role is not UserRole.EXPERT
+
+
 def can_file_for(user: User, body: Organization) -> bool:
     """Create cases and requests for a handling body: its clerks, its region's coordinators."""
     if user.role is UserRole.ADMIN:
@@ -121,13 +133,16 @@ def scope_requests(query: Select, user: User) -> Select:
     query = query.join(DispatchRequest.case)
     if user.role is UserRole.EXPERT:
         return query.where(DispatchRequest.id.in_(
-            select(Assignment.request_id).where(Assignment.expert_id == user.expert_id)))
+            select(Assignment.request_id).where(Assignment.expert_id == user.expert_id,
+                                                Assignment.status.in_(STANDING))))
     return scope_cases(query, user)
 
 
 def can_see_request(user: User, request: DispatchRequest) -> bool:
+    """Experts see the requests they stand on, not those they were withdrawn from."""
     if user.role is UserRole.EXPERT:
-        return any(a.expert_id == user.expert_id for a in request.assignments)
+        return any(a.expert_id == user.expert_id and a.status in STANDING
+                   for a in request.assignments)
     return can_see_case(user, request.case)
 
 

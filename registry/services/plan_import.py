@@ -27,6 +27,7 @@ from registry.services.problem_export import (
     problem_document,
     request_options,
 )
+from scheduler import ProblemError, load_problem, verify
 
 PLAN_FORMAT = "dispatch-plan/1"
 PLAN_STATUSES = ("optimal", "feasible")
@@ -124,21 +125,12 @@ def find_run(run_id: int | None) -> SolverRun:
                       field="run")
 
 
-def scheduler_api():
-    try:
-        from scheduler import load_problem, verify
-    except ImportError as error:
-        raise DomainError("the scheduler package is not installed") from error
-    return load_problem, verify
-
-
 def verify_document(problem: dict, plan: dict) -> list[str]:
     """Every violation of the 13 rules by the plan, or why the problem itself is invalid."""
-    load_problem, verify = scheduler_api()
     try:
         loaded = load_problem(problem)
-    except ValueError as error:  # scheduler.problem.ProblemError lists each fault
-        return [str(e) for e in getattr(error, "errors", [error])]
+    except ProblemError as error:
+        return list(error.errors)
     return [str(violation) for violation in verify(loaded, plan)]
 
 

@@ -38,6 +38,7 @@ from registry.models.experts import DISQUALIFYING_CREDIT
 from registry.services import audit
 from registry.services.exclusions import chunks, excluded_experts
 from registry.services.permissions import region_jurisdictions
+from scheduler import load_problem, verify
 
 FORMAT = "dispatch-problem/1"
 SETTINGS = {"cooling_off_days": 1095, "time_limit_s": 10}
@@ -58,13 +59,14 @@ def export_problem(region: str, start: date, end: date, as_of: date | None = Non
     requests = open_requests(jurisdictions, start, end)
     experts = candidate_experts(recognised_jurisdictions(jurisdictions, agreements), as_of)
     document = problem_document(requests, experts, as_of, agreements)
+    released = release_broken_pins(document)
     run = SolverRun(region=region, window_from=start, window_to=end,
                     created_by_id=actor.id if actor else None)
     db.session.add(run)
     db.session.flush()
     document["run"] = run.id
     run.parameters = {"as_of": as_of.isoformat(), "jurisdictions": sorted(jurisdictions),
-                      "problem": document}
+                      "problem": document, "held_seats_breaking_rules": released}
     audit.record(actor, "solver_run.export", "solver_run", run.id, after={
         "region": region, "from": start.isoformat(), "to": end.isoformat(),
         "as_of": as_of.isoformat(), "requests": len(document["requests"]),
@@ -81,6 +83,35 @@ def _region(region: str, start: date, end: date) -> set[str]:
         raise DomainError(f"unknown region {region!r}: give a jurisdiction (SH) or an "
                           "agreement (YRD, GBA)", field="region")
     return jurisdictions
+
+
+def release_broken_pins(document: dict) -> list[str]:
+    """Take out of the problem the held seats whose expert now breaks a rule.
+
+    A confirmed expert may since have declared a conflict or unavailability, or lost its
+    appointment. Pinning it would make the scheduler reject the whole region's problem
+    (rule 13), so the seat stays held and unplanned, and the run lists it for the
+    coordinator to resolve.
+    """
+    if not document["pinned"]:
+        return []
+    violations = verify(load_problem(dict(document, pinned=[])),
+                        {"assignments": document["pinned"]})
+    broken_experts = {v.expert for v in violations if v.request is None}
+    broken = {(v.request, v.expert) for v in violations if v.request}
+    broken |= {(p["request"], p["expert"]) for p in document["pinned"]
+               if p["expert"] in broken_experts}
+    if not broken:
+        return []
+    document["pinned"] = [p for p in document["pinned"]
+                          if (p["request"], p["expert"]) not in broken]
+    seats_lost = Counter(request_id for request_id, _ in broken)
+    for request in document["requests"]:
+        request["seats"] -= seats_lost[request["id"]]
+    gone = {r["id"] for r in document["requests"] if r["seats"] < 1}
+    document["requests"] = [r for r in document["requests"] if r["id"] not in gone]
+    document["previous"] = [p for p in document["previous"] if p["request"] not in gone]
+    return [str(v) for v in violations]
 
 
 # -- selection ---------------------------------------------------------------------------------

@@ -1,14 +1,20 @@
 """The assignment lifecycle through the API: confirm, accept, decline."""
 
+from datetime import date
+
 from registry.extensions import db
 from registry.models import (
     Assignment,
     AssignmentStatus,
+    CaseStage,
+    CreditKind,
+    CreditRecord,
     DeclaredConflict,
     DispatchRequest,
     Exclusion,
     ExclusionReason,
     Party,
+    RequestStatus,
 )
 
 
@@ -112,3 +118,106 @@ def test_the_same_expert_cannot_be_picked_twice(client, world, as_):
     response = pick(client, as_("coordinator_yrd"), world.sh_request.id, world.sh_expert.id)
     assert response.status_code == 422
     assert "already" in response.get_json()["message"]
+
+
+def confirm(client, as_, assignment_id):
+    return client.post(f"/api/v1/assignments/{assignment_id}/confirm",
+                       headers=as_("coordinator_yrd"))
+
+
+def test_a_hand_pick_fills_a_fresh_request(client, world, as_, make):
+    fresh = make.request(case=world.sh_case, days=[(date(2027, 3, 3), date(2027, 3, 4))])
+    db.session.commit()
+    response = pick(client, as_("coordinator_yrd"), fresh.id, world.js_expert.id)
+    assert response.status_code == 201, response.get_json()
+
+
+def test_a_hand_pick_replaces_an_expert_who_declined(client, world, as_):
+    confirm(client, as_, world.proposal.id)
+    client.post(f"/api/v1/assignments/{world.proposal.id}/decline", headers=as_("expert_sh"),
+                json={"reason": "away"})
+    response = pick(client, as_("coordinator_yrd"), world.sh_request.id, world.js_expert.id)
+    assert response.status_code == 201, response.get_json()
+
+
+def test_confirming_rechecks_a_conflict_declared_after_the_proposal(client, world, as_, make):
+    party = make.organization(name="甲公司")
+    world.sh_case.parties.append(Party(organization=party, role="plaintiff"))
+    db.session.add(DeclaredConflict(expert_id=world.sh_expert.id, organization=party))
+    db.session.commit()
+    response = confirm(client, as_, world.proposal.id)
+    assert response.status_code == 422
+    assert "conflict" in response.get_json()["message"]
+
+
+def test_confirming_rechecks_a_suspension(client, world, as_):
+    db.session.add(CreditRecord(expert_id=world.sh_expert.id, kind=CreditKind.SUSPENSION,
+                                start=date(2020, 1, 1)))
+    db.session.commit()
+    assert confirm(client, as_, world.proposal.id).status_code == 422
+
+
+def test_confirming_refuses_the_same_days_confirmed_elsewhere(client, world, as_, make):
+    other = make.request(case=make.case(body=world.sh_court),
+                         days=[(date(2025, 3, 4), date(2025, 3, 5))])
+    clash = Assignment(request=other, expert=world.sh_expert)
+    db.session.add(clash)
+    other.status = RequestStatus.PROPOSED
+    db.session.commit()
+    assert confirm(client, as_, world.proposal.id).status_code == 200
+    response = confirm(client, as_, clash.id)
+    assert response.status_code == 422
+    assert "double" in response.get_json()["message"]
+
+
+def test_confirming_enforces_one_procedure_per_dispute(client, world, as_, make):
+    retrial = make.case(body=world.sh_court, stage=CaseStage.RETRIAL,
+                        earlier_stage=world.sh_case, number="（2025）沪73知民再1号")
+    later = make.request(case=retrial, days=[(date(2027, 3, 3), date(2027, 3, 3))])
+    second_stage = Assignment(request=later, expert=world.sh_expert)
+    db.session.add(second_stage)
+    later.status = RequestStatus.PROPOSED
+    db.session.commit()
+    assert confirm(client, as_, world.proposal.id).status_code == 200
+    assert confirm(client, as_, second_stage.id).status_code == 422
+
+
+def test_a_panel_member_declines_while_other_seats_are_still_proposed(client, world, as_, make):
+    others = [make.expert(city="shenzhen", roles=("arbitrator",)) for _ in range(2)]
+    mine = Assignment(request=world.gd_request, expert=world.gd_expert,
+                      status=AssignmentStatus.CONFIRMED)
+    db.session.add_all([mine, *(Assignment(request=world.gd_request, expert=e) for e in others)])
+    world.gd_request.status = RequestStatus.PROPOSED
+    db.session.commit()
+    response = client.post(f"/api/v1/assignments/{mine.id}/decline", headers=as_("expert_gd"),
+                           json={"reason": "生病了"})
+    assert response.status_code == 200, response.get_json()
+
+
+def test_an_expert_cannot_read_a_colleagues_assignment(client, world, as_, make):
+    colleague = make.expert(city="shenzhen", roles=("arbitrator",))
+    mine = Assignment(request=world.gd_request, expert=world.gd_expert)
+    theirs = Assignment(request=world.gd_request, expert=colleague,
+                        status=AssignmentStatus.DECLINED, decline_reason="家中有人住院")
+    db.session.add_all([mine, theirs])
+    db.session.commit()
+    assert client.get(f"/api/v1/assignments/{theirs.id}",
+                      headers=as_("expert_gd")).status_code == 403
+    request_seen = client.get(f"/api/v1/requests/{world.gd_request.id}",
+                              headers=as_("expert_gd")).get_json()
+    assert "assignments" not in request_seen and "exclusions" not in request_seen
+
+
+def test_the_expert_sees_parties_to_check_conflicts_unless_the_case_is_confidential(
+        client, world, as_, make):
+    party, firm = make.organization(name="甲公司"), make.organization(name="乙律所")
+    world.sh_case.parties.append(Party(organization=party, role="plaintiff", counsel=firm))
+    db.session.commit()
+    url = f"/api/v1/assignments/{world.proposal.id}"
+    assert client.get(url, headers=as_("expert_sh")).get_json()["parties"] == [
+        "甲公司 (plaintiff)", "乙律所 (counsel)"]
+    world.sh_case.confidential = True
+    db.session.commit()
+    assert client.get(url, headers=as_("expert_sh")).get_json()["parties"] is None
+    confirm(client, as_, world.proposal.id)
+    assert client.get(url, headers=as_("expert_sh")).get_json()["parties"]

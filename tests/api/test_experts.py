@@ -188,3 +188,26 @@ def test_coordinator_records_a_suspension(client, world, as_):
     assert not db.session.get(Expert, world.sh_expert.id).is_eligible_on(date(2025, 2, 1))
     assert client.post(url, headers=as_("expert_sh"),
                        json={"kind": "note", "start": "2025-01-01"}).status_code == 403
+
+
+def test_a_contact_change_is_audited_masked(client, world, as_):
+    client.patch(f"/api/v1/experts/{world.sh_expert.id}", headers=as_("coordinator_sh"),
+                 json={"email": "zhang.wei@court.example.cn"})
+    event = db.session.query(AuditEvent).filter_by(action="update").one()
+    assert event.before["email"] != event.after["email"] == "z***@court.example.cn"
+
+
+@pytest.mark.parametrize(("url", "body", "field"), [
+    ("credit-records", {"kind": "warning", "start": "2025-02-01", "end": "2025-01-01"}, "end"),
+])
+def test_declarations_with_reversed_dates_are_refused(client, world, as_, url, body, field):
+    response = client.post(f"/api/v1/experts/{world.sh_expert.id}/{url}",
+                           headers=as_("coordinator_sh"), json=body)
+    assert response.status_code == 422
+    assert field in response.get_json()["errors"]["json"]
+
+
+def test_an_expert_speaks_at_least_one_language(client, world, as_):
+    response = client.post("/api/v1/experts", headers=as_("admin"),
+                           json=NEW_EXPERT | {"languages": []})
+    assert response.status_code == 422

@@ -2,6 +2,9 @@
 
 import pytest
 
+from registry.extensions import db
+from registry.models import AssignmentStatus, Expert
+
 ALL_USERS = ["admin", "clerk_sh", "clerk_gd", "coordinator_yrd", "coordinator_sh",
              "coordinator_gba", "expert_sh", "expert_gd"]
 
@@ -208,3 +211,39 @@ def test_a_deactivated_users_token_stops_working(client, world, as_):
     client.patch(f"/api/v1/users/{world.users['clerk_sh'].id}", headers=as_("admin"),
                  json={"active": False})
     assert client.get("/api/v1/cases", headers=headers).status_code == 401
+
+
+def test_a_withdrawn_proposal_gives_no_sight_of_the_request_or_the_expert(client, world, as_):
+    world.proposal.status = AssignmentStatus.WITHDRAWN
+    db.session.commit()
+    assert client.get(f"/api/v1/requests/{world.sh_request.id}",
+                      headers=as_("expert_sh")).status_code == 403
+    assert client.get(f"/api/v1/experts/{world.sh_expert.id}",
+                      headers=as_("clerk_sh")).status_code == 403
+
+
+def test_coordinator_cannot_move_an_expert_out_of_its_region_by_changing_city(
+        client, world, as_):
+    response = client.patch(f"/api/v1/experts/{world.sh_expert.id}",
+                            headers=as_("coordinator_sh"),
+                            json={"home_city": "shenzhen", "appointing_body_id": None})
+    assert response.status_code == 403
+    db.session.expire_all()
+    assert db.session.get(Expert, world.sh_expert.id).home_city_code == "shanghai"
+
+
+def test_a_yrd_coordinator_moving_an_expert_within_the_delta_moves_its_jurisdiction(
+        client, world, as_):
+    response = client.patch(f"/api/v1/experts/{world.sh_expert.id}",
+                            headers=as_("coordinator_yrd"), json={"home_city": "hefei"})
+    assert response.get_json()["jurisdiction"] == "AH"
+
+
+@pytest.mark.parametrize(("url", "body"), [
+    ("/api/v1/cases", {"number": "（2024）沪73知民初560号", "kind": "civil",
+                       "fields": ["G06F"]}),
+    ("/api/v1/requests", {"case_id": 999, "role": "investigator", "service": "hearing"}),
+    ("/api/v1/assignments", {"request_id": 999, "expert_id": 1}),
+])
+def test_experts_do_not_file_or_dispatch_whatever_they_send(client, world, as_, url, body):
+    assert client.post(url, headers=as_("expert_sh"), json=body).status_code == 403

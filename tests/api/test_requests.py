@@ -1,9 +1,18 @@
 """Dispatch requests: filing, seat rules, cancelling, and exclusions."""
 
+from datetime import date
+
 import pytest
 
 from registry.extensions import db
-from registry.models import Assignment, AssignmentStatus, DispatchRequest, Exclusion
+from registry.models import (
+    Assignment,
+    AssignmentStatus,
+    DispatchRequest,
+    Exclusion,
+    ExclusionReason,
+    RequestStatus,
+)
 
 
 def new_request(case_id, **overrides):
@@ -100,3 +109,58 @@ def test_request_list_filters_by_status(client, world, as_):
     bad = client.get("/api/v1/requests", headers=as_("admin"),
                      query_string={"status": "lost"})
     assert bad.status_code == 422
+
+
+def exclude(client, headers, request_id, expert_id, reason):
+    return client.post(f"/api/v1/requests/{request_id}/exclusions", headers=headers,
+                       json={"expert_id": expert_id, "reason": reason})
+
+
+@pytest.mark.parametrize("stage", ["confirmed", "accepted"])
+def test_a_challenge_upheld_after_confirmation_removes_the_expert_and_reopens_the_seat(
+        client, world, as_, stage):
+    base = f"/api/v1/assignments/{world.proposal.id}"
+    client.post(f"{base}/confirm", headers=as_("coordinator_yrd"))
+    if stage == "accepted":
+        client.post(f"{base}/accept", headers=as_("expert_sh"))
+    response = exclude(client, as_("clerk_sh"), world.sh_request.id, world.sh_expert.id,
+                       "challenge")
+    assert response.status_code == 201, response.get_json()
+    db.session.expire_all()
+    assert db.session.get(Assignment, world.proposal.id).status is AssignmentStatus.CANCELLED
+    assert db.session.get(DispatchRequest, world.sh_request.id).status.value == "submitted"
+
+
+def test_a_challenge_bars_the_expert_from_every_request_of_the_case(client, world, as_, make):
+    sibling = make.request(case=world.sh_case, days=[(date(2027, 5, 3), date(2027, 5, 4))])
+    other_proposal = Assignment(request=sibling, expert=world.sh_expert)
+    db.session.add(other_proposal)
+    sibling.status = RequestStatus.PROPOSED
+    db.session.commit()
+    exclude(client, as_("clerk_sh"), world.sh_request.id, world.sh_expert.id, "challenge")
+    db.session.expire_all()
+    assert db.session.get(Assignment, other_proposal.id).status is AssignmentStatus.CANCELLED
+    assert db.session.get(DispatchRequest, sibling.id).status is RequestStatus.SUBMITTED
+
+
+def test_a_challenge_after_a_decline_still_bars_the_whole_case(client, world, as_):
+    base = f"/api/v1/assignments/{world.proposal.id}"
+    client.post(f"{base}/confirm", headers=as_("coordinator_yrd"))
+    client.post(f"{base}/decline", headers=as_("expert_sh"), json={"reason": "away"})
+    response = exclude(client, as_("clerk_sh"), world.sh_request.id, world.sh_expert.id,
+                       "challenge")
+    assert response.status_code == 201
+    assert db.session.query(Exclusion).one().reason is ExclusionReason.CHALLENGE
+
+
+def test_completing_accepted_work_ends_the_experts_seat(client, world, as_):
+    base = f"/api/v1/assignments/{world.proposal.id}"
+    early = client.post(f"/api/v1/requests/{world.sh_request.id}/complete",
+                        headers=as_("clerk_sh"))
+    assert early.status_code == 409  # nothing accepted yet
+    client.post(f"{base}/confirm", headers=as_("coordinator_yrd"))
+    client.post(f"{base}/accept", headers=as_("expert_sh"))
+    done = client.post(f"/api/v1/requests/{world.sh_request.id}/complete",
+                       headers=as_("clerk_sh"))
+    assert done.get_json()["status"] == "completed"
+    assert db.session.get(Assignment, world.proposal.id).status is AssignmentStatus.COMPLETED
