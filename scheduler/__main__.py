@@ -20,11 +20,12 @@ START = time.monotonic() - _since_process_start()  # the time limit covers start
 
 import argparse  # noqa: E402
 import json  # noqa: E402
+import math  # noqa: E402
 import sys  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 from scheduler.plan import invalid_plan  # noqa: E402
-from scheduler.problem import ProblemError, load_problem  # noqa: E402
+from scheduler.problem import MAX_TIME_LIMIT_S, ProblemError, load_problem  # noqa: E402
 
 
 class CliError(Exception):
@@ -61,6 +62,10 @@ def _progress_printer(start: float):
 
 
 def cmd_solve(args, start: float) -> int:
+    if args.time_limit is not None and not (
+            math.isfinite(args.time_limit) and 0 < args.time_limit <= MAX_TIME_LIMIT_S):
+        raise CliError(f"--time-limit must be a number of seconds in (0, "
+                       f"{MAX_TIME_LIMIT_S:.0f}], got {args.time_limit}")
     doc = _read_json(args.problem, "problem")
     try:
         problem = load_problem(doc)

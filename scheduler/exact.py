@@ -37,19 +37,23 @@ def max_priority(state: State, time_limit_s: float) -> bool:
     # unit short of the optimum has a gap of at least 2 * big - (big - 1) = big + 1, so a
     # gap <= 3/4 big proves the priority part optimal, with room for float round-off.
     sec = m.value[allowed] - m.prio[allowed] * m.big
-    weight = 2 * m.big
+    weight, gap = 2 * m.big, m.big // 2
+    if weight * int(m.prio[allowed].sum()) > 2**50:
+        # Extreme weights: SCIP works in doubles, so prove the priority alone (exact
+        # small integers) and leave the secondary terms to CP-SAT.
+        sec, weight, gap = np.zeros_like(sec), 1, 0
     solver.Maximize(sum((int(m.prio[p]) * weight + int(v)) * assign[int(p)]
                         for p, v in zip(allowed.tolist(), sec.tolist(), strict=True)))
-    solver.SetSolverSpecificParametersAsString(f"limits/absgap = {m.big // 2}\n")
+    solver.SetSolverSpecificParametersAsString(f"limits/absgap = {gap}\n")
     hint = [p for p in allowed.tolist() if hint_mask[p]]
     if hint:
         solver.SetHint([assign[p] for p in hint], [1.0] * len(hint))
-    solver.SetTimeLimit(max(10, int(time_limit_s * 1000)))
+    solver.SetTimeLimit(int(min(max(0.01, time_limit_s), 3600.0) * 1000))
     status = solver.Solve()
     if status in (pywraplp.Solver.OPTIMAL, pywraplp.Solver.FEASIBLE):
         bound = solver.Objective().BestBound()
         value = solver.Objective().Value()
-        if status == pywraplp.Solver.OPTIMAL or bound - value <= 0.75 * m.big:
+        if status == pywraplp.Solver.OPTIMAL or bound - value <= 0.75 * weight / 2:
             new = [p for p in allowed.tolist() if assign[p].solution_value() > 0.5]
             for p in sorted(new, key=lambda p: -m.value[p]):
                 state.add(p)

@@ -47,9 +47,10 @@ def relax(model: Model, free: np.ndarray | None = None,
         np.full(len(rs), source, dtype=np.int32), rs.astype(np.int32),
         seats[rs].astype(np.int64), np.zeros(len(rs), dtype=np.int64))
     # Expert capacity, one unit arc per further assignment, each dearer than the last.
+    usable = capacity_units(cap, m.exp[pair_ids], n_exp)
     tails, costs = [], []
-    for e in np.flatnonzero(cap > 0):
-        for k in range(int(cap[e])):
+    for e in np.flatnonzero(usable > 0):
+        for k in range(int(usable[e])):
             tails.append(n_req + e)
             costs.append(0 if priority_only else m.fair_cost(int(e), int(pins_per_exp[e]) + k + 1))
     flow.add_arcs_with_capacity_and_unit_cost(
@@ -64,6 +65,12 @@ def relax(model: Model, free: np.ndarray | None = None,
     used = flow.flows(np.arange(len(pair_ids), dtype=np.int32)) > 0
     chosen[pair_ids[used]] = True
     return chosen, True
+
+
+def capacity_units(cap: np.ndarray, pair_exp: np.ndarray, n_exp: int) -> np.ndarray:
+    """Unit arcs per expert: its spare capacity, but never more than its pairs in the flow
+    (max_concurrent may be 10,000; more units than pairs could never carry flow)."""
+    return np.minimum(np.maximum(cap, 0), np.bincount(pair_exp, minlength=n_exp))
 
 
 def top_pairs(model: Model, per_request: int) -> np.ndarray:

@@ -13,9 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from scheduler.eligibility import Eligibility, eligible_pairs
-from scheduler.problem import Problem
-
-DEFAULT_WEIGHTS = {"fit": 50, "travel_per_km": 2, "previous": 3000, "fairness": 1}
+from scheduler.problem import DEFAULT_WEIGHTS, Problem
 
 
 @dataclass
@@ -60,8 +58,12 @@ def build_model(problem: Problem, el: Eligibility | None = None) -> Model:
     """Index eligible pairs and fold the house objective into one value per pair."""
     el = el or eligible_pairs(problem)
     idx = el.index
+    # load_problem checked the weights (finite, 0 <= w <= MAX_WEIGHTS); fit, previous and
+    # fairness are used as whole numbers.
     weights = {**DEFAULT_WEIGHTS, **{k: v for k, v in problem.settings.weights.items()
                                      if k in DEFAULT_WEIGHTS and isinstance(v, int | float)}}
+    weights = {k: (float(v) if k == "travel_per_km" else int(round(v)))
+               for k, v in weights.items()}
     req, exp = el.req.astype(np.int64), el.exp.astype(np.int64)
     n_exp = idx.n_exp
     keys = req * n_exp + exp

@@ -4,12 +4,35 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
 ROLES = ("investigator", "arbitrator", "consultant")
 DEFAULT_COOLING_OFF_DAYS = 1095
 DEFAULT_TIME_LIMIT_S = 10.0
+MAX_TIME_LIMIT_S = 3600.0
+MAX_SEATS = 50
+MAX_CONCURRENT = 10_000  # also the bound on current_load
+MAX_COOLING_OFF_DAYS = 36_500
+MAX_TRAVEL_KM = 1_000_000.0
+# Objective weights: the solver's own settings. Bounded so that the lexicographic
+# objective (model.lexicographic_big) stays within CP-SAT's and the flow's int64 range.
+DEFAULT_WEIGHTS = {"fit": 50, "travel_per_km": 2, "previous": 3000, "fairness": 1}
+MAX_WEIGHTS = {"fit": 10_000, "travel_per_km": 1_000, "previous": 1_000_000,
+               "fairness": 10_000}
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
+
+
+def finite_number(value: Any) -> float | None:
+    """The value as a float if it is a JSON number (not a bool) with a finite value."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    try:
+        number = float(value)
+    except OverflowError:  # an integer beyond the float range, like 10**400
+        return None
+    return number if math.isfinite(number) else None
 
 
 class ProblemError(ValueError):
@@ -165,11 +188,11 @@ class _Reader:
     def date(self, value: Any, where: str, key: str, nullable: bool = False) -> int | None:
         if value is None and nullable:
             return None
-        if not isinstance(value, str):
-            self.fail(where, f"{key} must be a date YYYY-MM-DD, got {value!r}")
+        if not isinstance(value, str) or not _DATE.fullmatch(value):
+            self.fail(where, f"{key} must be a date YYYY-MM-DD, got {value!r:.40}")
             return None
         try:
-            return dt.date.fromisoformat(value).toordinal() if len(value) == 10 else _bad()
+            return dt.date.fromisoformat(value).toordinal()
         except ValueError:
             self.fail(where, f"{key} must be a date YYYY-MM-DD, got {value!r}")
             return None
@@ -179,11 +202,13 @@ class _Reader:
         if value is None:
             value = default
         if isinstance(value, bool) or not isinstance(value, int):
-            self.fail(where, f"{key} must be an integer, got {value!r}")
+            self.fail(where, f"{key} must be an integer, got {value!r:.40}")
             return default
         if value < low or (high is not None and value > high):
             bounds = f">= {low}" if high is None else f"between {low} and {high}"
-            self.fail(where, f"{key} must be {bounds}, got {value}")
+            shown = value if abs(value) < 10**12 else f"{value:.3e}"
+            self.fail(where, f"{key} must be {bounds}, got {shown}")
+            return default
         return value
 
     def intervals(self, obj: dict, key: str, where: str) -> tuple[Interval, ...]:
@@ -208,15 +233,14 @@ class _Reader:
         return tuple(out)
 
     def strings(self, obj: dict, key: str, where: str) -> frozenset[str]:
-        items = obj.get(key) or []
-        if not isinstance(items, list) or not all(isinstance(s, str) and s for s in items):
+        items = obj.get(key)
+        if items is None:
+            items = []
+        if not isinstance(items, list) or not all(isinstance(s, str) and s.strip()
+                                                  for s in items):
             self.fail(where, f"{key} must be a list of non-empty strings")
             return frozenset()
         return frozenset(items)
-
-
-def _bad():
-    raise ValueError
 
 
 def _label(kind: str, index: int, obj: Any) -> str:
@@ -230,9 +254,8 @@ def _read_city(rd: _Reader, k: int, obj: Any) -> City | None:
         rd.fail(where, "must be an object")
         return None
     code = rd.text(obj, "code", where)
-    lat, lon = obj.get("lat"), obj.get("lon")
-    ok = all(isinstance(v, int | float) and not isinstance(v, bool) for v in (lat, lon))
-    if not ok or not (-90 <= lat <= 90 and -180 <= lon <= 180):
+    lat, lon = finite_number(obj.get("lat")), finite_number(obj.get("lon"))
+    if lat is None or lon is None or not (-90 <= lat <= 90 and -180 <= lon <= 180):
         rd.fail(f"{where} (code {code!r})", "lat/lon must be numbers in range")
         return None
     if code is None:
@@ -260,26 +283,38 @@ def _read_expert(rd: _Reader, k: int, obj: Any) -> Expert | None:
         rd.fail(where, "fields must be a non-empty object IPC code -> proficiency 1..3")
     else:
         for code, prof in fields_obj.items():
-            if not code or isinstance(prof, bool) or prof not in (1, 2, 3):
-                rd.fail(where, f"field {code!r} must have proficiency 1..3, got {prof!r}")
+            # Proficiency is an integer level: 2.0 is refused like "2".
+            if not code.strip() or isinstance(prof, bool) or not isinstance(prof, int) \
+                    or prof not in (1, 2, 3):
+                rd.fail(where, f"field {code!r} must have an integer proficiency 1..3, "
+                               f"got {prof!r:.40}")
             else:
                 fields.append((code, prof))
-    languages = rd.strings(obj, "languages", where) if "languages" in obj else frozenset({"zh"})
+    languages = (frozenset({"zh"}) if obj.get("languages") is None
+                 else rd.strings(obj, "languages", where))
     appointed_from = rd.date(obj.get("appointed_from"), where, "appointed_from", nullable=True)
     appointed_until = rd.date(obj.get("appointed_until"), where, "appointed_until", nullable=True)
     if appointed_from and appointed_until and appointed_until < appointed_from:
         rd.fail(where, "appointed_until is before appointed_from")
-    max_concurrent = rd.integer(obj, "max_concurrent", where, 3, 0)
-    current_load = rd.integer(obj, "current_load", where, 0, 0)
+    max_concurrent = rd.integer(obj, "max_concurrent", where, 3, 0, MAX_CONCURRENT)
+    current_load = rd.integer(obj, "current_load", where, 0, 0, MAX_CONCURRENT)
     travel = obj.get("max_travel_km")
-    if travel is not None and (
-        isinstance(travel, bool) or not isinstance(travel, int | float) or travel < 0
-    ):
-        rd.fail(where, f"max_travel_km must be a number >= 0 or null, got {travel!r}")
-        travel = None
+    if travel is not None:
+        travel = finite_number(travel)
+        if travel is None or not 0 <= travel <= MAX_TRAVEL_KM:
+            rd.fail(where, f"max_travel_km must be a number between 0 and "
+                           f"{MAX_TRAVEL_KM:.0f} or null, got {obj.get('max_travel_km')!r:.40}")
+            travel = None
     orgs = []
-    for j, aff in enumerate(obj.get("organizations") or []):
-        if not isinstance(aff, dict) or not isinstance(aff.get("org"), str) or not aff["org"]:
+    org_items = obj.get("organizations")
+    if org_items is None:
+        org_items = []
+    if not isinstance(org_items, list):
+        rd.fail(where, "organizations must be a list of {org, until}")
+        org_items = []
+    for j, aff in enumerate(org_items):
+        if not isinstance(aff, dict) or not isinstance(aff.get("org"), str) \
+                or not aff["org"].strip():
             rd.fail(where, f"organizations[{j}] must be {{org, until}} with a non-empty org")
             continue
         until = rd.date(aff.get("until"), f"{where} organizations[{j}]", "until", nullable=True)
@@ -306,7 +341,12 @@ def _read_request(rd: _Reader, k: int, obj: Any) -> Request | None:
     n = len(rd.errors)
     ident = rd.text(obj, "id", where)
     case = obj.get("case")
-    case = str(case) if case not in (None, "") else (ident or "")
+    if case is None or case == "":
+        case = ident or ""
+    elif isinstance(case, int) and not isinstance(case, bool):
+        case = str(case)
+    elif not isinstance(case, str):
+        rd.fail(where, f"case must be a string (the case number), got {case!r:.40}")
     role = rd.text(obj, "role", where)
     if role is not None and role not in ROLES:
         rd.fail(where, f"unknown role {role!r} (expected one of {', '.join(ROLES)})")
@@ -314,16 +354,17 @@ def _read_request(rd: _Reader, k: int, obj: Any) -> Request | None:
     jurisdiction = rd.text(obj, "jurisdiction", where)
     fields = obj.get("fields")
     if not isinstance(fields, list) or not fields or not all(
-        isinstance(f, str) and f for f in fields
+        isinstance(f, str) and f.strip() for f in fields
     ):
         rd.fail(where, "fields must be a non-empty list of IPC codes")
         fields = []
     language = obj.get("language")
     if language is not None and (not isinstance(language, str) or not language):
         rd.fail(where, "language must be a non-empty string or null")
-    seats = rd.integer(obj, "seats", where, 1, 1)
+    seats = rd.integer(obj, "seats", where, 1, 1, MAX_SEATS)
     priority = rd.integer(obj, "priority", where, 3, 1, 5)
-    remote = obj.get("remote", False)
+    remote = obj.get("remote")
+    remote = False if remote is None else remote
     if not isinstance(remote, bool):
         rd.fail(where, f"remote must be true or false, got {remote!r}")
     days = rd.intervals(obj, "days", where)
@@ -350,6 +391,9 @@ def _read_pairs(rd: _Reader, doc: dict, key: str, requests: set, experts: set) -
             rd.fail(where, "must be an object {request, expert}")
             continue
         r, e = item.get("request"), item.get("expert")
+        if not (isinstance(r, str) and isinstance(e, str)):
+            rd.fail(where, f"request and expert must be id strings, got ({r!r:.40}, {e!r:.40})")
+            continue
         where = f"{where} ({r!r}, {e!r})"
         bad = False
         if r not in requests:
@@ -375,13 +419,28 @@ def _read_settings(rd: _Reader, obj: Any) -> Settings:
     if not isinstance(obj, dict):
         rd.fail("settings", "must be an object")
         return Settings()
-    cooling = rd.integer(obj, "cooling_off_days", "settings", DEFAULT_COOLING_OFF_DAYS, 0)
-    limit = obj.get("time_limit_s", DEFAULT_TIME_LIMIT_S)
-    if isinstance(limit, bool) or not isinstance(limit, int | float) or limit <= 0:
-        rd.fail("settings", f"time_limit_s must be a positive number, got {limit!r}")
+    cooling = rd.integer(obj, "cooling_off_days", "settings", DEFAULT_COOLING_OFF_DAYS, 0,
+                         MAX_COOLING_OFF_DAYS)
+    raw = obj.get("time_limit_s")
+    limit = DEFAULT_TIME_LIMIT_S if raw is None else finite_number(raw)
+    if limit is None or not 0 < limit <= MAX_TIME_LIMIT_S:
+        rd.fail("settings", f"time_limit_s must be a number of seconds in (0, "
+                            f"{MAX_TIME_LIMIT_S:.0f}], got {raw!r:.40}")
         limit = DEFAULT_TIME_LIMIT_S
-    weights = obj.get("weights") if isinstance(obj.get("weights"), dict) else {}
-    return Settings(cooling, float(limit), dict(weights))
+    raw_weights = obj.get("weights")
+    weights = {}
+    if raw_weights is not None and not isinstance(raw_weights, dict):
+        rd.fail("settings", "weights must be an object")
+    for key, value in (raw_weights or {}).items() if isinstance(raw_weights, dict) else ():
+        if key not in DEFAULT_WEIGHTS:
+            continue  # unknown keys are ignored, like everywhere else
+        number = finite_number(value)
+        if number is None or not 0 <= number <= MAX_WEIGHTS[key]:
+            rd.fail("settings", f"weights.{key} must be a number between 0 and "
+                                f"{MAX_WEIGHTS[key]}, got {value!r:.40}")
+            continue
+        weights[key] = number
+    return Settings(cooling, float(limit), weights)
 
 
 def _check_duplicates(rd: _Reader, kind: str, items: list) -> None:

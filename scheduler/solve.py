@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
 
@@ -14,7 +15,7 @@ from scheduler.flow import relax, top_pairs
 from scheduler.lns import optimise, run_lns
 from scheduler.model import Model, State, build_model
 from scheduler.plan import Plan
-from scheduler.problem import Problem
+from scheduler.problem import MAX_TIME_LIMIT_S, Problem
 from scheduler.repair import fill, guided, repair
 
 EXACT_MAX_PAIRS = 40_000  # up to here CP-SAT gets the whole problem and may prove it
@@ -50,6 +51,9 @@ def solve(problem: Problem, *, time_limit_s: float | None = None, seed: int = 0,
           progress: Callable[[dict], None] | None = None, workers: int = WORKERS) -> Plan:
     """Assign experts to requests under the 13 rules; never raises on a valid problem."""
     limit = problem.settings.time_limit_s if time_limit_s is None else float(time_limit_s)
+    if not math.isfinite(limit):  # the API is not validated like the file: be safe
+        limit = problem.settings.time_limit_s
+    limit = min(max(limit, 0.0), MAX_TIME_LIMIT_S)
     clock = _Clock(limit, progress)
     rng = np.random.default_rng(seed)
     model = build_model(problem)

@@ -52,7 +52,7 @@ def test_solve_prints_the_plan_on_stdout_without_output_file(problem_file, capsy
 
 @pytest.mark.parametrize(("content", "message"), [
     ("{not json", "not valid JSON"),
-    (json.dumps(a_problem([an_expert()], [a_request(seats=0)])), "seats must be >= 1"),
+    (json.dumps(a_problem([an_expert()], [a_request(seats=0)])), "seats must be between 1 and 50"),
 ])
 def test_malformed_input_exits_2_with_a_message(tmp_path, capsys, content, message):
     path = tmp_path / "p.json"

@@ -17,7 +17,7 @@ def errors_of(doc):
     (a_problem([an_expert()], [a_request(), a_request()]), "requests[1] (id 'R1'): duplicate id"),
     (a_problem([an_expert()], [a_request(city="paris")]), "requests[0] (id 'R1'): unknown city"),
     (a_problem([an_expert(city="paris")], []), "experts[0] (id 'E1'): unknown city"),
-    (a_problem([an_expert()], [a_request(seats=0)]), "requests[0] (id 'R1'): seats must be >= 1"),
+    (a_problem([an_expert()], [a_request(seats=0)]), "requests[0] (id 'R1'): seats must be between 1 and 50"),
     (a_problem([an_expert()], [a_request(priority=6)]), "priority must be between 1 and 5"),
     (a_problem([an_expert()], [a_request(days=[{"start": "2025-04-02", "end": "2025-04-01"}])]),
      "requests[0] (id 'R1') days[0]: end 2025-04-01 is before start 2025-04-02"),
@@ -75,3 +75,122 @@ def test_problem_error_becomes_an_invalid_plan():
 def test_non_object_input_is_rejected_without_a_traceback(doc):
     with pytest.raises(ProblemError):
         load_problem(doc)
+
+
+def _with(doc, path, value):
+    """doc with doc[path[0]][path[1]]... set to value (a copy)."""
+    import copy
+
+    doc = copy.deepcopy(doc)
+    target = doc
+    for key in path[:-1]:
+        target = target[key]
+    target[path[-1]] = value
+    return doc
+
+
+BASE = a_problem([an_expert("E1"), an_expert("E2")], [a_request("R1", seats=2)])
+
+
+@pytest.mark.parametrize(("path", "value", "expected"), [
+    (("experts", 0, "organizations"), 5, "organizations must be a list"),
+    (("experts", 0, "organizations"), "ACME", "organizations must be a list"),
+    (("pinned",), [{"request": ["R1"], "expert": "E1"}], "pinned[0]: request and expert must be"),
+    (("previous",), [{"request": {"a": 1}, "expert": "E1"}], "previous[0]: request and expert"),
+    (("experts", 0, "max_concurrent"), 10**30, "max_concurrent must be between 0 and 10000"),
+    (("experts", 0, "max_concurrent"), 10**7, "max_concurrent must be between 0 and 10000"),
+    (("experts", 0, "current_load"), 10**30, "current_load must be between 0 and 10000"),
+    (("requests", 0, "seats"), 10**15, "seats must be between 1 and 50"),
+    (("requests", 0, "seats"), 10**6, "seats must be between 1 and 50"),
+    (("settings", "cooling_off_days"), 10**30, "cooling_off_days must be between 0 and"),
+    (("settings", "weights"), {"fit": float("nan")}, "weights.fit must be a number"),
+    (("settings", "weights"), {"travel_per_km": float("inf")}, "weights.travel_per_km"),
+    (("settings", "weights"), {"previous": 1e30}, "weights.previous must be a number"),
+    (("settings", "weights"), {"fairness": -100000}, "weights.fairness must be a number"),
+    (("settings", "weights"), {"fit": "50"}, "weights.fit must be a number"),
+    (("settings", "weights"), [1], "weights must be an object"),
+    (("settings", "time_limit_s"), 1e300, "time_limit_s must be a number of seconds"),
+    (("settings", "time_limit_s"), float("nan"), "time_limit_s must be a number of seconds"),
+    (("settings", "time_limit_s"), float("inf"), "time_limit_s must be a number of seconds"),
+    (("settings", "time_limit_s"), 0, "time_limit_s must be a number of seconds"),
+    (("experts", 0, "max_travel_km"), float("nan"), "max_travel_km must be a number"),
+    (("experts", 0, "max_travel_km"), float("inf"), "max_travel_km must be a number"),
+    (("experts", 0, "max_travel_km"), 10**400, "max_travel_km must be a number"),
+    (("cities", 0, "lat"), 10**400, "lat/lon must be numbers in range"),
+    (("cities", 0, "lat"), float("nan"), "lat/lon must be numbers in range"),
+    (("requests", 0, "days"), [{"start": "2025-W14-1", "end": "2025-04-01"}], "must be a date"),
+    (("requests", 0, "days"), [{"start": "20250401", "end": "2025-04-01"}], "must be a date"),
+    (("experts", 0, "fields"), {"G06F": 2.0}, "integer proficiency 1..3, got 2.0"),
+    (("requests", 0, "case"), {"a": 1}, "case must be a string"),
+    (("requests", 0, "case"), ["x"], "case must be a string"),
+    (("requests", 0, "fields"), [" "], "fields must be a non-empty list"),
+])
+def test_out_of_range_or_mistyped_values_are_rejected_with_a_message(path, value, expected):
+    errors = errors_of(_with(BASE, path, value))
+    assert any(expected in e for e in errors), errors
+
+
+def test_null_languages_and_remote_take_their_defaults():
+    doc = _with(_with(BASE, ("experts", 0, "languages"), None), ("requests", 0, "remote"), None)
+    problem = load_problem(doc)
+    assert problem.experts[0].languages == frozenset({"zh"})
+    assert problem.requests[0].remote is False
+
+
+def test_numeric_case_number_is_kept_as_text():
+    assert load_problem(_with(BASE, ("requests", 0, "case"), 42)).requests[0].case == "42"
+
+
+@pytest.mark.parametrize(("path", "value"), [
+    (("experts", 0, "organizations"), 5),
+    (("settings", "time_limit_s"), 1e300),
+    (("experts", 0, "max_concurrent"), 10**30),
+    (("settings", "weights"), {"fit": float("nan")}),
+])
+def test_cli_rejects_malformed_values_with_exit_2_and_no_traceback(path, value, tmp_path):
+    import json
+    import subprocess
+    import sys
+
+    problem_file = tmp_path / "p.json"
+    problem_file.write_text(json.dumps(_with(BASE, path, value)), "utf-8")
+    run = subprocess.run([sys.executable, "-m", "scheduler", "solve", str(problem_file),
+                          "-o", str(tmp_path / "plan.json")], capture_output=True, text=True,
+                         timeout=60)
+    assert run.returncode == 2 and "Traceback" not in run.stderr
+    assert "invalid problem:" in run.stderr
+
+
+@pytest.mark.parametrize("limit", ["nan", "inf", "0", "1e300"])
+def test_cli_time_limit_must_be_finite_and_sane(limit, tmp_path, capsys):
+    from scheduler.__main__ import main
+
+    problem_file = tmp_path / "p.json"
+    import json
+
+    problem_file.write_text(json.dumps(BASE), "utf-8")
+    assert main(["solve", str(problem_file), "--time-limit", limit]) == 2
+    assert "--time-limit must be" in capsys.readouterr().err
+
+
+def test_flow_uses_no_more_capacity_arcs_than_an_expert_has_pairs():
+    import numpy as np
+
+    from scheduler.flow import capacity_units
+
+    cap = np.array([10_000, 2, 0, 5])
+    pair_exp = np.array([0, 0, 1, 1, 1, 3])
+    assert capacity_units(cap, pair_exp, 4).tolist() == [2, 2, 0, 1]
+
+
+def test_large_max_concurrent_solves_quickly():
+    import time
+
+    from scheduler import solve
+
+    doc = _with(BASE, ("experts", 0, "max_concurrent"), 10_000)
+    doc["experts"][1]["max_concurrent"] = 10_000
+    started = time.monotonic()
+    plan = solve(load_problem(doc), time_limit_s=2, workers=1)
+    assert plan.metrics["seats_filled"] == 2
+    assert time.monotonic() - started < 2
