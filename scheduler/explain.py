@@ -54,8 +54,9 @@ def reasons(model: Model, p: int, load_after: int, pinned: bool) -> tuple[str, .
     return tuple(out)
 
 
-def diagnose(model: Model, state: State, r: int) -> dict:
-    """Experts ruled out per hard rule for request r, and what was the last straw."""
+def diagnose(model: Model, state: State, r: int) -> tuple[dict, str]:
+    """Experts ruled out per hard rule for request r (counts only), and a sentence on
+    what was the last straw."""
     counts = {k: int(v) for k, v in zip(RULE_KEYS, model.el.counts[r], strict=True)}
     counts["panel_independence"] = 0
     ps = np.arange(model.req_ptr[r], model.req_ptr[r + 1])
@@ -75,8 +76,7 @@ def diagnose(model: Model, state: State, r: int) -> dict:
     counts["double_booking"] += booked
     counts["panel_independence"] += panel
     diagnosis = {k: counts[k] for k in DIAGNOSIS_KEYS}
-    diagnosis["summary"] = _summary(len(ps), full, booked, panel)
-    return diagnosis
+    return diagnosis, _summary(len(ps), full, booked, panel)
 
 
 def _summary(eligible: int, full: int, booked: int, panel: int) -> str:
@@ -127,7 +127,8 @@ def build_plan(model: Model, state: State, status: str, bound: int | None,
     unfilled = []
     for r in np.flatnonzero(state.filled < model.seats):
         r = int(r)
+        diagnosis, summary = diagnose(model, state, r)
         unfilled.append(Unfilled(pr.requests[r].id, int(model.seats[r] - state.filled[r]),
-                                 diagnose(model, state, r)))
+                                 diagnosis, summary))
     return Plan(status=status, assignments=tuple(assignments), unfilled=tuple(unfilled),
                 metrics=metrics(model, state, bound), solver=solver)

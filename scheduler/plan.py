@@ -26,10 +26,12 @@ class Assignment:
 class Unfilled:
     request: str
     missing: int
-    diagnosis: dict = field(default_factory=dict)
+    diagnosis: dict = field(default_factory=dict)  # rule key -> experts it ruled out
+    summary: str = ""  # one sentence: what was the last straw
 
     def to_dict(self) -> dict:
-        return {"request": self.request, "missing": self.missing, "diagnosis": self.diagnosis}
+        return {"request": self.request, "missing": self.missing, "diagnosis": self.diagnosis,
+                "summary": self.summary}
 
 
 @dataclass(frozen=True)

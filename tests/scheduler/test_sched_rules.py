@@ -87,9 +87,18 @@ def test_rule_8_solver_never_double_books_an_expert():
     plan = solve(problem, time_limit_s=2)
     assert len(plan.assignments) == 1 and verify(problem, plan) == []
     diagnosis = plan.unfilled[0].diagnosis
-    assert diagnosis["double_booking"] == 1 and "double booking" in diagnosis["summary"]
+    assert diagnosis["double_booking"] == 1 and "double booking" in plan.unfilled[0].summary
     bad = {"assignments": [{"request": "R1", "expert": "E1"}, {"request": "R2", "expert": "E1"}]}
     assert 8 in {v.rule for v in verify(problem, bad)}
+
+
+def test_diagnosis_holds_only_counts_and_the_summary_sits_beside_it():
+    requests = [a_request("R1"), a_request("R2", days=[{"start": "2025-04-02",
+                                                        "end": "2025-04-03"}])]
+    plan = solve(load_problem(a_problem([an_expert()], requests)), time_limit_s=2).to_dict()
+    (unfilled,) = plan["unfilled"]
+    assert all(isinstance(v, int) for v in unfilled["diagnosis"].values())
+    assert "double booking" in unfilled["summary"]
 
 
 def test_written_work_without_days_never_overlaps():
