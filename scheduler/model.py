@@ -31,8 +31,8 @@ class Model:
     cap: np.ndarray  # max_concurrent - current_load, per expert
     base_load: np.ndarray  # current_load per expert
     max_conc: np.ndarray
-    req_days: list  # per request: np.ndarray of day indices (relative to day0)
-    horizon: int
+    req_days: list  # per request: np.ndarray of the day segments it covers
+    horizon: int  # number of day segments (<= 2 x number of request day ranges)
     exp_orgs: list  # per expert: frozenset of current organisations
     big: int
     w_fair: int
@@ -78,10 +78,7 @@ def build_model(problem: Problem, el: Eligibility | None = None) -> Model:
     prio = idx.req_prio[req]
     req_ptr = np.zeros(idx.n_req + 1, dtype=np.int64)
     req_ptr[1:] = np.cumsum(np.bincount(req, minlength=idx.n_req))
-    day0 = int(idx.int_start.min()) if len(idx.int_start) else problem.as_of
-    horizon = int(idx.int_end.max()) - day0 + 1 if len(idx.int_end) else 1
-    req_days = [np.unique(np.concatenate([np.arange(d.start, d.end + 1) for d in r.days])) - day0
-                if r.days else np.zeros(0, dtype=np.int64) for r in problem.requests]
+    req_days, horizon = day_segments(idx.int_ptr, idx.int_start, idx.int_end)
     return Model(
         problem=problem, el=el, req=req, exp=exp, prio=prio, value=prio * big + sec,
         prev=prev, pinned=pinned, req_ptr=req_ptr, seats=idx.req_seats.copy(),
@@ -91,6 +88,40 @@ def build_model(problem: Problem, el: Eligibility | None = None) -> Model:
         req_days=req_days, horizon=horizon,
         exp_orgs=[e.current_orgs for e in problem.experts], big=big, w_fair=w_fair,
     )
+
+
+def day_segments(int_ptr: np.ndarray, int_start: np.ndarray,
+                 int_end: np.ndarray) -> tuple[list, int]:
+    """Compress the day axis to the elementary segments between request range boundaries.
+
+    Cut the calendar at every request range's start and the day after its end: each
+    piece is a run of days that every request either covers entirely or not at all.
+    Two requests share a day exactly when they share a segment, so rule 8 can be
+    checked on segments, and there are at most 2 x (number of ranges) of them, however
+    far apart the dates are (a range ending 9999-12-31 costs one segment, not 3.6 million
+    days). Busy and unavailable ranges never enter this axis: eligibility.py drops the
+    pairs they block, by binary search over the ranges themselves.
+
+    Returns (per request: sorted array of its segment indices, number of segments).
+    """
+    n_req = len(int_ptr) - 1
+    if len(int_start) == 0:
+        return [np.zeros(0, dtype=np.int64) for _ in range(n_req)], 1
+    cuts = np.unique(np.concatenate([int_start, int_end + 1]))
+    first = np.searchsorted(cuts, int_start)
+    stop = np.searchsorted(cuts, int_end + 1)  # exclusive
+    out = []
+    for r in range(n_req):
+        lo, hi = int(int_ptr[r]), int(int_ptr[r + 1])
+        if lo == hi:
+            out.append(np.zeros(0, dtype=np.int64))
+        elif hi - lo == 1:
+            out.append(np.arange(first[lo], stop[lo], dtype=np.int64))
+        else:
+            out.append(np.unique(np.concatenate(
+                [np.arange(a, b, dtype=np.int64) for a, b in zip(first[lo:hi], stop[lo:hi],
+                                                                 strict=True)])))
+    return out, max(1, len(cuts) - 1)
 
 
 def lexicographic_big(req: np.ndarray, sec: np.ndarray, fair_max: int,
