@@ -130,28 +130,24 @@ def lexicographic_big(req: np.ndarray, sec: np.ndarray, fair_max: int,
 
     A plan takes at most `seats[r]` pairs of request r; each pair adds its secondary
     value `sec` and costs between 0 and `fair_max` of workload penalty. So every plan's
-    secondary total lies in [low, high], with high the sum over requests of their
-    `seats[r]` best positive values and low the sum of their `seats[r]` worst values
-    net of the full penalty. Any big > high - low makes the objective lexicographic.
-    This is the real range, not seats * 2 * max|sec|, so the coefficients stay small
-    (about 3e8 at 20,000 x 5,000 with the default weights).
+    secondary total lies in [low, high], with high the sum over requests of `seats[r]`
+    times their best positive value and low the same with their worst value net of the
+    full penalty. Any big > high - low makes the objective lexicographic. This is the
+    range of this problem's values (O(pairs), one pass), not seats * 2 * max|sec|, so
+    the coefficients stay small: about 3e8 at 20,000 x 5,000 with the default weights.
     """
     req = np.asarray(req, dtype=np.int64)
     sec = np.asarray(sec, dtype=np.int64)
     if len(req) == 0:
         return 1
-    n_req = len(seats)
-    starts = np.searchsorted(req, np.arange(n_req))  # pairs are grouped by request
-
-    def best_sum(values: np.ndarray) -> int:
-        # Sum of each request's `seats` largest values (at most its number of pairs).
-        order = np.lexsort((-values, req))
-        rank = np.arange(len(req)) - starts[req[order]]
-        return int(values[order][rank < seats[req[order]]].sum())
-
-    high = best_sum(np.maximum(sec, 0))
-    low = -best_sum(np.maximum(fair_max - sec, 0))
-    return high - low + 1
+    # Pairs are grouped by request: one run per request that has pairs.
+    starts = np.flatnonzero(np.r_[True, req[1:] != req[:-1]])
+    runs = req[starts]
+    n = np.minimum(np.asarray(seats, dtype=np.int64)[runs], np.diff(np.r_[starts, len(req)]))
+    n = np.maximum(n, 0)
+    up = np.maximum.reduceat(np.maximum(sec, 0), starts)
+    down = np.maximum.reduceat(np.maximum(fair_max - sec, 0), starts)
+    return int((n * (up + down)).sum()) + 1
 
 
 def _pair_keys(problem: Problem, pairs, n_exp: int) -> np.ndarray:

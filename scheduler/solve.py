@@ -58,66 +58,104 @@ def solve(problem: Problem, *, time_limit_s: float | None = None, seed: int = 0,
     rng = np.random.default_rng(seed)
     model = build_model(problem)
     clock.report("eligibility", None)
-    reserve = 0.05 + 2e-5 * (model.n_req + len(problem.experts)) + limit * 0.03
+    # Kept back for the final fill and build_plan (reasons, diagnoses, metrics).
+    reserve = 0.03 + 1.5e-5 * (model.n_req + len(problem.experts)) + limit * 0.02
+    deadline = clock.deadline(reserve)
     small = len(model.req) <= EXACT_MAX_PAIRS
     plain = all(not r.days and r.seats == 1 for r in problem.requests)
+    n_pairs = len(model.req)
+    # Rough costs of the fixed phases on this kind of machine (2 cores), to skip what the
+    # time limit cannot pay for; what was skipped is listed in solver["skipped"].
+    cost_bound = 0.02 + 0.55e-6 * n_pairs
+    cost_hint = 0.02 + 0.85e-6 * n_pairs
+    cost_greedy = 0.01 + 2.5e-5 * model.n_req  # one of repair, the second start, hand dispatch
+    skipped = []
+
+    def left() -> float:
+        return deadline - time.monotonic()
+
     flow_exact = False
-    # The bound always comes from the priority-only flow: a true upper bound on every path.
-    chosen, _ = relax(model, priority_only=True)
-    clock.bound = int(model.prio[chosen].sum())
-    if small or plain:
-        # Without days or panels, rules 8 and 12 are void: the full flow is the optimum.
-        hint, flow_exact = relax(model)
-        flow_exact = flow_exact and plain
+    if left() > cost_bound:
+        # The bound comes from the priority-only flow: a true upper bound on every path.
+        chosen, _ = relax(model, priority_only=True)
+        clock.bound = int(model.prio[chosen].sum())
     else:
-        hint, _ = relax(model, top_pairs(model, HINT_PAIRS_PER_REQUEST) | chosen)
-    state = repair(model, hint)
+        # No time for the flow: each request's priority times the seats it has pairs for.
+        skipped.append("bound flow")
+        chosen = np.zeros(n_pairs, dtype=bool)
+        clock.bound = int((model.el.index.req_prio
+                           * np.minimum(model.seats, np.diff(model.req_ptr))).sum())
+    hint = chosen
+    if left() > cost_hint + 2 * cost_greedy:
+        if small or plain:
+            # Without days or panels, rules 8 and 12 are void: the full flow is the optimum.
+            hint, flow_exact = relax(model)
+            flow_exact = flow_exact and plain
+        else:
+            hint, _ = relax(model, top_pairs(model, HINT_PAIRS_PER_REQUEST) | chosen)
+    elif "bound flow" not in skipped:
+        skipped.append("hint flow")
+    if "bound flow" in skipped:
+        # No flow to repair: hand-dispatch order (urgent first, fewest options first).
+        state = guided(model, hint)
+    else:
+        state = repair(model, hint)
     fill(state)
-    # A second start: hand-dispatch order steered by the hint; keep the better one.
-    steered = guided(model, hint)
-    fill(steered)
-    if _rank(steered) > _rank(state):
-        state = steered
-    base = baseline_state(model)
+    if "bound flow" in skipped:
+        pass  # the second start would be the same hand-dispatch order
+    elif left() > 2 * cost_greedy:
+        # A second start: hand-dispatch order steered by the hint; keep the better one.
+        steered = guided(model, hint)
+        fill(steered)
+        if _rank(steered) > _rank(state):
+            state = steered
+    else:
+        skipped.append("second start")
     clock.report("repair", state)
     proven = clock.bound == state.filled_priority()
     secondary_proven = flow_exact and proven
     engine = "min-cost-flow bound + repair"
-    deadline = clock.deadline(reserve)
     if flow_exact:
         engine = "min-cost-flow (exact: no days, no panels)"
-    elif small:
+    elif small and left() > cost_greedy + 0.1:
         engine = "min-cost-flow + MIP (SCIP) for priority + CP-SAT (whole problem)"
         everyone = np.arange(model.n_req), np.arange(model.n_exp)
         if not proven:
-            proven = max_priority(state, deadline - time.monotonic() - 0.3)
+            proven = max_priority(state, left() - cost_greedy - 0.3)
             clock.report("mip priority", state)
-        _, status = optimise(state, *everyone, deadline - time.monotonic(), seed=seed,
-                             workers=workers)
-        secondary_proven = status == "OPTIMAL"
-    else:
+        if left() > cost_greedy + 0.05:
+            _, status = optimise(state, *everyone, left() - cost_greedy, seed=seed,
+                                 workers=workers)
+            secondary_proven = status == "OPTIMAL"
+    elif not small and left() > cost_greedy + 0.1:
         engine = "min-cost-flow bound + repair + CP-SAT LNS"
         # Seats the flow filled but repair had to give up: where priority was lost.
         lost = np.unique(model.req[hint & ~state.chosen])
         lost = lost[state.filled[lost] < model.seats[lost]]
-        _improve(state, deadline, rng, clock, workers, first=lost)
+        _improve(state, deadline - cost_greedy, rng, clock, workers, first=lost)
         proven = clock.bound == state.filled_priority()
+    else:
+        skipped.append("MIP/CP-SAT" if small else "LNS")
     fill(state)
-    before = state.filled_priority()
-    state, guarded = _not_below_baseline(model, state, base)
-    if guarded:
-        # Hand dispatch won on the house objective: whatever CP-SAT or the flow proved
-        # about the solver's plan says nothing about the secondary terms of this one.
-        secondary_proven = False
-        proven = clock.bound == state.filled_priority() or (
-            proven and state.filled_priority() == before)
+    guarded = False
+    if left() > cost_greedy or not skipped:
+        before = state.filled_priority()
+        state, guarded = _not_below_baseline(model, state, baseline_state(model))
+        if guarded:
+            # Hand dispatch won on the house objective: whatever CP-SAT or the flow proved
+            # about the solver's plan says nothing about the secondary terms of this one.
+            secondary_proven = False
+            proven = clock.bound == state.filled_priority() or (
+                proven and state.filled_priority() == before)
+    else:
+        skipped.append("baseline guard")
     clock.report("done", state)
     solver = {
         "engine": engine, "wall_s": round(clock.elapsed(), 3), "time_limit_s": limit,
         "status_text": _status_text(proven, secondary_proven),
         "priority_proven_optimal": proven, "secondary_proven_optimal": secondary_proven,
         "eligible_pairs": int(len(model.req)), "seed": seed, "workers": workers,
-        "baseline_fallback": guarded,
+        "baseline_fallback": guarded, "skipped": skipped,
     }
     return build_plan(model, state, "optimal" if proven else "feasible", clock.bound, solver)
 
