@@ -14,8 +14,9 @@ def medium():
 def test_a_tiny_limit_skips_optional_phases_and_still_returns_a_valid_plan(medium):
     plan = solve(medium, time_limit_s=0.01, workers=1)
     skipped = plan.solver["skipped"]
-    assert {"second start", "baseline guard"} <= set(skipped)
-    assert "bound flow" in skipped or "hint flow" in skipped
+    assert "baseline guard" in skipped
+    # Without the bound flow the start is hand-dispatch order and there is no second one.
+    assert "bound flow" in skipped or {"hint flow", "second start"} <= set(skipped)
     assert verify(medium, plan) == []
     assert plan.metrics["filled_priority"] <= plan.metrics["bound"]
 
