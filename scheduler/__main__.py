@@ -78,7 +78,7 @@ def cmd_solve(args, start: float) -> int:
 
     limit = args.time_limit if args.time_limit is not None else problem.settings.time_limit_s
     # The limit bounds the whole command: leave time to explain and write the plan.
-    write_reserve = 0.1 + 2.5e-5 * len(problem.requests)
+    write_reserve = 0.05 + 1.5e-5 * len(problem.requests)
     budget = max(0.05, limit - (time.monotonic() - start) - write_reserve)
     plan = solve(problem, time_limit_s=budget, seed=args.seed, progress=_progress_printer(start))
     out = plan.to_dict()

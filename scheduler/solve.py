@@ -59,7 +59,7 @@ def solve(problem: Problem, *, time_limit_s: float | None = None, seed: int = 0,
     model = build_model(problem)
     clock.report("eligibility", None)
     # Kept back for the final fill and build_plan (reasons, diagnoses, metrics).
-    reserve = 0.03 + 1.5e-5 * (model.n_req + len(problem.experts)) + limit * 0.02
+    reserve = 0.02 + 1e-5 * (model.n_req + len(problem.experts)) + limit * 0.01
     deadline = clock.deadline(reserve)
     small = len(model.req) <= EXACT_MAX_PAIRS
     plain = all(not r.days and r.seats == 1 for r in problem.requests)
@@ -96,8 +96,9 @@ def solve(problem: Problem, *, time_limit_s: float | None = None, seed: int = 0,
     elif "bound flow" not in skipped:
         skipped.append("hint flow")
     if "bound flow" in skipped:
-        # No flow to repair: hand-dispatch order (urgent first, fewest options first).
-        state = guided(model, hint)
+        # No flow to repair: start from hand dispatch itself, so the plan is never below
+        # it (what follows only accepts improvements) and the guard is not needed.
+        state = baseline_state(model)
     else:
         state = repair(model, hint)
     fill(state)
@@ -138,7 +139,9 @@ def solve(problem: Problem, *, time_limit_s: float | None = None, seed: int = 0,
         skipped.append("MIP/CP-SAT" if small else "LNS")
     fill(state)
     guarded = False
-    if left() > cost_greedy or not skipped:
+    if "bound flow" in skipped:
+        pass  # the start was hand dispatch itself
+    elif left() > cost_greedy or not skipped:
         before = state.filled_priority()
         state, guarded = _not_below_baseline(model, state, baseline_state(model))
         if guarded:
