@@ -212,6 +212,10 @@ class State:
     def filled_priority(self) -> int:
         return int(self.m.prio[self.chosen].sum())
 
+    def total_fit(self) -> int:
+        """Sum over assigned pairs of the best matching proficiency (metrics.fit)."""
+        return int(self.m.el.fit[self.chosen].sum())
+
     def objective(self) -> int:
         """Value of the plan: pair values minus the convex workload penalty."""
         m = self.m

@@ -208,19 +208,18 @@ def _seed_requests(state: State, rng: np.random.Generator) -> list[int]:
 
 
 def _not_below_baseline(model: Model, state: State, base: State) -> tuple[State, bool]:
-    """Never return a plan worse than hand dispatch in the house order.
+    """Never return less filled priority than hand dispatch, nor at equal priority less fit.
 
-    Compared as (filled priority, objective): the result never has less filled priority
-    than hand dispatch, and at equal filled priority never a lower objective (fit,
-    travel, previous pairs and fairness weighed together). Fit alone may be lower when
-    the solver traded it for shorter trips at the house weights.
+    That is the promise made to coordinators: never worse than what they do today on the two
+    things they look at first. At equal priority the solver's plan must also match hand
+    dispatch's house objective; otherwise hand dispatch's plan is returned.
     """
     fill(base)
-    ours = (state.filled_priority(), state.objective())
-    theirs = (base.filled_priority(), base.objective())
-    if ours >= theirs:
-        return state, False
-    return base, True
+    if state.filled_priority() != base.filled_priority():
+        keep = state.filled_priority() > base.filled_priority()
+    else:
+        keep = state.total_fit() >= base.total_fit() and state.objective() >= base.objective()
+    return (state, False) if keep else (base, True)
 
 
 def _status_text(proven: bool, secondary_proven: bool) -> str:

@@ -96,11 +96,11 @@ def test_big_stays_in_exact_integer_range_at_the_largest_size():
 
 
 def guard_38() -> dict:
-    """Hand dispatch has more fit here, the solver a better objective (much less travel)."""
+    """The search finds less fit than hand dispatch here, for much less travel."""
     return json.loads((DATA / "guard_38.json").read_text(encoding="utf-8"))
 
 
-def test_baseline_guard_compares_the_objective_not_fit():
+def test_the_plan_never_has_less_fit_than_hand_dispatch_at_equal_priority():
     problem = load_problem(guard_38())
     plan = solve(problem, time_limit_s=1, workers=1)
     m = build_model(problem)
@@ -114,9 +114,9 @@ def test_baseline_guard_compares_the_objective_not_fit():
     for p in range(len(m.req)):
         if (problem.requests[m.req[p]].id, problem.experts[m.exp[p]].id) in chosen:
             ours.add(p)
-    assert plan.solver["baseline_fallback"] is False
     assert ours.filled_priority() >= base.filled_priority()
-    assert ours.objective() >= base.objective()
+    if ours.filled_priority() == base.filled_priority():
+        assert ours.total_fit() >= base.total_fit()
 
 
 def test_baseline_guard_takes_hand_dispatch_when_it_fills_more_priority():
