@@ -7,7 +7,7 @@ from flask_smorest import Blueprint, abort
 from registry.api.auth import api_user
 from registry.api.common import authorize, get_or_404, page_of
 from registry.extensions import db
-from registry.models import Affiliation, CreditRecord, DeclaredConflict, Expert, Unavailability
+from registry.models import Affiliation, DeclaredConflict, Expert, Unavailability
 from registry.schemas.experts import (
     AffiliationSchema,
     AffiliationUpdateSchema,
@@ -24,18 +24,15 @@ from registry.schemas.experts import (
 )
 from registry.services import experts as service
 from registry.services import permissions as may
-from registry.services.audit import record
 
 bp = Blueprint("experts", __name__, url_prefix="/api/v1/experts",
                description="Technical investigators, arbitrators and consultants.")
 
 
-def dump_expert(user, expert: Expert, status: int = 200):
+def dump_expert(user, expert: Expert):
     """The whole record for those who may see contacts; name and fields for the others."""
     schema = expert_schema if may.can_see_private_contacts(user, expert) else expert_public_schema
-    response = jsonify(schema.dump(expert))
-    response.status_code = status
-    return response
+    return jsonify(schema.dump(expert))
 
 
 def expert_for_declarations(expert_id: int) -> tuple:
@@ -189,10 +186,7 @@ class CreditRecordList(MethodView):
         user = api_user()
         expert = get_or_404(Expert, expert_id, "expert")
         authorize(may.can_manage_expert(user, expert), "only coordinators of its region")
-        entry = CreditRecord(expert=expert, **data)
-        db.session.add(entry)
-        db.session.flush()
-        record(user, "record_credit", "expert", expert.id, after={"kind": entry.kind.value})
+        entry = service.add_credit_record(expert, data, user)
         db.session.commit()
         return entry
 

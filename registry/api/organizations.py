@@ -5,15 +5,15 @@ from flask_smorest import Blueprint
 from sqlalchemy import select
 
 from registry.api.auth import api_user
-from registry.api.common import authorize, get_or_404, page_of
+from registry.api.common import get_or_404, page_of
 from registry.extensions import db
-from registry.models import City, DomainError, Organization, UserRole
+from registry.models import Organization
 from registry.schemas.organizations import (
     OrganizationArgs,
     OrganizationPageSchema,
     OrganizationSchema,
 )
-from registry.services.audit import record
+from registry.services import organizations as service
 
 bp = Blueprint("organizations", __name__, url_prefix="/api/v1/organizations",
                description="Companies, universities, law firms, courts and agencies.")
@@ -39,19 +39,7 @@ class OrganizationList(MethodView):
     @bp.response(201, OrganizationSchema)
     def post(self, data):
         """Add an organization; only admins add courts, agencies and arbitration institutions."""
-        user = api_user()
-        organization = Organization(**data)
-        authorize(not organization.handles_cases or user.role is UserRole.ADMIN,
-                  "only admins add handling bodies")
-        if organization.city_code and db.session.get(City, organization.city_code) is None:
-            raise DomainError(f"unknown city {organization.city_code!r}", field="city")
-        if organization.registry_id and db.session.scalar(
-                select(Organization.id).where(Organization.registry_id == data["registry_id"])):
-            raise DomainError(f"registry id {organization.registry_id} is already registered",
-                              field="registry_id")
-        db.session.add(organization)
-        db.session.flush()
-        record(user, "create", "organization", organization.id, after={"name": organization.name})
+        organization = service.create_organization(data, api_user())
         db.session.commit()
         return organization
 

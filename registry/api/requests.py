@@ -21,16 +21,12 @@ bp = Blueprint("requests", __name__, url_prefix="/api/v1/requests",
 expert_view = RequestSchema(exclude=("exclusions", "assignments"))
 
 
-def dump_requests(user, payload, status: int = 200):
+def dump_requests(user, payload):
     """Dump a request, or a page of them, in the shape this user may see."""
     schema = expert_view if user.role is UserRole.EXPERT else RequestSchema()
     if isinstance(payload, dict):
-        payload = dict(payload, items=schema.dump(payload["items"], many=True))
-    else:
-        payload = schema.dump(payload)
-    response = jsonify(payload)
-    response.status_code = status
-    return response
+        return jsonify(dict(payload, items=schema.dump(payload["items"], many=True)))
+    return jsonify(schema.dump(payload))
 
 
 def request_in_scope(request_id: int, *, to_change: bool = False):

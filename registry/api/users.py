@@ -17,7 +17,6 @@ from registry.schemas.accounts import (
 )
 from registry.services import accounts
 from registry.services import permissions as may
-from registry.services.audit import record
 
 bp = Blueprint("users", __name__, url_prefix="/api/v1/users", description="Accounts.")
 
@@ -61,9 +60,7 @@ class UserItem(MethodView):
         actor = api_user()
         authorize(may.can_manage_users(actor), "only admins manage accounts")
         user = get_or_404(User, user_id, "user")
-        record(actor, "update", "user", user.id, before={"active": user.active},
-               after={"active": data["active"]})
-        user.active = data["active"]
+        accounts.set_active(user, data["active"], actor)
         db.session.commit()
         return user
 

@@ -1,4 +1,4 @@
-"""Create accounts: each role acts within one scope (a body, a region or an expert record)."""
+"""Accounts: each role acts within one scope (a body, a region or an expert record)."""
 
 import re
 
@@ -137,3 +137,11 @@ def check_expert_free(expert_id) -> int:
         raise DomainError(f"expert {expert.id} ({expert.name}) already has an account",
                           field="expert_id")
     return expert.id
+
+
+def set_active(user: User, active: bool, actor: User) -> User:
+    """Deactivating an account stops its tokens at once (they are checked on every call)."""
+    audit.record(actor, "update", "user", user.id, before={"active": user.active},
+                 after={"active": active})
+    user.active = active
+    return user

@@ -13,6 +13,7 @@ from registry.models import (
 )
 from registry.services import permissions as may
 from registry.services.audit import record
+from registry.services.plan_import import check_manual_assignment
 
 
 def _audited(assignment: Assignment, actor: User, action: str, change) -> Assignment:
@@ -30,8 +31,6 @@ def confirm(assignment: Assignment, actor: User) -> Assignment:
     Much may have moved since the solver proposed it: a conflict declared, a challenge upheld,
     the same days confirmed elsewhere, another stage of the dispute served.
     """
-    from registry.services.plan_import import check_manual_assignment
-
     may.allow(may.can_confirm(actor, assignment), "only coordinators of the case's region")
     assignment.check_move_to(AssignmentStatus.CONFIRMED)
     if objections := check_manual_assignment(assignment.request, assignment.expert):

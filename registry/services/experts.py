@@ -208,6 +208,16 @@ def add_conflict(expert: Expert, data: dict, actor: User) -> DeclaredConflict:
     return conflict
 
 
+def add_credit_record(expert: Expert, data: dict, actor: User) -> CreditRecord:
+    """A warning, serious record or suspension; the last two bar the expert everywhere."""
+    entry = CreditRecord(expert=expert, **data)
+    db.session.add(entry)
+    db.session.flush()
+    record(actor, "record_credit", "expert", expert.id,
+           after={"kind": entry.kind.value, "start": _iso(entry.start), "end": _iso(entry.end)})
+    return entry
+
+
 def remove(row, actor: User, what: str) -> None:
     record(actor, f"remove_{what}", "expert", row.expert_id, before={"id": row.id})
     db.session.delete(row)
