@@ -1,6 +1,6 @@
 """Cases, parties, dispatch requests and exclusions."""
 
-from marshmallow import Schema, ValidationError, fields, validate, validates
+from marshmallow import Schema, fields, validate, validates
 
 from registry.models import (
     CaseKind,
@@ -18,6 +18,7 @@ from registry.schemas.common import (
     PageArgs,
     PageSchema,
     ipc_code_field,
+    require_distinct,
 )
 
 
@@ -46,9 +47,8 @@ class CaseSchema(Schema):
 
     @validates("parties")
     def distinct_parties(self, parties, **_kwargs):
-        ids = [party.get("organization_id") for party in parties if party.get("organization_id")]
-        if len(ids) != len(set(ids)):
-            raise ValidationError("an organization can be a party once per case")
+        require_distinct(parties, "organization_id",
+                         "an organization can be a party once per case")
 
 
 class CaseArgs(PageArgs):

@@ -22,6 +22,13 @@ def ipc_code_field(**kwargs):
     return fields.Str(validate=IpcCode.validate, **kwargs)
 
 
+def require_distinct(items: list[dict], key: str, message: str) -> None:
+    """Cross-item check: `key` appears once among the (already field-checked) items."""
+    values = [item[key] for item in items if item.get(key) is not None]
+    if len(values) != len(set(values)):
+        raise ValidationError(message)
+
+
 def require_order(data: dict, start: str = "start", end: str = "end") -> None:
     """Cross-field check: the end of a span (when given) is not before its start."""
     if data.get(start) and data.get(end) and data[end] < data[start]:

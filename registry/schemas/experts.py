@@ -1,6 +1,6 @@
 """Experts and what they declare: availability, affiliations and conflicts."""
 
-from marshmallow import Schema, ValidationError, fields, validate, validates, validates_schema
+from marshmallow import Schema, fields, validate, validates, validates_schema
 
 from registry.models import CreditKind, ExpertRole, ExpertStatus
 from registry.schemas.common import (
@@ -10,6 +10,7 @@ from registry.schemas.common import (
     PageArgs,
     PageSchema,
     ipc_code_field,
+    require_distinct,
     require_order,
 )
 
@@ -53,9 +54,7 @@ class ExpertSchema(ExpertPublicSchema):
 
     @validates("fields_")
     def distinct_fields(self, value, **_kwargs):
-        codes = [entry.get("ipc_code") for entry in value if entry.get("ipc_code")]
-        if len(codes) != len(set(codes)):
-            raise ValidationError("each IPC code may appear once")
+        require_distinct(value, "ipc_code", "each IPC code may appear once")
 
     @validates_schema
     def term_in_order(self, data, **_kwargs):
