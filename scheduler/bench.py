@@ -19,7 +19,9 @@ from scheduler.model import State, build_model
 from scheduler.problem import load_problem
 from scheduler.verify import verify
 
-FULL = ["500x300@2", "5000x2000@5", "5000x2000@20", "20000x5000@20", "replan:5000x2000@5",
+# The limit bounds the whole command and the search uses all of it, so the 20,000 x 5,000 row
+# asks for 19 s to land under its 20 s target rather than on it.
+FULL = ["500x300@2", "5000x2000@5", "5000x2000@20", "20000x5000@19", "replan:5000x2000@5",
         "plain:5000x2000@10"]
 QUICK = ["500x300@2", "2000x1000@3", "replan:1000x500@3", "plain:1000x500@3"]
 _WRAPPER = (
