@@ -5,7 +5,7 @@ from flask_smorest import Blueprint
 from sqlalchemy import select
 
 from registry.api.auth import api_user
-from registry.api.common import authorize, get_or_404, page_of
+from registry.api.common import get_or_404, page_of
 from registry.extensions import db
 from registry.models import Case
 from registry.schemas.cases import CaseArgs, CasePageSchema, CaseSchema
@@ -47,5 +47,5 @@ class CaseItem(MethodView):
         """Read a case in your scope."""
         user = api_user()
         case = get_or_404(Case, case_id, "case")
-        authorize(may.can_see_case(user, case))
+        may.allow(may.can_see_case(user, case))
         return case

@@ -1,11 +1,10 @@
-"""Pieces every resource shares: pagination with caps, loading one row in scope, auditing."""
+"""Pieces every resource shares: pagination, and loading one row or a 404."""
 
 from flask_smorest import abort
 from sqlalchemy import Select, func, select
 
 from registry.extensions import db
-from registry.schemas.common import MAX_ID, PageArgs  # noqa: F401  (views import it here)
-from registry.services.permissions import Forbidden
+from registry.schemas.common import MAX_ID
 
 
 def page_of(query: Select, args: dict) -> dict:
@@ -16,8 +15,7 @@ def page_of(query: Select, args: dict) -> dict:
     total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
     page, per_page = args["page"], args["per_page"]
     rows = db.session.scalars(query.limit(per_page).offset((page - 1) * per_page)).unique().all()
-    return {"items": rows, "page": page, "per_page": per_page,
-            "total": total}
+    return {"items": rows, "page": page, "per_page": per_page, "total": total}
 
 
 def get_or_404(model, key, what: str | None = None):
@@ -31,7 +29,3 @@ def fits_an_id(key) -> bool:
     """URL converters accept any length of digits; ids beyond 32 bits name no row."""
     return not isinstance(key, int) or 0 < key <= MAX_ID
 
-
-def authorize(allowed: bool, message: str = "outside your scope") -> None:
-    if not allowed:
-        raise Forbidden(message)

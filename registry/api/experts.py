@@ -5,7 +5,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint, abort
 
 from registry.api.auth import api_user
-from registry.api.common import authorize, get_or_404, page_of
+from registry.api.common import get_or_404, page_of
 from registry.extensions import db
 from registry.models import Affiliation, DeclaredConflict, Expert, Unavailability
 from registry.schemas.experts import (
@@ -38,7 +38,7 @@ def dump_expert(user, expert: Expert):
 def expert_for_declarations(expert_id: int) -> tuple:
     user = api_user()
     expert = get_or_404(Expert, expert_id, "expert")
-    authorize(may.can_declare_for(user, expert), "only the expert or its coordinators")
+    may.allow(may.can_declare_for(user, expert), "only the expert or its coordinators")
     return user, expert
 
 
@@ -58,7 +58,7 @@ class ExpertList(MethodView):
         """Add an expert (coordinators for their region, admins)."""
         user = api_user()
         expert = service.create_expert(data, user)
-        authorize(may.can_manage_expert(user, expert), "the expert's jurisdiction is not yours")
+        may.allow(may.can_manage_expert(user, expert), "the expert's jurisdiction is not yours")
         db.session.commit()
         return expert
 
@@ -71,7 +71,7 @@ class ExpertItem(MethodView):
         """Read an expert; contact details only for the expert and its managers."""
         user = api_user()
         expert = get_or_404(Expert, expert_id, "expert")
-        authorize(may.can_see_expert(user, expert))
+        may.allow(may.can_see_expert(user, expert))
         return dump_expert(user, expert)
 
     @bp.arguments(ExpertUpdateSchema(partial=True))
@@ -80,9 +80,9 @@ class ExpertItem(MethodView):
         """Change an expert's record (coordinators of its region, admins)."""
         user = api_user()
         expert = get_or_404(Expert, expert_id, "expert")
-        authorize(may.can_manage_expert(user, expert), "only coordinators of its region")
+        may.allow(may.can_manage_expert(user, expert), "only coordinators of its region")
         service.update_expert(expert, data, user)
-        authorize(may.can_manage_expert(user, expert), "cannot move an expert out of your region")
+        may.allow(may.can_manage_expert(user, expert), "cannot move an expert out of your region")
         db.session.commit()
         return expert
 
@@ -185,7 +185,7 @@ class CreditRecordList(MethodView):
         """Record a warning, a serious record or a suspension (coordinators, admins)."""
         user = api_user()
         expert = get_or_404(Expert, expert_id, "expert")
-        authorize(may.can_manage_expert(user, expert), "only coordinators of its region")
+        may.allow(may.can_manage_expert(user, expert), "only coordinators of its region")
         entry = service.add_credit_record(expert, data, user)
         db.session.commit()
         return entry

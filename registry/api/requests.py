@@ -6,7 +6,7 @@ from flask_smorest import Blueprint
 from sqlalchemy import select
 
 from registry.api.auth import api_user
-from registry.api.common import authorize, get_or_404, page_of
+from registry.api.common import get_or_404, page_of
 from registry.extensions import db
 from registry.models import DispatchRequest, UserRole
 from registry.schemas.cases import ExclusionSchema, RequestArgs, RequestPageSchema, RequestSchema
@@ -32,9 +32,9 @@ def dump_requests(user, payload):
 def request_in_scope(request_id: int, *, to_change: bool = False):
     user = api_user()
     request = get_or_404(DispatchRequest, request_id, "request")
-    authorize(may.can_see_request(user, request))
+    may.allow(may.can_see_request(user, request))
     if to_change:
-        authorize(may.can_file_for(user, request.case.handling_body),
+        may.allow(may.can_file_for(user, request.case.handling_body),
                   "only the filing body's clerks and its coordinators")
     return user, request
 

@@ -5,7 +5,7 @@ from flask_smorest import Blueprint
 from sqlalchemy import select
 
 from registry.api.auth import api_user
-from registry.api.common import PageArgs, authorize, get_or_404, page_of
+from registry.api.common import get_or_404, page_of
 from registry.extensions import db
 from registry.models import AuditEvent, User
 from registry.schemas.accounts import (
@@ -15,6 +15,7 @@ from registry.schemas.accounts import (
     UserSchema,
     UserUpdateSchema,
 )
+from registry.schemas.common import PageArgs
 from registry.services import accounts
 from registry.services import permissions as may
 
@@ -27,7 +28,7 @@ class UserList(MethodView):
     @bp.response(200, UserPageSchema)
     def get(self, args):
         """List accounts (admins)."""
-        authorize(may.can_manage_users(api_user()), "only admins manage accounts")
+        may.allow(may.can_manage_users(api_user()), "only admins manage accounts")
         return page_of(select(User).order_by(User.id), args)
 
     @bp.arguments(UserSchema)
@@ -35,7 +36,7 @@ class UserList(MethodView):
     def post(self, data):
         """Create an account scoped to a body, a region or an expert (admins)."""
         actor = api_user()
-        authorize(may.can_manage_users(actor), "only admins manage accounts")
+        may.allow(may.can_manage_users(actor), "only admins manage accounts")
         user = accounts.create_user(data["email"], data["role"].value, data["password"],
                                     body=data.get("body"), region=data.get("region"),
                                     expert_id=data.get("expert_id"), actor=actor)
@@ -58,7 +59,7 @@ class UserItem(MethodView):
     def patch(self, data, user_id):
         """Deactivate or reactivate an account (admins)."""
         actor = api_user()
-        authorize(may.can_manage_users(actor), "only admins manage accounts")
+        may.allow(may.can_manage_users(actor), "only admins manage accounts")
         user = get_or_404(User, user_id, "user")
         accounts.set_active(user, data["active"], actor)
         db.session.commit()
@@ -71,7 +72,7 @@ class AuditEvents(MethodView):
     @bp.response(200, AuditPageSchema)
     def get(self, args):
         """The append-only audit log, newest first (admins)."""
-        authorize(may.can_manage_users(api_user()), "only admins read the audit log")
+        may.allow(may.can_manage_users(api_user()), "only admins read the audit log")
         query = select(AuditEvent).order_by(AuditEvent.id.desc())
         for key in ("entity", "entity_id"):
             if args.get(key):
