@@ -246,9 +246,9 @@ def service_args(params: dict) -> dict:
 
 def measure_service(app, kinds: list[Kind], queries: int, warmup: int, probe) -> list[Result]:
     """Time `search` + `page_of` alone (count, page, selectin loads), with a fresh session."""
-    from registry.api.common import page_of
     from registry.extensions import db
     from registry.services import experts as service
+    from registry.services.listing import page_of
 
     results = []
     with app.app_context():

@@ -5,6 +5,7 @@ from pathlib import Path
 
 from flask import Flask
 
+from registry import i18n
 from registry.config import API_DOCS, from_environment
 from registry.extensions import csrf, db, login_manager, migrate, openapi
 
@@ -38,16 +39,17 @@ def register_extensions(app: Flask) -> None:
     login_manager.init_app(app)
     csrf.init_app(app)
     openapi.init_app(app)
+    i18n.init_app(app)
 
 
 def register_blueprints(app: Flask) -> None:
     from registry.api import register_api
     from registry.errors import register_error_handlers
-    from registry.pages import bp as pages_bp
+    from registry.web import register_web
 
     register_api(app)
     register_error_handlers(app)
-    app.register_blueprint(pages_bp)
+    register_web(app)
 
 
 def register_cli(app: Flask) -> None:

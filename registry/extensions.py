@@ -1,5 +1,6 @@
 """Flask extensions, created unbound so that importing needs no app."""
 
+from flask_babel import Babel
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_smorest import Api
@@ -27,3 +28,4 @@ migrate = Migrate()
 openapi = Api()
 login_manager = LoginManager()
 csrf = CSRFProtect()
+babel = Babel()

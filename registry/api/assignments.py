@@ -5,7 +5,6 @@ from flask_smorest import Blueprint
 from sqlalchemy import select
 
 from registry.api.auth import api_user
-from registry.api.common import get_or_404, page_of
 from registry.extensions import db
 from registry.models import Assignment, DispatchRequest, Expert, UserRole
 from registry.schemas.assignments import (
@@ -15,8 +14,10 @@ from registry.schemas.assignments import (
     DeclineSchema,
     ManualAssignmentSchema,
 )
+from registry.services import access
 from registry.services import assignments as service
 from registry.services import permissions as may
+from registry.services.listing import page_of
 
 bp = Blueprint("assignments", __name__, url_prefix="/api/v1/assignments",
                description="Who serves on which request, and where each stands.")
@@ -24,12 +25,7 @@ bp = Blueprint("assignments", __name__, url_prefix="/api/v1/assignments",
 
 def assignment_in_scope(assignment_id: int):
     user = api_user()
-    assignment = get_or_404(Assignment, assignment_id, "assignment")
-    if user.role is UserRole.EXPERT:  # an expert sees its own assignments, not its colleagues'
-        may.allow(may.can_respond(user, assignment), "not your assignment")
-    else:
-        may.allow(may.can_see_request(user, assignment.request))
-    return user, assignment
+    return user, access.assignment_for(user, assignment_id)
 
 
 @bp.route("")
@@ -51,8 +47,8 @@ class AssignmentList(MethodView):
         """Put an expert on a request by hand (coordinators): checked against the 13 rules."""
         user = api_user()
         may.allow(user.role in (UserRole.COORDINATOR, UserRole.ADMIN), "only coordinators")
-        request = get_or_404(DispatchRequest, data["request_id"], "request")
-        expert = get_or_404(Expert, data["expert_id"], "expert")
+        request = access.get_row(DispatchRequest, data["request_id"], "request")
+        expert = access.get_row(Expert, data["expert_id"], "expert")
         assignment = service.assign_by_hand(request, expert, data["note"], user)
         db.session.commit()
         return assignment

@@ -2,15 +2,13 @@
 
 from flask.views import MethodView
 from flask_smorest import Blueprint
-from sqlalchemy import select
 
 from registry.api.auth import api_user
-from registry.api.common import get_or_404, page_of
 from registry.extensions import db
-from registry.models import Case
 from registry.schemas.cases import CaseArgs, CasePageSchema, CaseSchema
+from registry.services import access, case_queries
 from registry.services import cases as service
-from registry.services import permissions as may
+from registry.services.listing import page_of
 
 bp = Blueprint("cases", __name__, url_prefix="/api/v1/cases",
                description="Cases with their technical fields and parties.")
@@ -22,14 +20,7 @@ class CaseList(MethodView):
     @bp.response(200, CasePageSchema)
     def get(self, args):
         """List the cases in your scope (your body's, or your region's)."""
-        user = api_user()
-        query = may.scope_cases(select(Case).order_by(Case.id.desc()), user)
-        if args.get("number"):
-            query = query.where(Case.number.contains(args["number"].replace("(", "（")
-                                                     .replace(")", "）"), autoescape=True))
-        if args.get("kind"):
-            query = query.where(Case.kind == args["kind"])
-        return page_of(query, args)
+        return page_of(case_queries.cases_query(api_user(), args), args)
 
     @bp.arguments(CaseSchema)
     @bp.response(201, CaseSchema)
@@ -45,7 +36,4 @@ class CaseItem(MethodView):
     @bp.response(200, CaseSchema)
     def get(self, case_id):
         """Read a case in your scope."""
-        user = api_user()
-        case = get_or_404(Case, case_id, "case")
-        may.allow(may.can_see_case(user, case))
-        return case
+        return access.case_for(api_user(), case_id)

@@ -2,10 +2,9 @@
 
 from flask import jsonify
 from flask.views import MethodView
-from flask_smorest import Blueprint, abort
+from flask_smorest import Blueprint
 
 from registry.api.auth import api_user
-from registry.api.common import get_or_404, page_of
 from registry.extensions import db
 from registry.models import Affiliation, DeclaredConflict, Expert, Unavailability
 from registry.schemas.experts import (
@@ -19,27 +18,23 @@ from registry.schemas.experts import (
     ExpertSearchArgs,
     ExpertUpdateSchema,
     UnavailabilitySchema,
-    expert_public_schema,
-    expert_schema,
 )
+from registry.services import access
 from registry.services import experts as service
 from registry.services import permissions as may
+from registry.services.listing import page_of
 
 bp = Blueprint("experts", __name__, url_prefix="/api/v1/experts",
                description="Technical investigators, arbitrators and consultants.")
 
 
 def dump_expert(user, expert: Expert):
-    """The whole record for those who may see contacts; name and fields for the others."""
-    schema = expert_schema if may.can_see_private_contacts(user, expert) else expert_public_schema
-    return jsonify(schema.dump(expert))
+    return jsonify(access.expert_view(user, expert).dump(expert))
 
 
 def expert_for_declarations(expert_id: int) -> tuple:
     user = api_user()
-    expert = get_or_404(Expert, expert_id, "expert")
-    may.allow(may.can_declare_for(user, expert), "only the expert or its coordinators")
-    return user, expert
+    return user, access.expert_for_declarations(user, expert_id)
 
 
 @bp.route("")
@@ -70,17 +65,14 @@ class ExpertItem(MethodView):
     def get(self, expert_id):
         """Read an expert; contact details only for the expert and its managers."""
         user = api_user()
-        expert = get_or_404(Expert, expert_id, "expert")
-        may.allow(may.can_see_expert(user, expert))
-        return dump_expert(user, expert)
+        return dump_expert(user, access.expert_for(user, expert_id))
 
     @bp.arguments(ExpertUpdateSchema(partial=True))
     @bp.response(200, ExpertSchema)
     def patch(self, data, expert_id):
         """Change an expert's record (coordinators of its region, admins)."""
         user = api_user()
-        expert = get_or_404(Expert, expert_id, "expert")
-        may.allow(may.can_manage_expert(user, expert), "only coordinators of its region")
+        expert = access.expert_to_manage(user, expert_id)
         service.update_expert(expert, data, user)
         may.allow(may.can_manage_expert(user, expert), "cannot move an expert out of your region")
         db.session.commit()
@@ -110,7 +102,7 @@ class UnavailabilityItem(MethodView):
     def delete(self, expert_id, entry_id):
         """Withdraw a declared unavailability."""
         user, expert = expert_for_declarations(expert_id)
-        entry = owned(Unavailability, entry_id, expert)
+        entry = access.owned(Unavailability, entry_id, expert)
         service.remove(entry, user, "unavailability")
         db.session.commit()
 
@@ -139,7 +131,7 @@ class AffiliationItem(MethodView):
     def patch(self, data, expert_id, affiliation_id):
         """End (or reopen) an affiliation."""
         user, expert = expert_for_declarations(expert_id)
-        affiliation = owned(Affiliation, affiliation_id, expert)
+        affiliation = access.owned(Affiliation, affiliation_id, expert)
         service.end_affiliation(affiliation, data["end"], user)
         db.session.commit()
         return affiliation
@@ -168,7 +160,7 @@ class ConflictItem(MethodView):
     def delete(self, expert_id, conflict_id):
         """Withdraw a declared conflict."""
         user, expert = expert_for_declarations(expert_id)
-        service.remove(owned(DeclaredConflict, conflict_id, expert), user, "conflict")
+        service.remove(access.owned(DeclaredConflict, conflict_id, expert), user, "conflict")
         db.session.commit()
 
 
@@ -184,16 +176,8 @@ class CreditRecordList(MethodView):
     def post(self, data, expert_id):
         """Record a warning, a serious record or a suspension (coordinators, admins)."""
         user = api_user()
-        expert = get_or_404(Expert, expert_id, "expert")
-        may.allow(may.can_manage_expert(user, expert), "only coordinators of its region")
+        expert = access.expert_to_manage(user, expert_id)
         entry = service.add_credit_record(expert, data, user)
         db.session.commit()
         return entry
 
-
-def owned(model, row_id: int, expert: Expert):
-    """A declaration row that belongs to this expert, or a 404."""
-    row = get_or_404(model, row_id, model.__name__.lower())
-    if row.expert_id != expert.id:
-        abort(404, message=f"{model.__name__.lower()} {row_id} not found for expert {expert.id}")
-    return row

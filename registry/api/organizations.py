@@ -2,10 +2,8 @@
 
 from flask.views import MethodView
 from flask_smorest import Blueprint
-from sqlalchemy import select
 
 from registry.api.auth import api_user
-from registry.api.common import get_or_404, page_of
 from registry.extensions import db
 from registry.models import Organization
 from registry.schemas.organizations import (
@@ -13,7 +11,9 @@ from registry.schemas.organizations import (
     OrganizationPageSchema,
     OrganizationSchema,
 )
+from registry.services import access
 from registry.services import organizations as service
+from registry.services.listing import page_of
 
 bp = Blueprint("organizations", __name__, url_prefix="/api/v1/organizations",
                description="Companies, universities, law firms, courts and agencies.")
@@ -26,14 +26,7 @@ class OrganizationList(MethodView):
     def get(self, args):
         """Search organizations by name, kind or city."""
         api_user()
-        query = select(Organization).order_by(Organization.name, Organization.id)
-        if args.get("name"):
-            query = query.where(Organization.name.contains(args["name"], autoescape=True))
-        if args.get("kind"):
-            query = query.where(Organization.kind == args["kind"])
-        if args.get("city"):
-            query = query.where(Organization.city_code == args["city"])
-        return page_of(query, args)
+        return page_of(service.search(args), args)
 
     @bp.arguments(OrganizationSchema)
     @bp.response(201, OrganizationSchema)
@@ -50,4 +43,4 @@ class OrganizationItem(MethodView):
     def get(self, organization_id):
         """Read one organization."""
         api_user()
-        return get_or_404(Organization, organization_id, "organization")
+        return access.get_row(Organization, organization_id, "organization")

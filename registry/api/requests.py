@@ -3,27 +3,21 @@
 from flask import jsonify
 from flask.views import MethodView
 from flask_smorest import Blueprint
-from sqlalchemy import select
 
 from registry.api.auth import api_user
-from registry.api.common import get_or_404, page_of
 from registry.extensions import db
-from registry.models import DispatchRequest, UserRole
 from registry.schemas.cases import ExclusionSchema, RequestArgs, RequestPageSchema, RequestSchema
+from registry.services import access, case_queries
 from registry.services import cases as service
-from registry.services import permissions as may
+from registry.services.listing import page_of
 
 bp = Blueprint("requests", __name__, url_prefix="/api/v1/requests",
                description="Dispatch requests and their lifecycle.")
 
 
-# An expert sees the request it works on, not who else was excluded or declined, and why.
-expert_view = RequestSchema(exclude=("exclusions", "assignments"))
-
-
 def dump_requests(user, payload):
     """Dump a request, or a page of them, in the shape this user may see."""
-    schema = expert_view if user.role is UserRole.EXPERT else RequestSchema()
+    schema = access.request_view(user)
     if isinstance(payload, dict):
         return jsonify(dict(payload, items=schema.dump(payload["items"], many=True)))
     return jsonify(schema.dump(payload))
@@ -31,12 +25,7 @@ def dump_requests(user, payload):
 
 def request_in_scope(request_id: int, *, to_change: bool = False):
     user = api_user()
-    request = get_or_404(DispatchRequest, request_id, "request")
-    may.allow(may.can_see_request(user, request))
-    if to_change:
-        may.allow(may.can_file_for(user, request.case.handling_body),
-                  "only the filing body's clerks and its coordinators")
-    return user, request
+    return user, access.request_for(user, request_id, to_change=to_change)
 
 
 @bp.route("")
@@ -46,11 +35,7 @@ class RequestList(MethodView):
     def get(self, args):
         """List the requests in your scope, newest first."""
         user = api_user()
-        query = may.scope_requests(select(DispatchRequest), user)
-        for key in ("status", "case_id", "role"):
-            if args.get(key) is not None:
-                query = query.where(getattr(DispatchRequest, key) == args[key])
-        return dump_requests(user, page_of(query.order_by(DispatchRequest.id.desc()), args))
+        return dump_requests(user, page_of(case_queries.requests_query(user, args), args))
 
     @bp.arguments(RequestSchema)
     @bp.response(201, RequestSchema)

@@ -5,7 +5,6 @@ from flask_smorest import Blueprint
 from sqlalchemy import select
 
 from registry.api.auth import api_user
-from registry.api.common import get_or_404, page_of
 from registry.extensions import db
 from registry.models import AuditEvent, User
 from registry.schemas.accounts import (
@@ -16,8 +15,9 @@ from registry.schemas.accounts import (
     UserUpdateSchema,
 )
 from registry.schemas.common import PageArgs
-from registry.services import accounts
+from registry.services import access, accounts
 from registry.services import permissions as may
+from registry.services.listing import page_of
 
 bp = Blueprint("users", __name__, url_prefix="/api/v1/users", description="Accounts.")
 
@@ -60,7 +60,7 @@ class UserItem(MethodView):
         """Deactivate or reactivate an account (admins)."""
         actor = api_user()
         may.allow(may.can_manage_users(actor), "only admins manage accounts")
-        user = get_or_404(User, user_id, "user")
+        user = access.get_row(User, user_id, "user")
         accounts.set_active(user, data["active"], actor)
         db.session.commit()
         return user

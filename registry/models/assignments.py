@@ -96,7 +96,8 @@ class Assignment(db.Model):
     def check_move_to(self, status: AssignmentStatus) -> None:
         if status not in ASSIGNMENT_TRANSITIONS[self.status]:
             raise InvalidTransition(
-                f"assignment {self.id} cannot go from {self.status.value} to {status.value}")
+                "assignment {assignment_id} cannot go from {current} to {target}",
+                assignment_id=self.id, current=self.status.value, target=status.value)
 
     def move_to(self, status: AssignmentStatus) -> None:
         self.check_move_to(status)

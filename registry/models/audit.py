@@ -21,10 +21,17 @@ class AuditEvent(db.Model):
 
 
 class AuditLogIsAppendOnly(Exception):
-    pass
+    """Like DomainError, an English template with {named} placeholders filled by params."""
+
+    def __init__(self, message: str, **params):
+        self.template = message
+        self.params = params
+        self.message = message.format(**params) if params else message
+        super().__init__(self.message)
 
 
 @event.listens_for(AuditEvent, "before_update")
 @event.listens_for(AuditEvent, "before_delete")
 def _refuse_change(_mapper, _connection, target):
-    raise AuditLogIsAppendOnly(f"audit event {target.id} cannot be changed or deleted")
+    raise AuditLogIsAppendOnly("audit event {event_id} cannot be changed or deleted",
+                               event_id=target.id)

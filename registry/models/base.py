@@ -36,13 +36,20 @@ def utcnow() -> datetime:
 
 
 class DomainError(Exception):
-    """A rule of the domain was broken; the API answers 409 or 422."""
+    """A rule of the domain was broken; the API answers 409 or 422.
+
+    `message` is an English template with {named} placeholders and `params` fill it: the
+    English text is `str(error)`, and the web layer looks the template up in the user's
+    language before filling it (pybabel extracts it: DomainError is an extraction keyword).
+    """
 
     status = 422
 
-    def __init__(self, message: str, field: str | None = None):
-        super().__init__(message)
-        self.message = message
+    def __init__(self, message: str, field: str | None = None, **params):
+        self.template = message
+        self.params = params
+        self.message = message.format(**params) if params else message
+        super().__init__(self.message)
         self.field = field
 
 

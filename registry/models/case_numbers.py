@@ -7,6 +7,8 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
+from registry.models.base import DomainError
+
 COURT_CASE_NUMBER = re.compile(
     r"^[（(](?P<year>(?:19|20)\d{2})[）)]"
     r"(?P<court>最高法|[京津冀晋内辽吉黑沪苏浙皖闽赣鲁豫鄂湘粤桂琼渝川黔云藏陕甘青宁新兵港澳]"
@@ -43,8 +45,8 @@ class CaseNumber:
         return "first_instance"
 
 
-class CaseNumberError(ValueError):
-    pass
+class CaseNumberError(DomainError, ValueError):
+    """A malformed case number: a template and its parameters, as every DomainError."""
 
 
 def normalise(number: str) -> str:
@@ -57,14 +59,16 @@ def parse_court_case_number(number: str, today: date | None = None) -> CaseNumbe
     match = COURT_CASE_NUMBER.match(number.strip())
     if not match:
         raise CaseNumberError(
-            f"{number!r} is not a court case number: expected （year）court code [知] type "
-            "code, sequence and 号, e.g. （2024）沪73知民初123号")
+            "{number!r} is not a court case number: expected （year）court code [知] type "
+            "code, sequence and 号, e.g. （2024）沪73知民初123号", number=number)
     year = int(match["year"])
     if year > (today or date.today()).year:
-        raise CaseNumberError(f"{number!r}: filing year {year} is in the future")
+        raise CaseNumberError("{number!r}: filing year {year} is in the future",
+                              number=number, year=year)
     if match["type"] not in TYPE_CODES:
         raise CaseNumberError(
-            f"{number!r}: unknown type code {match['type']!r} (e.g. 民初, 民终, 行初, 刑初)")
+            "{number!r}: unknown type code {type_code!r} (e.g. 民初, 民终, 行初, 刑初)",
+            number=number, type_code=match["type"])
     return CaseNumber(year, match["court"], bool(match["special"]), match["type"],
                       int(match["seq"]))
 
@@ -72,5 +76,5 @@ def parse_court_case_number(number: str, today: date | None = None) -> CaseNumbe
 def check_other_case_number(number: str) -> None:
     if not OTHER_CASE_NUMBER.match(number.strip()):
         raise CaseNumberError(
-            f"{number!r} is not a file number: it needs a filing year and a sequence number, "
-            "e.g. 沪知局裁字〔2024〕12号")
+            "{number!r} is not a file number: it needs a filing year and a sequence number, "
+            "e.g. 沪知局裁字〔2024〕12号", number=number)

@@ -85,7 +85,7 @@ class Case(db.Model):
             else:
                 check_other_case_number(number)
         except CaseNumberError as error:
-            raise DomainError(str(error), field="number") from error
+            raise DomainError(error.template, field="number", **error.params) from error
         self.number = normalise(number)
 
     def set_fields(self, codes) -> None:
@@ -121,7 +121,8 @@ class CaseField(db.Model):
     @validates("ipc_code")
     def _check_code(self, _key, code):
         if not IPC_CODE.match(code or ""):
-            raise DomainError(f"{code!r} is not an IPC code such as G06F or H04L", field="fields")
+            raise DomainError("{code!r} is not an IPC code such as G06F or H04L", field="fields",
+                              code=code)
         return code
 
 
@@ -222,13 +223,15 @@ class DispatchRequest(db.Model):
         allowed = {ExpertRole.ARBITRATOR: (1, 3)}.get(self.role, (1,))
         if self.seats not in allowed:
             raise DomainError(
-                f"a {self.role.value} request takes {' or '.join(map(str, allowed))} seat(s), "
-                f"not {self.seats}", field="seats")
+                "a {role} request takes {allowed_seats} seat(s), not {seats}", field="seats",
+                role=self.role.value, allowed_seats=" or ".join(map(str, allowed)),
+                seats=self.seats)
 
     def move_to(self, status: RequestStatus) -> None:
         if status not in REQUEST_TRANSITIONS[self.status]:
             raise InvalidTransition(
-                f"request {self.id} cannot go from {self.status.value} to {status.value}")
+                "request {request_id} cannot go from {current} to {target}",
+                request_id=self.id, current=self.status.value, target=status.value)
         self.status = status
 
     def cancel(self) -> None:

@@ -53,7 +53,8 @@ DISQUALIFYING_CREDIT = frozenset({CreditKind.SERIOUS, CreditKind.SUSPENSION})
 
 def check_range(start: date | None, end: date | None, what: str) -> None:
     if start and end and end < start:
-        raise DomainError(f"{what} ends ({end}) before it starts ({start})", field="end")
+        raise DomainError("{what} ends ({end}) before it starts ({start})", field="end",
+                          what=what, end=end, start=start)
 
 
 def enum_column(enum_type, length=24, **kwargs):
@@ -168,7 +169,8 @@ class ExpertField(db.Model):
     @validates("ipc_code")
     def _check_code(self, _key, code):
         if not IPC_CODE.match(code or ""):
-            raise DomainError(f"{code!r} is not an IPC code such as G06F or H04L", field="fields")
+            raise DomainError("{code!r} is not an IPC code such as G06F or H04L", field="fields",
+                              code=code)
         return code
 
     @validates("proficiency")

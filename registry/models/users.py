@@ -55,7 +55,8 @@ class User(UserMixin, db.Model):
                   UserRole.COORDINATOR: ("region", self.region),
                   UserRole.EXPERT: ("expert_id", self.expert_id)}.get(self.role)
         if needed and needed[1] is None:
-            raise DomainError(f"a {self.role.value} account needs a {needed[0]}", field=needed[0])
+            raise DomainError("a {role} account needs a {scope}", field=needed[0],
+                              role=self.role.value, scope=needed[0])
 
 
 def hash_token(token: str) -> str:

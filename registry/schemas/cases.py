@@ -102,6 +102,8 @@ class RequestSchema(Schema):
 
 class RequestArgs(PageArgs):
     status = fields.Enum(RequestStatus, by_value=True)
+    number = fields.Str(validate=validate.Length(1, 60),
+                        metadata={"description": "part of the case number"})
     case_id = Id()
     role = fields.Enum(ExpertRole, by_value=True)
 

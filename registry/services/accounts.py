@@ -67,9 +67,10 @@ def add_user(user: User, actor: User | None = None) -> User:
 def check_email(email: str) -> str:
     email = (email or "").strip().lower()
     if not EMAIL.match(email):
-        raise DomainError(f"{email!r} is not an email address", field="email")
+        raise DomainError("{email!r} is not an email address", field="email", email=email)
     if db.session.scalar(select(User.id).where(func.lower(User.email) == email)) is not None:
-        raise DomainError(f"an account with the email {email} already exists", field="email")
+        raise DomainError("an account with the email {email} already exists", field="email",
+                          email=email)
     return email
 
 
@@ -78,14 +79,14 @@ def check_role(role) -> UserRole:
         return UserRole(role)
     except ValueError:
         choices = ", ".join(r.value for r in UserRole)
-        raise DomainError(f"unknown role {role!r}: choose one of {choices}", field="role") \
-            from None
+        raise DomainError("unknown role {role!r}: choose one of {choices}", field="role",
+                          role=role, choices=choices) from None
 
 
 def check_password(password: str | None) -> None:
     if not password or len(password) < MIN_PASSWORD:
-        raise DomainError(f"the password needs at least {MIN_PASSWORD} characters",
-                          field="password")
+        raise DomainError("the password needs at least {min_length} characters",
+                          field="password", min_length=MIN_PASSWORD)
 
 
 def resolve_scope(role: UserRole, given: dict) -> dict:
@@ -93,11 +94,13 @@ def resolve_scope(role: UserRole, given: dict) -> dict:
     wanted = SCOPE_OF_ROLE[role]
     for name, value in given.items():
         if name != wanted and value not in (None, ""):
-            raise DomainError(f"a {role.value} account takes no {name}", field=name)
+            raise DomainError("a {role} account takes no {scope}", field=name,
+                              role=role.value, scope=name)
     if wanted is None:
         return {}
     if given[wanted] in (None, ""):
-        raise DomainError(f"a {role.value} account needs {SCOPE_NEEDS[wanted]}", field=wanted)
+        raise DomainError("a {role} account needs {scope}", field=wanted,
+                          role=role.value, scope=SCOPE_NEEDS[wanted])
     if wanted == "body":
         return {"body_id": find_handling_body(given["body"]).id}
     if wanted == "region":
@@ -113,10 +116,11 @@ def find_handling_body(body) -> Organization:
         organization = db.session.scalar(
             select(Organization).where(Organization.registry_id == key))
     if organization is None:
-        raise DomainError(f"no organization has the id or code {key!r}", field="body")
+        raise DomainError("no organization has the id or code {key!r}", field="body", key=key)
     if not organization.handles_cases:
-        raise DomainError(f"{organization.name} is a {organization.kind.value}, not a court, "
-                          "IP administration or arbitration institution", field="body")
+        raise DomainError("{organization} is a {kind}, not a court, "
+                          "IP administration or arbitration institution", field="body",
+                          organization=organization.name, kind=organization.kind.value)
     return organization
 
 
@@ -124,18 +128,19 @@ def check_region(region: str) -> str:
     code = region.strip().upper()
     if db.session.get(Jurisdiction, code) is None and \
             db.session.get(RecognitionAgreement, code) is None:
-        raise DomainError(f"unknown region {region!r}: give a jurisdiction code (SH, GD ...) "
-                          "or an agreement code (YRD, GBA)", field="region")
+        raise DomainError("unknown region {region!r}: give a jurisdiction code (SH, GD ...) "
+                          "or an agreement code (YRD, GBA)", field="region", region=region)
     return code
 
 
 def check_expert_free(expert_id) -> int:
     expert = db.session.get(Expert, int(expert_id)) if str(expert_id).isdigit() else None
     if expert is None:
-        raise DomainError(f"no expert has the id {expert_id}", field="expert_id")
+        raise DomainError("no expert has the id {expert_id}", field="expert_id",
+                          expert_id=expert_id)
     if db.session.scalar(select(User.id).where(User.expert_id == expert.id)) is not None:
-        raise DomainError(f"expert {expert.id} ({expert.name}) already has an account",
-                          field="expert_id")
+        raise DomainError("expert {expert_id} ({expert_name}) already has an account",
+                          field="expert_id", expert_id=expert.id, expert_name=expert.name)
     return expert.id
 
 

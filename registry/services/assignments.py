@@ -34,7 +34,8 @@ def confirm(assignment: Assignment, actor: User) -> Assignment:
     may.allow(may.can_confirm(actor, assignment), "only coordinators of the case's region")
     assignment.check_move_to(AssignmentStatus.CONFIRMED)
     if objections := check_manual_assignment(assignment.request, assignment.expert):
-        raise DomainError("cannot confirm: " + "; ".join(objections), field="expert_id")
+        raise DomainError("cannot confirm: {objections}", field="expert_id",
+                          objections="; ".join(objections))
     assignment.coordinator_id = assignment.coordinator_id or actor.id
     return _audited(assignment, actor, "confirm", assignment.confirm)
 
@@ -63,8 +64,9 @@ def assign_by_hand(request: DispatchRequest, expert: Expert, note: str,
     """
     may.allow(may.can_dispatch(actor, request), "only coordinators of the case's region")
     if any(a.expert_id == expert.id for a in request.assignments):
-        raise DomainError(f"expert {expert.id} already has an assignment on request "
-                          f"{request.id}", field="expert_id")
+        raise DomainError("expert {expert_id} already has an assignment on request "
+                          "{request_id}", field="expert_id",
+                          expert_id=expert.id, request_id=request.id)
     active = [a for a in request.assignments if a.is_active]
     proposals = [a for a in active if a.status is AssignmentStatus.PROPOSED]
     for crowded_out in proposals[:max(0, len(active) + 1 - request.seats)]:

@@ -1,11 +1,14 @@
 """Filing cases and requests, cancelling them, and recording who may not serve."""
 
+from sqlalchemy import select
+
 from registry.extensions import db
 from registry.models import (
     ACTIVE_ASSIGNMENT_STATUSES,
     AssignmentStatus,
     AttendanceDays,
     Case,
+    CaseKind,
     City,
     DispatchRequest,
     DomainError,
@@ -29,7 +32,8 @@ from registry.services.exclusions import CASE_WIDE_REASONS
 def _organization(organization_id: int | None, field: str) -> Organization:
     organization = organization_id and db.session.get(Organization, organization_id)
     if not organization:
-        raise DomainError(f"unknown organization {organization_id}", field=field)
+        raise DomainError("unknown organization {organization_id}", field=field,
+                          organization_id=organization_id)
     return organization
 
 
@@ -39,8 +43,8 @@ def _handling_body(data: dict, actor: User) -> Organization:
         body_id = actor.body_id
     body = _organization(body_id, "handling_body_id")
     if not body.handles_cases:
-        raise DomainError(f"{body.name} is not a court, IP administration or arbitration "
-                          "institution", field="handling_body_id")
+        raise DomainError("{body} is not a court, IP administration or arbitration "
+                          "institution", field="handling_body_id", body=body.name)
     may.allow(may.can_file_for(actor, body), "you cannot file cases for that body")
     return body
 
@@ -51,24 +55,34 @@ def _check_court_code(case: Case, body: Organization) -> None:
         return
     court = parse_court_case_number(case.number).court
     if court != body.case_number_code:
-        raise DomainError(f"the case number's court code {court} is not {body.name}'s "
-                          f"({body.case_number_code})", field="number")
+        raise DomainError("the case number's court code {court} is not {body}'s "
+                          "({body_code})", field="number",
+                          court=court, body=body.name, body_code=body.case_number_code)
+
+
+def check_case_number(number: str, kind: CaseKind, body: Organization) -> str:
+    """The number as it will be stored, if it is valid for this kind of case at this body and
+    not yet registered; otherwise the DomainError that says what is wrong."""
+    probe = Case(kind=kind)
+    probe.set_number(number)
+    _check_court_code(probe, body)
+    if db.session.scalar(select(Case.id).where(Case.number == probe.number)):
+        raise DomainError("case {number} is already registered", field="number",
+                          number=probe.number)
+    return probe.number
 
 
 def create_case(data: dict, actor: User) -> Case:
     may.allow(may.files_cases(actor), "experts do not file cases")
     body = _handling_body(data, actor)
-    case = Case(handling_body=body, kind=data["kind"], stage=data["stage"],
+    number = check_case_number(data["number"], data["kind"], body)
+    case = Case(handling_body=body, kind=data["kind"], stage=data["stage"], number=number,
                 title=data.get("title", ""), confidential=data.get("confidential", False))
-    case.set_number(data["number"])
-    _check_court_code(case, body)
-    if db.session.query(Case.id).filter_by(number=case.number).first():
-        raise DomainError(f"case {case.number} is already registered", field="number")
     if data.get("earlier_stage_id") is not None:
         earlier = db.session.get(Case, data["earlier_stage_id"])
         if earlier is None:
-            raise DomainError(f"unknown case {data['earlier_stage_id']}",
-                              field="earlier_stage_id")
+            raise DomainError("unknown case {case_id}", field="earlier_stage_id",
+                              case_id=data["earlier_stage_id"])
         may.allow(may.can_see_case(actor, earlier), "the earlier stage is outside your scope")
         case.earlier_stage = earlier
     case.set_fields(data["field_codes"])
@@ -86,11 +100,11 @@ def create_request(data: dict, actor: User) -> DispatchRequest:
     may.allow(may.files_cases(actor), "experts do not file requests")
     case = db.session.get(Case, data["case_id"])
     if case is None:
-        raise DomainError(f"unknown case {data['case_id']}", field="case_id")
+        raise DomainError("unknown case {case_id}", field="case_id", case_id=data["case_id"])
     may.allow(may.can_file_for(actor, case.handling_body), "you cannot file for that body")
     city_code = data.get("city_code") or case.handling_body.city_code
     if city_code is None or db.session.get(City, city_code) is None:
-        raise DomainError(f"unknown city {city_code!r}", field="city")
+        raise DomainError("unknown city {city_code!r}", field="city", city_code=city_code)
     request = DispatchRequest(
         case=case, role=data["role"], seats=data["seats"], service=data["service"],
         city_code=city_code, remote_allowed=data["remote_allowed"], priority=data["priority"],
@@ -111,8 +125,10 @@ def create_request(data: dict, actor: User) -> DispatchRequest:
 def _check_days_disjoint(request: DispatchRequest) -> None:
     for earlier, later in zip(request.days, request.days[1:], strict=False):
         if later.start <= earlier.end:
-            raise DomainError(f"attendance spans overlap ({earlier.start}–{earlier.end} and "
-                              f"{later.start}–{later.end}); merge them", field="days")
+            raise DomainError("attendance spans overlap ({earlier_start}–{earlier_end} and "
+                              "{later_start}–{later_end}); merge them", field="days",
+                              earlier_start=earlier.start, earlier_end=earlier.end,
+                              later_start=later.start, later_end=later.end)
 
 
 def exclude(request: DispatchRequest, data: dict, actor: User) -> Exclusion:
@@ -120,7 +136,8 @@ def exclude(request: DispatchRequest, data: dict, actor: User) -> Exclusion:
     case: the expert leaves every request of it at once, whatever stage each reached."""
     expert = db.session.get(Expert, data["expert_id"])
     if expert is None:
-        raise DomainError(f"unknown expert {data['expert_id']}", field="expert_id")
+        raise DomainError("unknown expert {expert_id}", field="expert_id",
+                          expert_id=data["expert_id"])
     reason = ExclusionReason(data["reason"])
     exclusion = next((e for e in request.exclusions if e.expert_id == expert.id), None)
     if exclusion is None:
@@ -131,8 +148,8 @@ def exclude(request: DispatchRequest, data: dict, actor: User) -> Exclusion:
         # A decline bars one request; an upheld challenge after it must bar the case.
         exclusion.reason, exclusion.note = reason, data.get("note", "")
     else:
-        raise DomainError(f"expert {expert.id} is already excluded ({exclusion.reason.value})",
-                          field="expert_id")
+        raise DomainError("expert {expert_id} is already excluded ({reason})",
+                          field="expert_id", expert_id=expert.id, reason=exclusion.reason.value)
     affected = request.case.requests if reason in CASE_WIDE_REASONS else [request]
     for each in affected:
         _withdraw_expert(each, expert.id, actor)

@@ -56,7 +56,7 @@ def _mask(contact: str | None) -> str | None:
 def _city(code: str) -> City:
     city = db.session.get(City, code)
     if city is None:
-        raise DomainError(f"unknown city {code!r}", field="home_city")
+        raise DomainError("unknown city {city_code!r}", field="home_city", city_code=code)
     return city
 
 
@@ -71,8 +71,9 @@ def _apply(expert: Expert, data: dict) -> None:
         elif key == "appointing_body_id" and value is not None:
             body = db.session.get(Organization, value)
             if body is None or not body.handles_cases:
-                raise DomainError(f"organization {value} is not a court, IP administration or "
-                                  "arbitration institution", field="appointing_body_id")
+                raise DomainError("organization {organization_id} is not a court, IP "
+                                  "administration or arbitration institution",
+                                  field="appointing_body_id", organization_id=value)
             expert.appointing_body_id = value
         else:
             setattr(expert, key, value)
@@ -156,7 +157,8 @@ def available_on(day: date) -> list:
 def _organization(organization_id: int) -> Organization:
     organization = db.session.get(Organization, organization_id)
     if organization is None:
-        raise DomainError(f"unknown organization {organization_id}", field="organization_id")
+        raise DomainError("unknown organization {organization_id}", field="organization_id",
+                          organization_id=organization_id)
     return organization
 
 
@@ -164,8 +166,9 @@ def add_unavailability(expert: Expert, data: dict, actor: User) -> Unavailabilit
     overlapping = [u for u in expert.unavailability
                    if u.start <= data["end"] and data["start"] <= u.end]
     if overlapping:
-        raise DomainError(f"overlaps the unavailability {overlapping[0].start} to "
-                          f"{overlapping[0].end}; change that one instead", field="start")
+        raise DomainError("overlaps the unavailability {start} to {end}; change that one "
+                          "instead", field="start",
+                          start=overlapping[0].start, end=overlapping[0].end)
     entry = Unavailability(expert=expert, **data)
     db.session.add(entry)
     db.session.flush()
@@ -198,8 +201,8 @@ def end_affiliation(affiliation: Affiliation, end: date | None, actor: User) -> 
 def add_conflict(expert: Expert, data: dict, actor: User) -> DeclaredConflict:
     organization = _organization(data["organization_id"])
     if any(c.organization_id == organization.id for c in expert.conflicts):
-        raise DomainError(f"a conflict with {organization.name} is already declared",
-                          field="organization_id")
+        raise DomainError("a conflict with {organization} is already declared",
+                          field="organization_id", organization=organization.name)
     conflict = DeclaredConflict(expert=expert, organization=organization,
                                 reason=data.get("reason", ""))
     db.session.add(conflict)

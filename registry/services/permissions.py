@@ -20,14 +20,17 @@ from registry.models import (
     User,
     UserRole,
 )
+from registry.models.base import DomainError
 
 # Assignments through which an expert and a court know of each other: proposed, working on it,
 # or done. A withdrawn, cancelled or declined proposal gives no standing.
 STANDING = ACTIVE_ASSIGNMENT_STATUSES | SERVED_STATUSES
 
 
-class Forbidden(Exception):
+class Forbidden(DomainError):
     """The user is known but acts outside its scope (HTTP 403)."""
+
+    status = 403
 
 
 def region_jurisdictions(region: str | None) -> set[str]:
@@ -42,9 +45,9 @@ def case_jurisdiction(case: Case) -> str | None:
     return case.handling_body.jurisdiction_code
 
 
-def allow(condition: bool, message: str = "outside your scope") -> None:
+def allow(condition: bool, message: str = "outside your scope", **params) -> None:
     if not condition:
-        raise Forbidden(message)
+        raise Forbidden(message, **params)
 
 
 # -- experts ---------------------------------------------------------------------------------

@@ -44,11 +44,15 @@ def import_plan(plan: dict, run_id: int | None = None, actor=None) -> str:
     run = find_run(run_id)
     problem = run.parameters["problem"]
     as_of = date.fromisoformat(problem["as_of"])
-    refuse("the plan breaks the hard rules", verify_document(problem, plan))
+    if problems := verify_document(problem, plan):
+        raise DomainError("the plan breaks the hard rules: {problems}", field="plan",
+                          problems=listing(problems))
     request_ids = [int(r["id"]) for r in problem["requests"]]
     requests = _load(DispatchRequest, request_options(), request_ids)
     changes = registry_changes(problem, plan, requests, pairs, as_of)
-    refuse("the registry changed since the export", changes)
+    if changes:
+        raise DomainError("the registry changed since the export: {problems}", field="plan",
+                          problems=listing(changes))
     counts = write_proposals(run, requests, plan)
     run.status = SolverRunStatus.DONE
     run.progress = 1.0
@@ -62,11 +66,10 @@ def import_plan(plan: dict, run_id: int | None = None, actor=None) -> str:
             f"{len(plan.get('unfilled') or [])} request(s) not fully filled")
 
 
-def refuse(headline: str, problems: list[str]) -> None:
-    if problems:
-        listed = problems[:MAX_LISTED]
-        more = f"; and {len(problems) - MAX_LISTED} more" if len(problems) > MAX_LISTED else ""
-        raise DomainError(f"{headline}: " + "; ".join(listed) + more, field="plan")
+def listing(problems: list[str]) -> str:
+    """The first MAX_LISTED problems joined with "; ", and how many more there are."""
+    more = f"; and {len(problems) - MAX_LISTED} more" if len(problems) > MAX_LISTED else ""
+    return "; ".join(problems[:MAX_LISTED]) + more
 
 
 # -- checks ------------------------------------------------------------------------------------
@@ -76,16 +79,15 @@ def check_structure(plan) -> list[tuple[str, str]]:
     if not isinstance(plan, dict):
         raise DomainError("a plan must be a JSON object", field="plan")
     if plan.get("format") != PLAN_FORMAT:
-        raise DomainError(f"expected format {PLAN_FORMAT!r}, got {plan.get('format')!r}",
-                          field="format")
+        raise DomainError("expected format {expected!r}, got {given!r}", field="format",
+                          expected=PLAN_FORMAT, given=plan.get("format"))
     status = plan.get("status")
     if status == "invalid":
-        raise DomainError("the solver rejected the problem: "
-                          + "; ".join(map(str, plan.get("errors") or ["no reason given"])),
-                          field="status")
+        raise DomainError("the solver rejected the problem: {reasons}", field="status",
+                          reasons="; ".join(map(str, plan.get("errors") or ["no reason given"])))
     if status not in PLAN_STATUSES:
-        raise DomainError(f"status must be one of {', '.join(PLAN_STATUSES)}, got {status!r}",
-                          field="status")
+        raise DomainError("status must be one of {statuses}, got {status!r}", field="status",
+                          statuses=", ".join(PLAN_STATUSES), status=status)
     assignments = plan.get("assignments")
     if not isinstance(assignments, list):
         raise DomainError("assignments must be a list", field="assignments")
@@ -106,7 +108,9 @@ def check_structure(plan) -> list[tuple[str, str]]:
     for key in ("metrics", "solver"):
         if not isinstance(plan.get(key, {}), dict):
             errors.append(f"{key} must be an object")
-    refuse("the plan is malformed", errors)
+    if errors:
+        raise DomainError("the plan is malformed: {problems}", field="plan",
+                          problems=listing(errors))
     return pairs
 
 
@@ -115,7 +119,8 @@ def find_run(run_id: int | None) -> SolverRun:
     if run_id is not None:
         run = db.session.get(SolverRun, run_id)
         if run is None or "problem" not in (run.parameters or {}):
-            raise DomainError(f"solver run {run_id} has no exported problem", field="run")
+            raise DomainError("solver run {run_id} has no exported problem", field="run",
+                              run_id=run_id)
         return run
     for run in db.session.scalars(select(SolverRun).order_by(SolverRun.id.desc())):
         parameters = run.parameters or {}
@@ -206,8 +211,9 @@ def _propose(run, request, assignment: Assignment | None, expert_id: int, why) -
         assignment.solver_run, assignment.reasons = run, why
         return "proposed"
     if assignment.status is not AssignmentStatus.PROPOSED:  # excluded at export: unreachable
-        raise DomainError(f"expert {expert_id} is {assignment.status.value} on request "
-                          f"{request.id}", field="plan")
+        raise DomainError("expert {expert_id} is {status} on request {request_id}",
+                          field="plan", expert_id=expert_id, status=assignment.status.value,
+                          request_id=request.id)
     assignment.solver_run, assignment.reasons = run, why
     return "kept"
 

@@ -76,12 +76,13 @@ def export_problem(region: str, start: date, end: date, as_of: date | None = Non
 
 def _region(region: str, start: date, end: date) -> set[str]:
     if end < start:
-        raise DomainError(f"the window ends ({end}) before it starts ({start})", field="end")
+        raise DomainError("the window ends ({end}) before it starts ({start})", field="end",
+                          end=end, start=start)
     jurisdictions = region_jurisdictions(region)
     if not jurisdictions or any(db.session.get(Jurisdiction, code) is None
                                 for code in jurisdictions):
-        raise DomainError(f"unknown region {region!r}: give a jurisdiction (SH) or an "
-                          "agreement (YRD, GBA)", field="region")
+        raise DomainError("unknown region {region!r}: give a jurisdiction (SH) or an "
+                          "agreement (YRD, GBA)", field="region", region=region)
     return jurisdictions
 
 

@@ -67,7 +67,8 @@ def test_huge_ids_are_404_not_500(client, world, as_):
 def test_html_pages_get_html_errors(client):
     response = client.get("/no-such-page", headers={"Accept": "text/html"})
     assert response.status_code == 404
-    assert "<h1>404" in response.get_data(as_text=True)
+    assert response.mimetype == "text/html"
+    assert "<title>404 ·" in response.get_data(as_text=True)
 
 
 @pytest.mark.parametrize("field", ["organization_id", "counsel_id"])

@@ -1,0 +1,103 @@
+"""Load a row only if the user may see it: the one check per action that pages and API share.
+
+Each loader answers NotFound (404) for a row that does not exist and Forbidden (403) for one
+outside the user's scope; the decisions themselves are made in `permissions`.
+"""
+
+from registry.extensions import db
+from registry.models import (
+    Assignment,
+    Case,
+    DispatchRequest,
+    DomainError,
+    Expert,
+    User,
+    UserRole,
+)
+from registry.schemas.common import MAX_ID
+from registry.services import permissions as may
+
+
+class NotFound(DomainError):
+    status = 404
+
+
+def get_row(model, key, what: str | None = None):
+    """The row with this primary key, or NotFound. Ids beyond 32 bits name no row."""
+    fits = not isinstance(key, int) or 0 < key <= MAX_ID
+    row = db.session.get(model, key) if fits else None
+    if row is None:
+        raise NotFound("{what} {key} not found", what=what or model.__name__.lower(), key=key)
+    return row
+
+
+def case_for(user: User, case_id: int) -> Case:
+    case = get_row(Case, case_id, "case")
+    may.allow(may.can_see_case(user, case))
+    return case
+
+
+def request_for(user: User, request_id: int, *, to_change: bool = False) -> DispatchRequest:
+    """A request the user may see; with `to_change`, one its body or region may also change."""
+    request = get_row(DispatchRequest, request_id, "request")
+    may.allow(may.can_see_request(user, request))
+    if to_change:
+        may.allow(may.can_file_for(user, request.case.handling_body),
+                  "only the filing body's clerks and its coordinators")
+    return request
+
+
+def assignment_for(user: User, assignment_id: int) -> Assignment:
+    """An expert sees its own assignments, not its colleagues'; others see their requests'."""
+    assignment = get_row(Assignment, assignment_id, "assignment")
+    if user.role is UserRole.EXPERT:
+        may.allow(may.can_respond(user, assignment), "not your assignment")
+    else:
+        may.allow(may.can_see_request(user, assignment.request))
+    return assignment
+
+
+def expert_for(user: User, expert_id: int) -> Expert:
+    expert = get_row(Expert, expert_id, "expert")
+    may.allow(may.can_see_expert(user, expert))
+    return expert
+
+
+def expert_to_manage(user: User, expert_id: int) -> Expert:
+    expert = get_row(Expert, expert_id, "expert")
+    may.allow(may.can_manage_expert(user, expert), "only coordinators of its region")
+    return expert
+
+
+def expert_for_declarations(user: User, expert_id: int) -> Expert:
+    """Availability, affiliations and conflicts: the expert itself or its coordinators."""
+    expert = get_row(Expert, expert_id, "expert")
+    may.allow(may.can_declare_for(user, expert), "only the expert or its coordinators")
+    return expert
+
+
+def owned(model, row_id: int, expert: Expert):
+    """A declaration row (unavailability, affiliation, conflict) of this expert, or NotFound."""
+    row = get_row(model, row_id)
+    if row.expert_id != expert.id:
+        raise NotFound("{what} {key} not found for expert {expert}",
+                       what=model.__name__.lower(), key=row_id, expert=expert.id)
+    return row
+
+
+# -- what each role is shown ---------------------------------------------------------------
+
+def request_view(user: User):
+    """An expert sees the request it works on, not who else was excluded or declined, and why."""
+    from registry.schemas.cases import RequestSchema
+
+    if user.role is UserRole.EXPERT:
+        return RequestSchema(exclude=("exclusions", "assignments"))
+    return RequestSchema()
+
+
+def expert_view(user: User, expert: Expert):
+    """The whole record for those who may see contacts; name and fields for the others."""
+    from registry.schemas.experts import expert_public_schema, expert_schema
+
+    return expert_schema if may.can_see_private_contacts(user, expert) else expert_public_schema

@@ -1,0 +1,105 @@
+"""Reading cases and requests in a user's scope: lists, look-ups for pickers, a request's story.
+
+Shared by the API and the pages; every query starts from the scope `permissions` decides, and
+loads what its pages show up front, so templates never query.
+"""
+
+from sqlalchemy import Select, or_, select
+from sqlalchemy.orm import joinedload, selectinload
+
+from registry.extensions import db
+from registry.models import (
+    Assignment,
+    AuditEvent,
+    Case,
+    DispatchRequest,
+    Expert,
+    User,
+)
+from registry.services import permissions as may
+
+MAX_OPTIONS = 30
+
+
+def _number_like(text: str) -> str:
+    """Case numbers are stored with full-width brackets; people type half-width ones."""
+    return text.replace("(", "（").replace(")", "）")
+
+
+def cases_query(user: User, args: dict) -> Select:
+    query = may.scope_cases(select(Case).order_by(Case.id.desc()), user) \
+        .options(selectinload(Case.requests))
+    if args.get("number"):
+        query = query.where(Case.number.contains(_number_like(args["number"]), autoescape=True))
+    if args.get("kind"):
+        query = query.where(Case.kind == args["kind"])
+    return query
+
+
+def requests_query(user: User, args: dict) -> Select:
+    query = may.scope_requests(select(DispatchRequest), user) \
+        .options(joinedload(DispatchRequest.case))
+    for key in ("status", "case_id", "role"):
+        if args.get(key) is not None:
+            query = query.where(getattr(DispatchRequest, key) == args[key])
+    if args.get("number"):
+        query = query.where(Case.number.contains(_number_like(args["number"]), autoescape=True))
+    return query.order_by(DispatchRequest.id.desc())
+
+
+def case_option(case: Case) -> dict:
+    return {"value": str(case.id), "text": f"{case.number} {case.title}".strip()}
+
+
+def case_number_options(user: User, text: str) -> list[dict]:
+    """Cases in the user's scope whose number holds the text (to link an earlier stage)."""
+    if not text:
+        return []
+    query = may.scope_cases(select(Case), user) \
+        .where(Case.number.contains(_number_like(text), autoescape=True)) \
+        .order_by(Case.id.desc()).limit(MAX_OPTIONS)
+    return [case_option(case) for case in db.session.scalars(query)]
+
+
+def case_number_option(user: User, case_id: str) -> dict | None:
+    """The option for an already chosen case, if the user may see it."""
+    case = db.session.get(Case, int(case_id)) if case_id.isdigit() and len(case_id) < 10 \
+        else None
+    return case_option(case) if case and may.can_see_case(user, case) else None
+
+
+def experts_known_on_case(case: Case, user: User) -> list[tuple[str, str]]:
+    """Experts the user may see who stand on some request of this case: whom it can challenge."""
+    experts = db.session.scalars(
+        select(Expert).join(Assignment, Assignment.expert_id == Expert.id)
+        .join(DispatchRequest).where(DispatchRequest.case_id == case.id,
+                                     Assignment.status.in_(may.STANDING))
+        .distinct().order_by(Expert.name))
+    return [(str(e.id), e.name) for e in experts if may.can_see_expert(user, e)]
+
+
+def assigned_experts(request: DispatchRequest) -> list[dict]:
+    """Who stands on the request, as its court sees them: name, fields, city; no contacts."""
+    standing = [a for a in request.assignments if a.status in may.STANDING]
+    return [{"name": a.expert.name, "status": a.status.value,
+             "fields": [f.ipc_code for f in a.expert.fields],
+             "city": a.expert.home_city.name_zh} for a in standing]
+
+
+def request_history(request: DispatchRequest) -> list[dict]:
+    """The request's status over time, from the audit log: its own events and its seats'."""
+    assignment_ids = [str(a.id) for a in request.assignments]
+    events = db.session.scalars(
+        select(AuditEvent).where(or_(
+            (AuditEvent.entity == "dispatch_request") & (AuditEvent.entity_id == str(request.id)),
+            (AuditEvent.entity == "assignment") & AuditEvent.entity_id.in_(assignment_ids)))
+        .order_by(AuditEvent.at, AuditEvent.id))
+    return [{"at": e.at, "action": e.action, "status": _request_status_after(e)}
+            for e in events]
+
+
+def _request_status_after(event: AuditEvent) -> str | None:
+    after = event.after or {}
+    if event.entity == "assignment":
+        return after.get("request")
+    return after.get("status") or ("submitted" if event.action == "create" else None)

@@ -1,0 +1,84 @@
+// The registry's only script: search-as-you-type selects (Tom Select) and htmx glue.
+// Loaded from our own origin; no inline code, so a strict Content-Security-Policy holds.
+"use strict";
+
+function csrfToken() {
+  const headers = document.body.getAttribute("hx-headers");
+  return headers ? JSON.parse(headers)["X-CSRFToken"] : "";
+}
+
+// <select data-search-url="/clerk/search/organizations" [data-create-url=...] [multiple]>
+function searchSelect(element) {
+  if (element.tomselect) return;
+  const createUrl = element.dataset.createUrl;
+  const settings = {
+    valueField: "value", labelField: "text", searchField: ["text"],
+    maxOptions: 30, loadThrottle: 250, preload: false,
+    plugins: element.multiple ? ["remove_button"] : [],
+    load(query, callback) {
+      if (!query.length) return callback();
+      fetch(element.dataset.searchUrl + "?q=" + encodeURIComponent(query),
+            { headers: { Accept: "application/json" } })
+        .then((response) => response.json()).then(callback).catch(() => callback());
+    },
+    render: {
+      no_results: () => `<div class="no-results">${element.dataset.noResults || "—"}</div>`,
+      option_create: (data, escape) =>
+        `<div class="create">${escape(element.dataset.createLabel || "+")} <strong>${escape(data.input)}</strong></div>`,
+    },
+  };
+  if (createUrl) {
+    settings.create = (input, callback) => {
+      const body = new URLSearchParams({ name: input });
+      fetch(createUrl, { method: "POST", body,
+                         headers: { "X-CSRFToken": csrfToken(), Accept: "application/json" } })
+        .then((response) => response.ok ? response.json() : Promise.reject(response))
+        .then((created) => callback(created)).catch(() => callback());
+    };
+  }
+  const select = new TomSelect(element, settings);
+  // Tom Select hides the <select>; keep the invalid mark and error text tied to what is seen.
+  if (element.getAttribute("aria-invalid") === "true") select.wrapper.classList.add("invalid");
+  const described = element.getAttribute("aria-describedby");
+  if (described) select.control_input.setAttribute("aria-describedby", described);
+}
+
+// Buttons that add one more row to a list of inputs: <button data-add-row="parties">
+function addRow(button) {
+  const list = document.getElementById(button.dataset.addRow);
+  const template = document.getElementById(button.dataset.addRow + "-template");
+  const index = list.querySelectorAll(":scope > .row").length;
+  const html = template.innerHTML.replaceAll("__index__", String(index));
+  list.insertAdjacentHTML("beforeend", html);
+  list.lastElementChild.querySelectorAll("select[data-search-url]").forEach(searchSelect);
+}
+
+// <form data-confirm="Are you sure?">: ask before a destructive post.
+function confirmSubmit(event) {
+  const message = event.target.dataset.confirm;
+  if (message && !window.confirm(message)) event.preventDefault();
+}
+
+// Inputs marked data-committed-input fire "committed-input" only for committed text: never
+// for the pinyin an input method is still composing (htmx filters would need eval).
+function committedInput(event) {
+  const input = event.target;
+  if (!input.matches || !input.matches("[data-committed-input]") || event.isComposing) return;
+  input.dispatchEvent(new CustomEvent("committed-input", { bubbles: true }));
+}
+
+function setUp(root) {
+  root.querySelectorAll("select[data-search-url]").forEach(searchSelect);
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  setUp(document);
+  document.body.addEventListener("click", (event) => {
+    const button = event.target.closest("button[data-add-row]");
+    if (button) { event.preventDefault(); addRow(button); }
+  });
+  document.body.addEventListener("submit", confirmSubmit, true);
+  document.body.addEventListener("input", committedInput);
+  document.body.addEventListener("compositionend", committedInput);
+  document.body.addEventListener("htmx:afterSwap", (event) => setUp(event.target));
+});

@@ -1,0 +1,53 @@
+"""The browser pages: one blueprint per user group, on one layout, under a strict CSP.
+
+`web` holds the start page, `auth` signing in and out, `clerk` the court clerk's pages and
+`expert` the expert's. Pages use the same services, schemas and permission checks as the API.
+"""
+
+from flask import Blueprint, Flask, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from registry.extensions import login_manager
+from registry.models import UserRole
+from registry.web.labels import label_of, local_time
+
+bp = Blueprint("web", __name__)
+
+# Every script and style comes from our own static folder; no inline code, no CDN.
+CONTENT_SECURITY_POLICY = ("default-src 'self'; script-src 'self'; style-src 'self'; "
+                           "img-src 'self' data:; connect-src 'self'; form-action 'self'; "
+                           "frame-ancestors 'none'; base-uri 'self'; object-src 'none'")
+
+START_PAGES = {UserRole.CLERK: "clerk.requests", UserRole.EXPERT: "expert.assignments"}
+
+
+@bp.get("/")
+def home():
+    """Signed in: the start page of one's role. Otherwise: what this is, and sign in."""
+    if current_user.is_authenticated and current_user.role in START_PAGES:
+        return redirect(url_for(START_PAGES[current_user.role]))
+    return render_template("index.html")
+
+
+def secure_headers(response):
+    """Pages run under a strict CSP (Swagger UI, which needs inline code, is left alone)."""
+    if request.blueprint in {"web", "auth", "clerk", "expert"} or \
+            (request.blueprint is None and not request.path.startswith("/api/")):
+        if response.mimetype == "text/html":
+            response.headers.setdefault("Content-Security-Policy",
+                                        CONTENT_SECURITY_POLICY)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+    return response
+
+
+def register_web(app: Flask) -> None:
+    from registry.web import auth, clerk, expert
+
+    for blueprint in (bp, auth.bp, clerk.bp, expert.bp):
+        app.register_blueprint(blueprint)
+    app.jinja_env.globals.update(label_of=label_of, local_time=local_time)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = None  # the sign-in page says why by itself
+    if app.config.get("CONTENT_SECURITY_POLICY", True):
+        app.after_request(secure_headers)

@@ -1,0 +1,222 @@
+"""The court clerk's pages: the body's cases and requests, filing a case, requesting experts.
+
+Every page loads through `services.access`, so a clerk reaches only its own body's cases
+(the same check as the API); every form loads through the API's marshmallow schema.
+"""
+
+from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from marshmallow import Schema, ValidationError, fields, validate
+
+from registry.extensions import db
+from registry.i18n import translate_error
+from registry.models import (
+    CaseKind,
+    CaseStage,
+    DomainError,
+    ExclusionReason,
+    ExpertRole,
+    PartyRole,
+    RequestStatus,
+    Service,
+    UserRole,
+)
+from registry.schemas.cases import CaseArgs, CaseSchema, RequestArgs, RequestSchema
+from registry.schemas.organizations import OrganizationSchema
+from registry.services import access, case_queries, organizations, reference
+from registry.services import cases as service
+from registry.services import permissions as may
+from registry.services.listing import page_of
+from registry.web.forms import Form, submit
+from registry.web.labels import choices
+
+bp = Blueprint("clerk", __name__, url_prefix="/clerk")
+
+EXCLUSION_CHOICES = ("challenge", "recusal")  # what a clerk records; declines come from experts
+
+
+@bp.before_request
+@login_required
+def clerks_only():
+    may.allow(current_user.role is UserRole.CLERK, "these pages are for court clerks")
+
+
+def english_pages() -> bool:
+    return str(get_locale()) == "en"
+
+
+def query_args(schema) -> dict:
+    """Filters from the query string, through the API's own query schema (bad ones ignored)."""
+    raw = {key: value for key, value in request.args.items() if value.strip()}
+    try:
+        return schema.load(raw)
+    except ValidationError as error:
+        clean = {k: v for k, v in raw.items() if k not in error.messages}
+        return schema.load(clean)
+
+
+# -- lists ---------------------------------------------------------------------------------------
+
+@bp.get("/")
+def requests():
+    args = query_args(RequestArgs())
+    page = page_of(case_queries.requests_query(current_user, args), args)
+    return render_template("clerk/requests.html", page=page, args=args,
+                           statuses=choices(RequestStatus), roles=choices(ExpertRole))
+
+
+@bp.get("/cases")
+def cases():
+    args = query_args(CaseArgs())
+    page = page_of(case_queries.cases_query(current_user, args), args)
+    return render_template("clerk/cases.html", page=page, args=args, kinds=choices(CaseKind))
+
+
+# -- a case ----------------------------------------------------------------------------------
+
+def case_form(values=None) -> Form:
+    return Form(CaseSchema(), values, lists=("fields",),
+                aliases={"handling_body_id": "_form", "city": "_form"})
+
+
+def case_form_page(form: Form):
+    """The case form, with the options already picked (search selects start empty)."""
+    rows = form.rows("parties")
+    organization_ids = [form.value(f"parties-{i}-{key}") for i in rows
+                        for key in ("organization_id", "counsel_id")]
+    return render_template(
+        "clerk/case_form.html", form=form, kinds=choices(CaseKind), stages=choices(CaseStage),
+        party_roles=choices(PartyRole), body=current_user.body, party_rows=rows,
+        chosen_fields=reference.ipc_options(form.values_of("fields")),
+        chosen_organizations=organizations.options_by_id(organization_ids),
+        chosen_earlier=case_queries.case_number_option(current_user,
+                                                       form.value("earlier_stage_id")),
+    ), 422 if form.errors else 200
+
+
+@bp.route("/cases/new", methods=["GET", "POST"])
+def new_case():
+    if request.method == "GET":
+        return case_form_page(case_form())
+    form = case_form(request.form)
+    case = submit(form, lambda data: service.create_case(data, current_user))
+    if case is None:
+        return case_form_page(form)
+    flash(_("Case %(number)s registered.", number=case.number), "success")
+    return redirect(url_for("clerk.case", case_id=case.id))
+
+
+@bp.post("/cases/check-number")
+def check_number():
+    """The case number as it is typed: the same validator the filing uses, as a fragment."""
+    number = request.form.get("number", "").strip()
+    if not number:
+        return render_template("clerk/_number_check.html", message=None, ok=False)
+    try:
+        kind = CaseKind(request.form.get("kind") or CaseKind.CIVIL)
+    except ValueError:
+        kind = CaseKind.CIVIL
+    try:
+        normalised = service.check_case_number(number, kind, current_user.body)
+    except DomainError as error:
+        return render_template("clerk/_number_check.html", message=translate_error(error),
+                               ok=False)
+    return render_template("clerk/_number_check.html", ok=True,
+                           message=_("%(number)s is a valid case number.", number=normalised))
+
+
+@bp.get("/cases/<int:case_id>")
+def case(case_id):
+    case = access.case_for(current_user, case_id)
+    return render_template("clerk/case.html", case=case,
+                           requests=sorted(case.requests, key=lambda r: -r.id))
+
+
+# -- a request -----------------------------------------------------------------------------
+
+def request_form(values=None) -> Form:
+    return Form(RequestSchema(), values,
+                aliases={"expert_id": "exclusions", "case_id": "_form"})
+
+
+def request_form_page(form: Form, case):
+    return render_template(
+        "clerk/request_form.html", form=form, case=case, roles=choices(ExpertRole),
+        services=choices(Service), cities=reference.city_choices(english_pages()),
+        languages=reference.language_choices(english_pages()),
+        exclusion_reasons=[c for c in choices(ExclusionReason) if c[0] in EXCLUSION_CHOICES],
+        challengeable=case_queries.experts_known_on_case(case, current_user)), \
+        422 if form.errors else 200
+
+
+@bp.route("/cases/<int:case_id>/requests/new", methods=["GET", "POST"])
+def new_request(case_id):
+    case = access.case_for(current_user, case_id)
+    may.allow(may.can_file_for(current_user, case.handling_body), "you cannot file for that body")
+    if request.method == "GET":
+        return request_form_page(request_form(), case)
+    values = request.form.copy()
+    values["case_id"] = str(case.id)
+    form = request_form(values)
+    created = submit(form, lambda data: service.create_request(data, current_user))
+    if created is None:
+        return request_form_page(form, case)
+    flash(_("Request submitted."), "success")
+    return redirect(url_for("clerk.request_page", request_id=created.id))
+
+
+@bp.get("/requests/<int:request_id>")
+def request_page(request_id):
+    dispatch_request = access.request_for(current_user, request_id)
+    return render_template("clerk/request.html", req=dispatch_request,
+                           history=case_queries.request_history(dispatch_request),
+                           assigned=case_queries.assigned_experts(dispatch_request))
+
+
+@bp.route("/requests/<int:request_id>/cancel", methods=["GET", "POST"])
+def cancel_request(request_id):
+    """Cancelling takes a second step: a page that says what will happen, then the post."""
+    dispatch_request = access.request_for(current_user, request_id, to_change=True)
+    if request.method == "GET":
+        return render_template("clerk/cancel.html", req=dispatch_request)
+    service.cancel_request(dispatch_request, current_user)
+    db.session.commit()
+    flash(_("Request cancelled."), "success")
+    return redirect(url_for("clerk.request_page", request_id=request_id))
+
+
+# -- search-as-you-type --------------------------------------------------------------------
+
+def search_text() -> str:
+    return request.args.get("q", "").strip()[:100]
+
+
+@bp.get("/search/ipc")
+def search_ipc():
+    return jsonify(reference.search_ipc_fields(search_text()))
+
+
+@bp.get("/search/organizations")
+def search_organizations():
+    return jsonify(organizations.search_options(search_text()))
+
+
+@bp.get("/search/cases")
+def search_cases():
+    return jsonify(case_queries.case_number_options(current_user, search_text()))
+
+
+class NewPartySchema(Schema):
+    name = fields.Str(required=True, validate=validate.Length(1, 200))
+
+
+@bp.post("/organizations")
+def create_organization():
+    """A party or law firm missing from the registry, created inline as a company."""
+    data = NewPartySchema().load(request.form.to_dict())
+    loaded = OrganizationSchema().load({"name": data["name"], "kind": "company"})
+    organization = organizations.find_or_create(loaded, current_user)
+    db.session.commit()
+    return jsonify(organizations.option(organization)), 201

@@ -1,0 +1,120 @@
+"""HTML forms loaded through the API's own marshmallow schemas: one set of rules for both.
+
+A form posts flat inputs; rows of a list are named `parties-0-role`, `days-1-start`. `Form`
+turns them into the JSON shape the schema expects, loads it, and on failure keeps what was
+typed and a translated message per input, for the page to show beside each field.
+"""
+
+import re
+
+from marshmallow import Schema, ValidationError
+from werkzeug.datastructures import MultiDict
+
+from registry.i18n import translate_error, translate_messages
+from registry.models import DomainError
+
+ROW_INPUT = re.compile(r"^(?P<list>\w+)-(?P<index>\d+)-(?P<key>\w+)$")
+FORM_LEVEL = "_form"  # messages that belong to no single input
+
+
+def parse(values: MultiDict, lists: tuple[str, ...] = ()) -> dict:
+    """Flat form inputs -> nested data. Empty inputs are left out, so defaults apply."""
+    data: dict = {}
+    rows: dict[str, dict[int, dict]] = {}
+    for name in values:
+        if name == "csrf_token":
+            continue
+        if match := ROW_INPUT.match(name):
+            value = values.get(name, "").strip()
+            if value:
+                row = rows.setdefault(match["list"], {}).setdefault(int(match["index"]), {})
+                row[match["key"]] = value
+        elif name in lists:
+            data[name] = [v.strip() for v in values.getlist(name) if v.strip()]
+        elif (value := values.get(name, "").strip()) != "":
+            data[name] = value
+    for name, by_index in rows.items():
+        data[name] = [by_index[i] for i in sorted(by_index)]
+    for name in lists:
+        data.setdefault(name, [])
+    return data
+
+
+def flatten(messages, prefix: str = "") -> dict[str, list[str]]:
+    """marshmallow's nested messages -> {input name: [messages]}, matching `parse`'s names."""
+    flat: dict[str, list[str]] = {}
+    if isinstance(messages, list):
+        return {prefix or FORM_LEVEL: [m for m in messages if isinstance(m, str)]}
+    for key, value in messages.items():
+        if key == "_schema":
+            name = prefix or FORM_LEVEL
+        elif isinstance(key, int):
+            # A row's own inputs are named list-index-key; a bad list item marks the list.
+            name = f"{prefix}-{key}" if isinstance(value, dict) else prefix
+        else:
+            name = f"{prefix}-{key}" if prefix else str(key)
+        for input_name, found in flatten(value, name).items():
+            flat.setdefault(input_name, []).extend(found)
+    return flat
+
+
+class Form:
+    """What was posted, what the schema made of it, and what is wrong with it."""
+
+    def __init__(self, schema: Schema, values: MultiDict | None = None, *,
+                 lists: tuple[str, ...] = (), aliases: dict[str, str] | None = None):
+        self.schema = schema
+        self.values = values if values is not None else MultiDict()
+        self.lists = lists
+        self.aliases = aliases or {}  # a domain error's field -> the input that shows it
+        self.errors: dict[str, list[str]] = {}
+        self.data: dict = {}
+
+    def validate(self) -> bool:
+        try:
+            self.data = self.schema.load(parse(self.values, self.lists))
+        except ValidationError as error:
+            self.errors = flatten(translate_messages(error.messages))
+            return False
+        return True
+
+    def add_error(self, error: DomainError) -> None:
+        name = self.aliases.get(error.field, error.field) or FORM_LEVEL
+        self.errors.setdefault(name, []).append(translate_error(error))
+
+    def value(self, name: str, default: str = "") -> str:
+        return self.values.get(name, default)
+
+    def values_of(self, name: str) -> list[str]:
+        return self.values.getlist(name)
+
+    def rows(self, name: str, minimum: int = 1) -> list[int]:
+        """Indexes of the posted rows of a list input (at least `minimum` empty ones)."""
+        found = {int(m["index"]) for key in self.values if (m := ROW_INPUT.match(key))
+                 and m["list"] == name}
+        return sorted(found) if found else list(range(minimum))
+
+    def __bool__(self) -> bool:
+        return not self.errors
+
+
+def submit(form: Form, action):
+    """Validate, then run `action(form.data)`; a domain error lands on its field.
+
+    Returns the action's result, or None when the form has errors (the caller rolls nothing
+    back by hand: the error handler path is not taken, so roll back here).
+    """
+    from registry.extensions import db
+
+    if not form.validate():
+        return None
+    try:
+        result = action(form.data)
+        db.session.commit()
+        return result
+    except DomainError as error:
+        db.session.rollback()
+        if error.status in (403, 404):  # a refusal page, not a form message
+            raise
+        form.add_error(error)
+        return None

@@ -1,0 +1,53 @@
+"""Words for the stored codes (statuses, roles, kinds of service), in the catalog."""
+
+from zoneinfo import ZoneInfo
+
+from flask_babel import lazy_gettext as _l
+
+# The courts and experts served are all on China Standard Time (Hong Kong shares it).
+LOCAL_TIME = ZoneInfo("Asia/Shanghai")
+
+LABELS = {
+    # request and assignment statuses
+    "submitted": _l("submitted"), "proposed": _l("proposed"), "confirmed": _l("confirmed"),
+    "accepted": _l("accepted"), "declined": _l("declined"), "completed": _l("completed"),
+    "cancelled": _l("cancelled"), "withdrawn": _l("withdrawn"),
+    # expert roles
+    "investigator": _l("technical investigator"), "arbitrator": _l("arbitrator"),
+    "consultant": _l("technical consultant"),
+    # services
+    "consultation": _l("consultation"), "written_opinion": _l("written technical opinion"),
+    "hearing": _l("hearing"), "on_site_inspection": _l("on-site inspection"),
+    "evidence_preservation": _l("evidence preservation"), "arbitration": _l("arbitration"),
+    # case kinds and stages
+    "civil": _l("civil"), "administrative": _l("administrative"), "criminal": _l("criminal"),
+    "administrative_adjudication": _l("administrative adjudication"),
+    "first_instance": _l("first instance"), "second_instance": _l("second instance"),
+    "retrial": _l("retrial"),
+    # party roles
+    "plaintiff": _l("plaintiff"), "defendant": _l("defendant"), "third_party": _l("third party"),
+    "appellant": _l("appellant"), "appellee": _l("appellee"), "claimant": _l("claimant"),
+    "respondent": _l("respondent"), "petitioner": _l("petitioner"),
+    # exclusion reasons
+    "challenge": _l("challenge upheld (申请回避)"), "recusal": _l("recusal (自行回避)"),
+    "earlier_stage": _l("served at an earlier stage"),
+    # audit actions shown in a request's history
+    "create": _l("filed"), "confirm": _l("confirmed"), "accept": _l("accepted"),
+    "decline": _l("declined"), "cancel": _l("cancelled"), "complete": _l("completed"),
+    "exclude": _l("expert excluded"), "propose": _l("proposed"), "withdraw": _l("withdrawn"),
+}
+
+
+def label_of(code) -> str:
+    """The word for a code or enum member; the code itself when there is none."""
+    value = getattr(code, "value", code)
+    return str(LABELS.get(value, value))
+
+
+def choices(enum_type) -> list[tuple[str, str]]:
+    return [(member.value, label_of(member)) for member in enum_type]
+
+
+def local_time(moment) -> str:
+    """A stored UTC moment as the users read it: 2026-12-01 14:03 (China Standard Time)."""
+    return moment.astimezone(LOCAL_TIME).strftime("%Y-%m-%d %H:%M") if moment else ""
