@@ -12,6 +12,8 @@ from registry import create_app
 from registry.extensions import db
 from tests.factories import Builder
 
+pytest_plugins = ["tests.world"]
+
 
 def _test_config(url: str) -> dict:
     return {"TESTING": True, "SQLALCHEMY_DATABASE_URI": url, "WTF_CSRF_ENABLED": False,

@@ -1,0 +1,248 @@
+"""The court clerk's pages: lists, filing a case and a request, the request page, cancelling."""
+
+from registry.extensions import db
+from registry.models import AuditEvent, Case, DispatchRequest, Organization, RequestStatus
+
+NEW_NUMBER = "（2025）沪73知民初555号"
+
+
+def case_form(world, **overrides) -> dict:
+    data = {"kind": "civil", "stage": "first_instance", "number": NEW_NUMBER,
+            "title": "发明专利侵权", "fields": ["G06F", "H04L"],
+            "parties-0-organization_id": str(world.sh_court.id + 100),  # replaced below
+            "parties-0-role": "plaintiff"}
+    data.update(overrides)
+    return data
+
+
+def a_company(make, name="华芯科技有限公司", name_en="Huaxin Tech Ltd"):
+    from registry.models import OrganizationKind
+
+    company = make.body("shanghai", kind=OrganizationKind.COMPANY, name=name, name_en=name_en,
+                        case_number_code=None)
+    db.session.commit()
+    return company
+
+
+def test_signing_in_lands_a_clerk_on_its_requests(client, world, sign_in):
+    sign_in("clerk_sh")
+    page = client.get("/", follow_redirects=True)
+    assert page.request.path == "/clerk/"
+    assert world.sh_case.number in page.get_data(as_text=True)
+    assert world.gd_case.number not in page.get_data(as_text=True)
+
+
+def test_a_wrong_password_is_refused_and_audited(client, world):
+    response = client.post("/sign-in", data={"email": world.users["clerk_sh"].email,
+                                              "password": "wrong password"})
+    assert response.status_code == 422
+    assert f'value="{world.users["clerk_sh"].email}"' in response.get_data(as_text=True)
+    assert db.session.query(AuditEvent).filter_by(action="sign_in_failed").count() == 1
+
+
+def test_sign_in_and_out_are_audited(client, world, sign_in):
+    sign_in("clerk_sh")
+    assert client.post("/sign-out").status_code == 302
+    actions = [e.action for e in db.session.query(AuditEvent).order_by(AuditEvent.id)]
+    assert actions[-2:] == ["sign_in", "sign_out"]
+    assert client.get("/clerk/").status_code == 302  # signed out: back to the sign-in page
+
+
+def test_pages_require_sign_in(client, world):
+    response = client.get("/clerk/cases")
+    assert response.status_code == 302
+    assert "/sign-in" in response.headers["Location"]
+
+
+def test_filing_a_case_through_the_form(client, world, make, sign_in):
+    company = a_company(make)
+    sign_in("clerk_sh")
+    response = client.post("/clerk/cases/new", data=case_form(
+        world, **{"parties-0-organization_id": str(company.id)}))
+    assert response.status_code == 302
+    case = db.session.query(Case).filter_by(number=NEW_NUMBER).one()
+    assert case.handling_body_id == world.sh_court.id  # preset to the clerk's own body
+    assert case.field_codes == ["G06F", "H04L"]
+    assert [p.organization_id for p in case.parties] == [company.id]
+
+
+def test_a_wrong_case_number_comes_back_with_the_other_values_kept(client, world, make,
+                                                                    sign_in):
+    company = a_company(make)
+    sign_in("clerk_sh")
+    response = client.post("/clerk/cases/new", data=case_form(
+        world, number="2025沪73民初5号", **{"parties-0-organization_id": str(company.id)}),
+        headers={"Accept-Language": "en"})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert 'id="number-error"' in html and 'aria-invalid="true"' in html
+    assert "is not a court case number" in html
+    assert 'value="发明专利侵权"' in html  # the title typed is kept
+    assert "华芯科技有限公司" in html    # and so is the party picked
+    assert db.session.query(Case).filter_by(title="发明专利侵权").count() == 0
+
+
+def test_a_missing_party_role_is_shown_on_that_row(client, world, make, sign_in):
+    company = a_company(make)
+    sign_in("clerk_sh")
+    data = case_form(world, **{"parties-0-organization_id": str(company.id)})
+    del data["parties-0-role"]
+    html = client.post("/clerk/cases/new", data=data).get_data(as_text=True)
+    assert 'id="parties-0-role-error"' in html
+
+
+def test_the_case_number_is_checked_as_it_is_typed(client, world, sign_in):
+    sign_in("clerk_sh")
+    wrong = client.post("/clerk/cases/check-number", data={"number": "（2025）沪73知民初0号",
+                                                           "kind": "civil"})
+    assert 'role="alert"' in wrong.get_data(as_text=True)
+    right = client.post("/clerk/cases/check-number", data={"number": "(2025)沪73知民初9号",
+                                                           "kind": "civil"})
+    assert "（2025）沪73知民初9号" in right.get_data(as_text=True)
+    assert 'role="alert"' not in right.get_data(as_text=True)
+    taken = client.post("/clerk/cases/check-number", data={"number": world.sh_case.number,
+                                                           "kind": "civil"})
+    assert 'role="alert"' in taken.get_data(as_text=True)
+
+
+def test_another_courts_code_in_the_number_is_refused_as_typed(client, world, sign_in):
+    sign_in("clerk_sh")
+    html = client.post("/clerk/cases/check-number", data={
+        "number": "（2025）京73知民初9号", "kind": "civil"}).get_data(as_text=True)
+    assert 'role="alert"' in html
+
+
+def test_ipc_fields_are_found_by_code_and_by_chinese_or_english_title(client, world, make,
+                                                                       sign_in):
+    from registry.models import IpcField
+
+    db.session.add_all([
+        IpcField(code="G06F", level="subclass", title_en="Electric digital data processing",
+                 title_zh="电数字数据处理"),
+        IpcField(code="H04L", level="subclass", title_en="Transmission of digital information",
+                 title_zh="数字信息的传输")])
+    db.session.commit()
+    sign_in("clerk_sh")
+    assert [o["value"] for o in client.get("/clerk/search/ipc?q=g06").json] == ["G06F"]
+    assert [o["value"] for o in client.get("/clerk/search/ipc?q=数字信息").json] == ["H04L"]
+    assert [o["value"] for o in client.get("/clerk/search/ipc?q=digital DATA").json] == ["G06F"]
+
+
+def test_parties_are_found_by_chinese_or_english_name_but_courts_are_not(client, world, make,
+                                                                        sign_in):
+    company = a_company(make)
+    sign_in("clerk_sh")
+    assert [o["value"] for o in client.get("/clerk/search/organizations?q=华芯").json] == \
+        [str(company.id)]
+    assert [o["value"] for o in client.get("/clerk/search/organizations?q=huaxin").json] == \
+        [str(company.id)]
+    assert client.get("/clerk/search/organizations?q=上海知识产权法院").json == []
+
+
+def test_a_missing_party_is_created_inline_once(client, world, sign_in):
+    sign_in("clerk_sh")
+    first = client.post("/clerk/organizations", data={"name": "新创公司"})
+    again = client.post("/clerk/organizations", data={"name": "新创公司"})
+    assert first.status_code == again.status_code == 201
+    assert first.json["value"] == again.json["value"]
+    assert db.session.query(Organization).filter_by(name="新创公司").count() == 1
+    assert client.post("/clerk/organizations", data={"name": ""}).status_code == 422
+
+
+def test_the_earlier_stage_is_found_only_among_the_clerks_own_cases(client, world, sign_in):
+    sign_in("clerk_sh")
+    assert [o["value"] for o in client.get("/clerk/search/cases?q=沪73").json] == \
+        [str(world.sh_case.id)]
+    assert client.get("/clerk/search/cases?q=深国仲").json == []
+
+
+def test_requesting_an_investigator(client, world, sign_in):
+    sign_in("clerk_sh")
+    response = client.post(f"/clerk/cases/{world.sh_case.id}/requests/new", data={
+        "role": "investigator", "seats": "1", "service": "hearing", "priority": "2",
+        "days-0-start": "2026-12-01", "days-0-end": "2026-12-02", "remote_allowed": "true"})
+    assert response.status_code == 302
+    created = db.session.query(DispatchRequest).order_by(DispatchRequest.id.desc()).first()
+    assert created.status is RequestStatus.SUBMITTED
+    assert created.remote_allowed and created.priority == 2
+    assert [(d.start.isoformat(), d.end.isoformat()) for d in created.days] == \
+        [("2026-12-01", "2026-12-02")]
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "2026-12-01" in page
+
+
+def test_two_seats_for_an_investigator_are_refused_beside_the_field(client, world, sign_in):
+    sign_in("clerk_sh")
+    before = db.session.query(DispatchRequest).count()
+    response = client.post(f"/clerk/cases/{world.sh_case.id}/requests/new", data={
+        "role": "investigator", "seats": "2", "service": "hearing"})
+    assert response.status_code == 422
+    assert 'id="seats-error"' in response.get_data(as_text=True)
+    assert db.session.query(DispatchRequest).count() == before
+
+
+def test_days_ending_before_they_start_are_refused_on_that_row(client, world, sign_in):
+    sign_in("clerk_sh")
+    response = client.post(f"/clerk/cases/{world.sh_case.id}/requests/new", data={
+        "role": "investigator", "service": "hearing",
+        "days-0-start": "2026-12-05", "days-0-end": "2026-12-01"})
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert 'id="days-0-end-error"' in html and 'value="2026-12-05"' in html
+
+
+def test_the_request_page_shows_assigned_experts_but_never_their_contacts(client, world,
+                                                                          sign_in):
+    world.sh_expert.email, world.sh_expert.phone = "zhang@example.cn", "13800000000"
+    db.session.commit()
+    sign_in("clerk_sh")
+    html = client.get(f"/clerk/requests/{world.sh_request.id}").get_data(as_text=True)
+    assert "张伟" in html and "G06F" in html
+    assert "zhang@example.cn" not in html and "13800000000" not in html
+
+
+def test_a_clerk_cannot_open_another_bodys_case_or_request(client, world, sign_in):
+    sign_in("clerk_sh")
+    for url in (f"/clerk/cases/{world.gd_case.id}", f"/clerk/requests/{world.gd_request.id}",
+                f"/clerk/cases/{world.gd_case.id}/requests/new",
+                f"/clerk/requests/{world.gd_request.id}/cancel"):
+        response = client.get(url)
+        assert response.status_code == 403, url
+        assert world.gd_case.number not in response.get_data(as_text=True)
+
+
+def test_a_clerk_cannot_cancel_another_bodys_request(client, world, sign_in):
+    sign_in("clerk_sh")
+    assert client.post(f"/clerk/requests/{world.gd_request.id}/cancel").status_code == 403
+    db.session.refresh(world.gd_request)
+    assert world.gd_request.status is RequestStatus.SUBMITTED
+
+
+def test_cancelling_asks_first_then_cancels(client, world, sign_in):
+    sign_in("clerk_sh")
+    question = client.get(f"/clerk/requests/{world.sh_request.id}/cancel")
+    assert question.status_code == 200 and 'id="confirm-cancel"' in question.get_data(True)
+    db.session.refresh(world.sh_request)
+    assert world.sh_request.status is not RequestStatus.CANCELLED
+    assert client.post(f"/clerk/requests/{world.sh_request.id}/cancel").status_code == 302
+    db.session.refresh(world.sh_request)
+    assert world.sh_request.status is RequestStatus.CANCELLED
+
+
+def test_missing_rows_are_404_pages(client, world, sign_in):
+    sign_in("clerk_sh")
+    assert client.get("/clerk/cases/999999").status_code == 404
+    assert client.get(f"/clerk/requests/{10**12}").status_code == 404
+
+
+def test_other_roles_are_refused_the_clerk_pages(client, world, sign_in):
+    sign_in("expert_sh")
+    assert client.get("/clerk/").status_code == 403
+
+
+def test_the_request_list_filters_by_status(client, world, sign_in):
+    sign_in("clerk_sh")
+    html = client.get("/clerk/?status=cancelled").get_data(as_text=True)
+    assert world.sh_case.number not in html
+    html = client.get("/clerk/?status=nonsense").get_data(as_text=True)  # ignored, not a 500
+    assert world.sh_case.number in html
