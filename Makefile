@@ -48,6 +48,7 @@ test: install-dev
 
 bench: install-dev
 	$(BIN)/python -m benchmarks.expert_search
+	$(BIN)/python -m benchmarks.pages
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache

@@ -30,13 +30,18 @@ def seed_command(demo: bool, experts: int):
 
 
 @click.command("demo-logins")
-def demo_logins_command():
-    """Print the demo accounts, one per role."""
+@click.option("--url", default="http://127.0.0.1:5000", show_default=True,
+              help="Where the app is served.")
+def demo_logins_command(url):
+    """Print the demo accounts, one per role, with where each signs in and what it opens."""
     from registry.services import seeding
 
-    click.echo(f"Demo logins (password for all: {seeding.DEMO_PASSWORD}):")
+    # Coordinators and admins have the API until their console and admin pages land.
+    start_pages = {"clerk": "/clerk/", "expert": "/expert/", "coordinator": "/api/v1/docs",
+                   "admin": "/api/v1/docs"}
+    click.echo(f"Sign in at {url}/sign-in (password for all: {seeding.DEMO_PASSWORD}):")
     for email, role, scope in seeding.demo_logins():
-        click.echo(f"  {role:<12} {email:<36} {scope}")
+        click.echo(f"  {role:<12} {email:<36} {url}{start_pages[role]:<14} {scope}")
 
 
 @click.command("create-user")
