@@ -18,23 +18,32 @@ install-dev: $(BIN)/python
 	$(BIN)/pip install -q -e '.[dev]'
 	$(MAKE) -s translations
 
-# The message catalogs: extract every marked string (and the error templates the models and
-# services raise), merge into each language's .po, compile the .mo files the app reads.
-BABEL_KEYWORDS := -k _l -k N_ -k DomainError -k InvalidTransition -k CaseNumberError \
-	-k Forbidden -k NotFound -k AuditLogIsAppendOnly -k allow:2
+# The message catalogs (registry/catalogs.py): `extract-messages` after changing any text,
+# `translations` compiles them for the app (done by install, so demo and test have them).
 extract-messages: $(BIN)/python
-	$(BIN)/pybabel -q extract -F babel.cfg $(BABEL_KEYWORDS) --no-location --sort-output \
-		-o registry/translations/messages.pot .
-	$(BIN)/pybabel -q update -i registry/translations/messages.pot -d registry/translations \
-		--no-fuzzy-matching --ignore-obsolete
+	$(BIN)/python -m registry.catalogs extract
 
 translations: $(BIN)/python
-	$(BIN)/pybabel -q compile -d registry/translations
+	$(BIN)/python -m registry.catalogs compile
 
-# Debian's Chromium and a CJK font for the browser tests (never a downloaded browser).
+# Debian's Chromium and a CJK font for the browser tests (never a downloaded browser),
+# installed with apt-get when missing and we are root. Elsewhere this only warns and the
+# browser tests skip, visibly; with CI set it fails, and so would the tests.
 browser-deps:
-	@command -v chromium >/dev/null && fc-list | grep -qi wqy || \
-		(apt-get update -qq && apt-get install -y -qq chromium fonts-wqy-microhei >/dev/null)
+	@if [ -x /usr/bin/chromium ] && fc-list 2>/dev/null | grep -qi wqy; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "browser-deps: apt-get install chromium fonts-wqy-microhei" >&2; \
+		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+			chromium fonts-wqy-microhei >/dev/null; } || \
+		{ [ -z "$$CI" ] || exit 1; echo "browser-deps: apt-get failed;" \
+			"the browser tests will be skipped" >&2; }; \
+	elif [ -n "$$CI" ]; then \
+		echo "browser-deps: chromium or fonts-wqy-microhei missing, apt-get needs root" >&2; \
+		exit 1; \
+	else \
+		echo "browser-deps: chromium or fonts-wqy-microhei missing (as root: make" \
+			"browser-deps); the browser tests will be skipped" >&2; \
+	fi
 
 demo: install
 	$(FLASK) db upgrade
@@ -42,7 +51,9 @@ demo: install
 	$(FLASK) demo-logins
 	$(FLASK) run --host 127.0.0.1 --port 5000
 
-test: install-dev
+# Every test, the browser tests (tests/browser) included: they skip, saying so, when
+# Debian's Chromium is missing and cannot be installed here.
+test: install-dev browser-deps
 	$(BIN)/ruff check registry scheduler tests
 	$(BIN)/python -m pytest
 

@@ -8,6 +8,7 @@ refused write leaves nothing behind.
 
 from flask import Flask, jsonify, make_response, render_template, request
 from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError
 from marshmallow import ValidationError
 from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import HTTPException
@@ -74,6 +75,11 @@ def register_error_handlers(app: Flask) -> None:
     def audit_append_only(error):
         db.session.rollback()
         return respond(409, translate_error(error))
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(_error: CSRFError):
+        return respond(400, _("The form has expired or came from another site. Reload the page "
+                              "and send it again."))
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):

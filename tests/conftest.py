@@ -20,6 +20,14 @@ def _test_config(url: str) -> dict:
             "SECRET_KEY": "test"}
 
 
+@pytest.fixture(scope="session", autouse=True)
+def compiled_catalogs():
+    """The app reads compiled catalogs; compile them from the .po files under test (< 1 s)."""
+    from registry.catalogs import compile_catalogs
+
+    compile_catalogs()
+
+
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory):
     url = os.environ.get("TEST_DATABASE_URL") or \

@@ -3,6 +3,7 @@
 from flask import request
 from flask_smorest import abort
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from registry.extensions import db, login_manager
 from registry.models import ApiToken, User, utcnow
@@ -23,7 +24,8 @@ def user_from_bearer_token(req) -> User | None:
 
 @login_manager.user_loader
 def user_from_session(user_id: str) -> User | None:
-    return db.session.get(User, int(user_id))
+    # Pages show the clerk's body in their headings: load it with the user.
+    return db.session.get(User, int(user_id), options=[joinedload(User.body)])
 
 
 def user_from_basic_auth() -> User | None:

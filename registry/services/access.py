@@ -22,24 +22,28 @@ class NotFound(DomainError):
     status = 404
 
 
-def get_row(model, key, what: str | None = None):
-    """The row with this primary key, or NotFound. Ids beyond 32 bits name no row."""
+def get_row(model, key, what: str | None = None, load: tuple = ()):
+    """The row with this primary key, or NotFound. Ids beyond 32 bits name no row.
+
+    `load` holds loader options, so that a page gets what it shows in one go.
+    """
     fits = not isinstance(key, int) or 0 < key <= MAX_ID
-    row = db.session.get(model, key) if fits else None
+    row = db.session.get(model, key, options=list(load)) if fits else None
     if row is None:
         raise NotFound("{what} {key} not found", what=what or model.__name__.lower(), key=key)
     return row
 
 
-def case_for(user: User, case_id: int) -> Case:
-    case = get_row(Case, case_id, "case")
+def case_for(user: User, case_id: int, load: tuple = ()) -> Case:
+    case = get_row(Case, case_id, "case", load)
     may.allow(may.can_see_case(user, case))
     return case
 
 
-def request_for(user: User, request_id: int, *, to_change: bool = False) -> DispatchRequest:
+def request_for(user: User, request_id: int, *, to_change: bool = False,
+                load: tuple = ()) -> DispatchRequest:
     """A request the user may see; with `to_change`, one its body or region may also change."""
-    request = get_row(DispatchRequest, request_id, "request")
+    request = get_row(DispatchRequest, request_id, "request", load)
     may.allow(may.can_see_request(user, request))
     if to_change:
         may.allow(may.can_file_for(user, request.case.handling_body),

@@ -14,11 +14,21 @@ from registry.models import (
     Case,
     DispatchRequest,
     Expert,
+    Party,
     User,
 )
 from registry.services import permissions as may
 
 MAX_OPTIONS = 30
+
+# What the case and request pages show, loaded with the row.
+CASE_PAGE = (joinedload(Case.handling_body), joinedload(Case.earlier_stage),
+             selectinload(Case.parties).joinedload(Party.organization),
+             selectinload(Case.parties).joinedload(Party.counsel),
+             selectinload(Case.requests))
+REQUEST_PAGE = (joinedload(DispatchRequest.case), joinedload(DispatchRequest.city),
+                selectinload(DispatchRequest.assignments).joinedload(Assignment.expert)
+                .selectinload(Expert.fields))
 
 
 def _number_like(text: str) -> str:

@@ -129,7 +129,7 @@ def check_number():
 
 @bp.get("/cases/<int:case_id>")
 def case(case_id):
-    case = access.case_for(current_user, case_id)
+    case = access.case_for(current_user, case_id, load=case_queries.CASE_PAGE)
     return render_template("clerk/case.html", case=case,
                            requests=sorted(case.requests, key=lambda r: -r.id))
 
@@ -169,7 +169,8 @@ def new_request(case_id):
 
 @bp.get("/requests/<int:request_id>")
 def request_page(request_id):
-    dispatch_request = access.request_for(current_user, request_id)
+    dispatch_request = access.request_for(current_user, request_id,
+                                          load=case_queries.REQUEST_PAGE)
     return render_template("clerk/request.html", req=dispatch_request,
                            history=case_queries.request_history(dispatch_request),
                            assigned=case_queries.assigned_experts(dispatch_request))

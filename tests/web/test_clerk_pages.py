@@ -246,3 +246,12 @@ def test_the_request_list_filters_by_status(client, world, sign_in):
     assert world.sh_case.number not in html
     html = client.get("/clerk/?status=nonsense").get_data(as_text=True)  # ignored, not a 500
     assert world.sh_case.number in html
+
+
+def test_a_form_without_its_csrf_token_is_refused_with_a_page(app, client, world, sign_in):
+    sign_in("clerk_sh")
+    app.config["WTF_CSRF_ENABLED"] = True
+    response = client.post(f"/clerk/requests/{world.sh_request.id}/cancel")
+    assert response.status_code == 400 and response.mimetype == "text/html"
+    db.session.refresh(world.sh_request)
+    assert world.sh_request.status is not RequestStatus.CANCELLED

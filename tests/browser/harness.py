@@ -1,0 +1,110 @@
+"""What browser journeys import: the live server's handle, URLs with a language, screenshots.
+
+Fixtures live in conftest.py; this module holds the plain code both it and the tests use.
+"""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from flask import Flask
+
+from registry.extensions import db
+from registry.services import seeding
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run",
+                 "--disable-quic"]
+MISSING_CHROMIUM = "Debian chromium not installed: make browser-deps"
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
+LANGUAGES = ("zh_Hans", "en")  # the app's locales, the default first
+HTML_LANG = {"zh_Hans": "zh-Hans", "en": "en"}  # what <html lang> says for each
+
+
+@dataclass
+class LiveServer:
+    app: Flask
+    url: str                          # http://127.0.0.1:PORT, no trailing slash
+    logins: dict[str, str]            # "clerk", "clerk.scia", "expert" ... -> email
+    password: str = seeding.DEMO_PASSWORD
+
+    @contextmanager
+    def app_context(self) -> Iterator[None]:
+        """Query the server's database from a test: `with live_server.app_context(): ...`."""
+        with self.app.app_context():
+            yield
+            db.session.remove()
+
+    def link(self, path: str, lang: str | None = None) -> str:
+        """An absolute URL on this server, with `?lang=` when a language is given."""
+        return with_lang(self.url + path, lang) if lang else self.url + path
+
+
+def demo_logins() -> dict[str, str]:
+    """The demo accounts by role (the first of each) and by the email's local part."""
+    logins = {}
+    for email, role, _scope in seeding.demo_logins():
+        logins.setdefault(role, email)
+        logins[email.split("@")[0]] = email
+    return logins
+
+
+@dataclass
+class PageWatch:
+    """What a page did that a test must not allow; checked when the test ends."""
+
+    blocked: list[str] = field(default_factory=list)         # non-local requests attempted
+    console_errors: list[str] = field(default_factory=list)
+    csp_violations: list[str] = field(default_factory=list)
+    page_errors: list[str] = field(default_factory=list)
+
+    def problems(self) -> list[str]:
+        return [f"{what}: {found}" for what, found in (
+            ("non-local requests attempted", self.blocked),
+            ("Content-Security-Policy violations", self.csp_violations),
+            ("script errors", self.page_errors),
+            ("console errors", self.console_errors)) if found]
+
+
+def is_noise(message: str) -> bool:
+    """Chromium logs every 4xx response, including the refusals tests ask for on purpose."""
+    return message.startswith(
+        "Failed to load resource: the server responded with a status of 4")
+
+
+def with_lang(url: str, lang: str) -> str:
+    """The URL with `?lang=` set (replacing one already there)."""
+    parts = urlsplit(url)
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k != "lang"]
+    return urlunsplit(parts._replace(query=urlencode([*query, ("lang", lang)])))
+
+
+def path_of(page) -> str:
+    return urlsplit(page.url).path
+
+
+def screenshot(page, name: str) -> Path:
+    """A full-page PNG in artifacts/screenshots/NAME.png (git-ignored), for people to look at."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
+
+
+def screenshot_languages(page, name: str) -> list[Path]:
+    """The page now open, once per language: NAME.en.png, then NAME.zh_Hans.png.
+
+    Switching goes through `?lang=`, which the app remembers in a cookie; the page is left in
+    Chinese, the default, with the cookie saying so.
+    """
+    url = page.url
+    paths = []
+    for lang in (*LANGUAGES[1:], LANGUAGES[0]):
+        response = page.goto(with_lang(url, lang))
+        assert response.ok, f"{page.url}: {response.status}"
+        assert page.locator("html").get_attribute("lang") == HTML_LANG[lang]
+        paths.append(screenshot(page, f"{name}.{lang}"))
+    return paths

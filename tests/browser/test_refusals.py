@@ -1,0 +1,137 @@
+"""Refusals seen from a browser: a clerk stays within its body, an expert within /expert/.
+
+The ids come from the demo registry the live server was seeded with, never hard-coded.
+"""
+
+from dataclasses import dataclass
+import pytest
+from sqlalchemy import select
+
+from registry.extensions import db
+from registry.models import Case, DispatchRequest, Expert, Organization, User
+from tests.browser.harness import path_of, screenshot, screenshot_languages
+
+
+@dataclass(frozen=True)
+class Ids:
+    own_case: int           # a case of the Shanghai IP Court (clerk.sh-ipc's body)
+    own_number: str
+    other_case: int         # a case of another body
+    other_number: str
+    other_title: str
+    other_request: int      # a request on another body's case
+    expert: int             # the demo expert's own record
+    other_expert: int       # someone else's
+
+
+@pytest.fixture(scope="module")
+def ids(live_server) -> Ids:
+    with live_server.app_context():
+        body = db.session.scalar(select(Organization).where(Organization.registry_id == "sh_ipc"))
+        own = db.session.scalars(select(Case).where(Case.handling_body_id == body.id)
+                                 .order_by(Case.id)).first()
+        other = db.session.scalars(
+            select(Case).where(Case.handling_body_id != body.id, Case.requests.any())
+            .order_by(Case.id)).first()
+        other_request = db.session.scalars(
+            select(DispatchRequest).where(DispatchRequest.case_id == other.id)).first()
+        expert_user = db.session.scalar(
+            select(User).where(User.email == live_server.logins["expert"]))
+        other_expert = db.session.scalar(select(Expert.id).where(
+            Expert.id != expert_user.expert_id).order_by(Expert.id))
+        return Ids(own.id, own.number, other.id, other.number, other.title,
+                   other_request.id, expert_user.expert_id, other_expert)
+
+
+def refused(page, live_server, path: str, status: int = 403):
+    """Open a page expected to be refused; return the response after checking the page."""
+    response = page.goto(live_server.link(path))
+    assert response.status == status, f"{path}: {response.status}"
+    assert page.locator("article.error-page h1").is_visible()
+    assert path_of(page) == path  # refused in place, not sent elsewhere
+    return response
+
+
+def test_sign_in_page_in_both_languages(page, live_server):
+    page.goto(live_server.link("/sign-in"))
+    assert page.locator("html").get_attribute("lang") == "zh-Hans"  # zh-CN browser
+    assert page.locator("input[name=csrf_token]").count() == 1
+    screenshot_languages(page, "sign-in")
+
+    # The switch in the header goes to English and is remembered without `?lang=`.
+    page.locator("#language-switch").click()
+    page.wait_for_url("**/sign-in?lang=en")
+    assert page.locator("html").get_attribute("lang") == "en"
+    page.goto(live_server.link("/sign-in"))
+    assert page.locator("html").get_attribute("lang") == "en"
+    assert page.locator("main h1").inner_text() == "Sign in"
+
+
+def test_wrong_password_is_refused_on_the_form(page, live_server):
+    page.goto(live_server.link("/sign-in", "en"))
+    page.locator("#email").fill(live_server.logins["clerk.sh-ipc"])
+    page.locator("#password").fill("not-the-password")
+    with page.expect_response(lambda r: r.request.method == "POST") as posted:
+        page.locator("main form button[type=submit]").click()
+    assert posted.value.status == 422
+    page.wait_for_load_state()
+    assert path_of(page) == "/sign-in"
+    assert page.locator("[role=alert]").count() >= 1
+
+
+def test_clerk_sees_its_own_body_and_is_refused_another(page, live_server, sign_in, ids):
+    sign_in("clerk.sh-ipc")
+    assert path_of(page) == "/clerk/"
+    assert page.locator("main h1").is_visible()
+    screenshot_languages(page, "clerk-requests")
+
+    response = page.goto(live_server.link(f"/clerk/cases/{ids.own_case}"))
+    assert response.status == 200
+    assert ids.own_number in page.locator("main").inner_text()
+
+    refused(page, live_server, f"/clerk/cases/{ids.other_case}")
+    shown = page.content()
+    assert ids.other_number not in shown
+    assert not ids.other_title or ids.other_title not in shown
+    screenshot(page, "clerk-refused-case.zh_Hans")
+
+    refused(page, live_server, f"/clerk/requests/{ids.other_request}")
+    assert ids.other_number not in page.content()
+    refused(page, live_server, f"/clerk/cases/{ids.other_case}/requests/new")
+
+
+def test_refusal_page_in_english(page, live_server, sign_in, ids):
+    sign_in("clerk.sh-ipc")
+    response = page.goto(live_server.link(f"/clerk/cases/{ids.other_case}", "en"))
+    assert response.status == 403
+    assert page.locator("html").get_attribute("lang") == "en"
+    assert page.locator("article.error-page h1").inner_text() == "Not allowed"
+    screenshot(page, "clerk-refused-case.en")
+
+
+def test_expert_is_limited_to_expert_pages(page, live_server, sign_in, ids):
+    sign_in("expert")
+    assert path_of(page) == "/expert/"
+    assert page.goto(live_server.link("/expert/")).status == 200
+
+    refused(page, live_server, "/clerk/")
+    refused(page, live_server, "/clerk/cases")
+    refused(page, live_server, "/clerk/cases/new")
+    refused(page, live_server, f"/clerk/cases/{ids.other_case}")
+
+
+@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
+    "BUG: the API accepts the pages' session cookie (Flask-Login's user_loader runs before the "
+    "bearer request_loader) while its blueprints are CSRF-exempt; expected 401, gets 403 for "
+    "another expert and 200 for one's own. Remove this mark once registry/api/auth.py ignores "
+    "the session under /api/."))
+def test_expert_session_does_not_open_the_api(page, live_server, sign_in, ids):
+    """The API authenticates bearer tokens only: a page's session cookie gets a 401."""
+    sign_in("expert")
+    for expert_id in (ids.other_expert, ids.expert):
+        answer = page.evaluate(
+            """async (url) => {
+                const response = await fetch(url, {headers: {Accept: "application/json"}});
+                return {status: response.status, body: await response.text()};
+            }""", f"/api/v1/experts/{expert_id}")
+        assert answer["status"] == 401, f"expert {expert_id}: {answer}"
