@@ -70,20 +70,22 @@ def expert_pages(client) -> list[tuple[str, str, dict | None]]:
     return pages
 
 
+def render(client, name: str, url: str, form: dict | None):
+    response = client.post(url, data=form) if form else client.get(url)
+    if response.status_code != 200:
+        raise SystemExit(f"{name} ({url}) answered {response.status_code}")
+    return response
+
+
 def measure(client, pages, renders: int, warmup: int = 5) -> list[dict]:
     rows = []
     for name, url, form in pages:
-        def render():
-            response = client.post(url, data=form) if form else client.get(url)
-            if response.status_code != 200:
-                raise SystemExit(f"{name} ({url}) answered {response.status_code}")
-            return response
         for _ in range(warmup):
-            render()
+            render(client, name, url, form)
         times = []
         for _ in range(renders):
             started = time.perf_counter()
-            response = render()
+            response = render(client, name, url, form)
             times.append((time.perf_counter() - started) * 1000)
         times.sort()
         rows.append({"page": name, "url": url.split("?")[0], "bytes": len(response.data),
