@@ -126,6 +126,10 @@ VALIDATION_MESSAGES = (
 )
 
 
+# Default messages that no extraction keyword reaches (they are default arguments).
+DEFAULT_MESSAGES = (N_("outside your scope"),)
+
+
 def _pattern(template: str) -> re.Pattern:
     parts = re.split(r"\{(\w+)(?:!r)?\}", template)
     regex = "".join(re.escape(part) if i % 2 == 0 else f"(?P<{part}>.+?)"

@@ -159,6 +159,25 @@ def test_a_panel_is_confirmed_only_when_every_seat_is(make):
     assert panel.status is RequestStatus.DECLINED
 
 
+@pytest.mark.parametrize(("reason", "stored"), [("出差", "出差"), ("  病假\n", "病假"), ("x", "x")])
+def test_any_non_blank_reason_declines_and_is_kept_trimmed(make, reason, stored):
+    assignment = Assignment(request=make.request(status=RequestStatus.CONFIRMED),
+                            expert=make.expert(), status=AssignmentStatus.CONFIRMED)
+    db.session.add(assignment)
+    assignment.decline(reason)
+    assert (assignment.status, assignment.decline_reason) == (AssignmentStatus.DECLINED, stored)
+
+
+@pytest.mark.parametrize("reason", ["", "   ", "\u3000\n", None, "长" * 501])
+def test_a_blank_or_overlong_reason_does_not_decline(make, reason):
+    assignment = Assignment(request=make.request(status=RequestStatus.CONFIRMED),
+                            expert=make.expert(), status=AssignmentStatus.CONFIRMED)
+    db.session.add(assignment)
+    with pytest.raises(DomainError, match="reason"):
+        assignment.decline(reason)
+    assert assignment.status is AssignmentStatus.CONFIRMED
+
+
 def test_case_cannot_be_its_own_earlier_stage(make):
     case = make.case()
     with pytest.raises(DomainError):

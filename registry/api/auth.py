@@ -24,6 +24,10 @@ def user_from_bearer_token(req) -> User | None:
 
 @login_manager.user_loader
 def user_from_session(user_id: str) -> User | None:
+    """The pages' signed-in user. The API never takes the session: its calls are exempt from
+    CSRF, so a cookie would let any site make a signed-in browser call it. Bearer tokens only."""
+    if request.path.startswith("/api/"):
+        return None
     # Pages show the clerk's body in their headings: load it with the user.
     return db.session.get(User, int(user_id), options=[joinedload(User.body)])
 

@@ -7,6 +7,7 @@ from flask_smorest import Blueprint
 from registry.api.auth import api_user
 from registry.extensions import db
 from registry.models import Affiliation, DeclaredConflict, Expert, Unavailability
+from registry.schemas.common import input_names
 from registry.schemas.experts import (
     AffiliationSchema,
     AffiliationUpdateSchema,
@@ -24,6 +25,7 @@ from registry.services import experts as service
 from registry.services import permissions as may
 from registry.services.listing import page_of
 
+expert_update_schema = ExpertUpdateSchema(partial=True)
 bp = Blueprint("experts", __name__, url_prefix="/api/v1/experts",
                description="Technical investigators, arbitrators and consultants.")
 
@@ -67,14 +69,18 @@ class ExpertItem(MethodView):
         user = api_user()
         return dump_expert(user, access.expert_for(user, expert_id))
 
-    @bp.arguments(ExpertUpdateSchema(partial=True))
+    @bp.arguments(expert_update_schema)
     @bp.response(200, ExpertSchema)
     def patch(self, data, expert_id):
-        """Change an expert's record (coordinators of its region, admins)."""
+        """Change an expert's record: all of it for coordinators of its region and admins;
+        languages, workload, travel limit and contacts for the expert itself."""
         user = api_user()
-        expert = access.expert_to_manage(user, expert_id)
+        changing = input_names(expert_update_schema, data)
+        expert = access.expert_to_edit(user, expert_id, changing)
         service.update_expert(expert, data, user)
-        may.allow(may.can_manage_expert(user, expert), "cannot move an expert out of your region")
+        # Checked again after the change: a coordinator may not move an expert out of reach.
+        may.allow(changing <= may.editable_expert_fields(user, expert),
+                  "cannot move an expert out of your region")
         db.session.commit()
         return expert
 

@@ -7,7 +7,7 @@ from sqlalchemy import Date, Float, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from registry.extensions import db
-from registry.models.base import InvalidTransition, JSONType, UTCDateTime, utcnow
+from registry.models.base import DomainError, InvalidTransition, JSONType, UTCDateTime, utcnow
 from registry.models.cases import DispatchRequest, RequestStatus
 from registry.models.experts import Expert, enum_column
 
@@ -36,6 +36,7 @@ ASSIGNMENT_TRANSITIONS: dict[AssignmentStatus, frozenset[AssignmentStatus]] = {
 ACTIVE_ASSIGNMENT_STATUSES = frozenset({A.PROPOSED, A.CONFIRMED, A.ACCEPTED})
 # Assignments that mean the expert served on the case (for the one-procedure rule).
 SERVED_STATUSES = frozenset({A.CONFIRMED, A.ACCEPTED, A.COMPLETED})
+MAX_DECLINE_REASON = 500
 
 
 class SolverRunStatus(enum.StrEnum):
@@ -72,7 +73,7 @@ class Assignment(db.Model):
     solver_run_id: Mapped[int | None] = mapped_column(ForeignKey("solver_run.id"))
     coordinator_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     reasons: Mapped[list] = mapped_column(JSONType, default=list)
-    decline_reason: Mapped[str] = mapped_column(String(500), default="")
+    decline_reason: Mapped[str] = mapped_column(String(MAX_DECLINE_REASON), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
@@ -93,8 +94,11 @@ class Assignment(db.Model):
     def is_active(self) -> bool:
         return self.status in ACTIVE_ASSIGNMENT_STATUSES
 
+    def can_move_to(self, status: AssignmentStatus) -> bool:
+        return status in ASSIGNMENT_TRANSITIONS[self.status]
+
     def check_move_to(self, status: AssignmentStatus) -> None:
-        if status not in ASSIGNMENT_TRANSITIONS[self.status]:
+        if not self.can_move_to(status):
             raise InvalidTransition(
                 "assignment {assignment_id} cannot go from {current} to {target}",
                 assignment_id=self.id, current=self.status.value, target=status.value)
@@ -112,6 +116,13 @@ class Assignment(db.Model):
         sync_request_status(self.request)
 
     def decline(self, reason: str) -> None:
+        """Decline with a reason: any non-blank text (出差 is a whole reason in two characters)."""
+        reason = (reason or "").strip()
+        if not reason:
+            raise DomainError("a reason is needed", field="reason")
+        if len(reason) > MAX_DECLINE_REASON:
+            raise DomainError("the reason is longer than {max} characters", field="reason",
+                              max=MAX_DECLINE_REASON)
         self.move_to(A.DECLINED)
         self.decline_reason = reason
         sync_request_status(self.request)

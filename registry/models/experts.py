@@ -83,6 +83,9 @@ class Expert(db.Model):
     # Private contact details: only the expert, coordinators of its region and admins see them.
     email: Mapped[str | None] = mapped_column(String(200))
     phone: Mapped[str | None] = mapped_column(String(40))
+    # The secret in the expert's calendar feed URL (/calendar/<token>.ics): whoever holds the
+    # URL reads its confirmed work, so it is random, per expert, and rotated on request.
+    calendar_token: Mapped[str | None] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 

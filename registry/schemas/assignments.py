@@ -2,8 +2,12 @@
 
 from marshmallow import Schema, fields, validate
 
-from registry.models import AssignmentStatus
-from registry.schemas.common import Id, PageArgs, PageSchema
+from registry.i18n import N_
+from registry.models import SERVED_STATUSES, AssignmentStatus
+from registry.models.assignments import MAX_DECLINE_REASON
+from registry.schemas.common import Id, PageArgs, PageSchema, Trimmed
+
+REASON_NEEDED = N_("a reason is needed")
 
 
 class AssignmentSchema(Schema):
@@ -29,9 +33,14 @@ class AssignmentSchema(Schema):
     updated_at = fields.DateTime()
 
 
+# Statuses an assignment reaches only through a confirmation (a decline needs one first).
+# A proposal that was withdrawn or cancelled was never confirmed, so it keeps the secret too.
+CONFIRMED_ONCE = SERVED_STATUSES | {AssignmentStatus.DECLINED}
+
+
 def parties_for(assignment) -> list[str] | None:
     case = assignment.request.case
-    if case.confidential and assignment.status.value == "proposed":
+    if case.confidential and assignment.status not in CONFIRMED_ONCE:
         return None
     names = []
     for party in case.parties:
@@ -52,7 +61,10 @@ class AssignmentPageSchema(PageSchema):
 
 
 class DeclineSchema(Schema):
-    reason = fields.Str(required=True, validate=validate.Length(3, 500))
+    # Any non-blank reason: 出差 ("away on business") says all in two characters.
+    reason = Trimmed(required=True, error_messages={"required": REASON_NEEDED},
+                     validate=[validate.Length(min=1, error=REASON_NEEDED),
+                               validate.Length(max=MAX_DECLINE_REASON)])
 
 
 class ManualAssignmentSchema(Schema):

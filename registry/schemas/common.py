@@ -18,6 +18,20 @@ def Id(**kwargs) -> fields.Int:  # noqa: N802 (reads like the other field types)
     return fields.Int(validate=validate.Range(1, MAX_ID), **kwargs)
 
 
+class Trimmed(fields.Str):
+    """Text without the spaces around it (full-width ones too), so that blank means empty."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        return super()._deserialize(value, attr, data, **kwargs).strip()
+
+
+def input_names(schema: Schema, data: dict) -> frozenset[str]:
+    """The names clients sent for what `schema` loaded into `data` (language_codes -> languages)."""
+    sent_as = {field.attribute or name: field.data_key or name
+               for name, field in schema.load_fields.items()}
+    return frozenset(sent_as[key] for key in data)
+
+
 def ipc_code_field(**kwargs):
     return fields.Str(validate=IpcCode.validate, **kwargs)
 

@@ -73,6 +73,17 @@ def expert_to_manage(user: User, expert_id: int) -> Expert:
     return expert
 
 
+def expert_to_edit(user: User, expert_id: int, changing: frozenset[str]) -> Expert:
+    """An expert record the user may change in each of the `changing` inputs, or Forbidden."""
+    expert = get_row(Expert, expert_id, "expert")
+    editable = may.editable_expert_fields(user, expert)
+    may.allow(bool(editable), "only the expert itself or coordinators of its region")
+    refused = sorted(changing - editable)
+    may.allow(not refused, "only the expert's coordinators change {fields}",
+              fields=", ".join(refused))
+    return expert
+
+
 def expert_for_declarations(user: User, expert_id: int) -> Expert:
     """Availability, affiliations and conflicts: the expert itself or its coordinators."""
     expert = get_row(Expert, expert_id, "expert")

@@ -60,6 +60,24 @@ def can_manage_expert(user: User, expert: Expert) -> bool:
             and expert.jurisdiction_code in region_jurisdictions(user.region))
 
 
+# What an expert keeps current on its own record. Its roles, fields, home city, appointment
+# and status decide where and as what it may serve, so its coordinators change those.
+SELF_EDITABLE_EXPERT_FIELDS = frozenset({"languages", "max_concurrent", "max_travel_km",
+                                         "email", "phone"})
+EXPERT_FIELDS = SELF_EDITABLE_EXPERT_FIELDS | {
+    "name", "roles", "fields", "home_city", "appointing_body_id", "appointed_from",
+    "appointed_until", "status"}
+
+
+def editable_expert_fields(user: User, expert: Expert) -> frozenset[str]:
+    """The inputs of an expert's record (as the API names them) that the user may change."""
+    if can_manage_expert(user, expert):
+        return EXPERT_FIELDS
+    if user.role is UserRole.EXPERT and user.expert_id == expert.id:
+        return SELF_EDITABLE_EXPERT_FIELDS
+    return frozenset()
+
+
 def can_declare_for(user: User, expert: Expert) -> bool:
     """Keep availability, affiliations and conflicts current: the expert itself, or a manager."""
     return (user.role is UserRole.EXPERT and user.expert_id == expert.id) or \

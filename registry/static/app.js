@@ -82,3 +82,10 @@ document.addEventListener("DOMContentLoaded", () => {
   document.body.addEventListener("compositionend", committedInput);
   document.body.addEventListener("htmx:afterSwap", (event) => setUp(event.target));
 });
+
+// <input readonly data-select-on-focus>: one click selects the whole value (a feed address).
+document.addEventListener("focusin", (event) => {
+  if (event.target.matches && event.target.matches("input[data-select-on-focus]")) {
+    event.target.select();
+  }
+});

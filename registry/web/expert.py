@@ -1,12 +1,56 @@
-"""The expert's pages (being built)."""
+"""The expert's pages: its assignments, calendar, affiliations and conflicts, and profile.
 
-from flask import Blueprint
+An expert reaches only its own record (`current_user.expert_id`) and its own assignments,
+through the loaders in `services.access` that the API uses too; every form loads through the
+API's marshmallow schema, and every write through the API's services.
+"""
+
+from datetime import date, datetime
+
+from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from marshmallow import EXCLUDE, ValidationError
+from werkzeug.datastructures import MultiDict
 
-from registry.models import UserRole
+from registry.extensions import db
+from registry.models import (
+    ACTIVE_ASSIGNMENT_STATUSES,
+    Affiliation,
+    DeclaredConflict,
+    Expert,
+    Unavailability,
+    UserRole,
+)
+from registry.schemas.assignments import DeclineSchema, parties_for
+from registry.schemas.common import PageArgs
+from registry.schemas.experts import (
+    AffiliationSchema,
+    AffiliationUpdateSchema,
+    ConflictSchema,
+    ExpertUpdateSchema,
+    UnavailabilitySchema,
+)
+from registry.services import access, calendar, expert_queries, organizations, reference
+from registry.services import assignments as assignment_service
+from registry.services import experts as expert_service
 from registry.services import permissions as may
+from registry.services.listing import page_of
+from registry.web import calendar_feed
+from registry.web.forms import Form, submit
+from registry.web.labels import LOCAL_TIME
 
 bp = Blueprint("expert", __name__, url_prefix="/expert")
+# Inputs of the profile that an expert may empty: no travel limit, no e-mail, no phone.
+CLEARABLE = ("max_travel_km", "email", "phone")
+
+
+@bp.record_once
+def register_feed(state):
+    # The iCalendar feed lives outside /expert/ and outside the sign-in (calendar apps cannot
+    # sign in); it is registered with this blueprint so that the app registers both at once.
+    state.app.register_blueprint(calendar_feed.bp)
 
 
 @bp.before_request
@@ -15,21 +59,237 @@ def experts_only():
     may.allow(current_user.role is UserRole.EXPERT, "these pages are for experts")
 
 
+def own_record() -> Expert:
+    return access.expert_for_declarations(current_user, current_user.expert_id)
+
+
+def today() -> date:
+    return datetime.now(LOCAL_TIME).date()
+
+
+def english_pages() -> bool:
+    return str(get_locale()) == "en"
+
+
+def posted() -> MultiDict | None:
+    return request.form if request.method == "POST" else None
+
+
+def page_status(form: Form) -> int:
+    return 422 if form.errors else 200
+
+
+# -- assignments ---------------------------------------------------------------------------------
+
+def page_args() -> dict:
+    """The page number from the query string; a bad one gives the first page, not an error."""
+    wanted = {k: v for k, v in request.args.items() if k in ("page", "per_page")}
+    try:
+        return PageArgs().load(wanted)
+    except ValidationError:
+        return PageArgs().load({})
+
+
 @bp.get("/")
 def assignments():
-    return "todo"
+    page = page_of(expert_queries.assignments_query(current_user), page_args())
+    # Whether a case's parties may be shown is the API's decision (confidential cases).
+    return render_template("expert/assignments.html", page=page, parties_shown={
+        a.id: parties_for(a) is not None for a in page["items"]})
 
 
-@bp.get("/calendar")
-def calendar():
-    return "todo"
+@bp.post("/assignments/<int:assignment_id>/accept")
+def accept_assignment(assignment_id):
+    assignment = access.assignment_for(current_user, assignment_id)
+    assignment_service.accept(assignment, current_user)
+    db.session.commit()
+    flash(_("You accepted the work on %(number)s.",
+            number=expert_queries.for_page(assignment).request.case.number), "success")
+    return redirect(url_for("expert.assignments"))
 
+
+@bp.route("/assignments/<int:assignment_id>/decline", methods=["GET", "POST"])
+def decline_assignment(assignment_id):
+    assignment = access.assignment_for(current_user, assignment_id)
+    form = Form(DeclineSchema(), posted())
+    if request.method == "POST" and submit(form, lambda data: assignment_service.decline(
+            assignment, data["reason"], current_user)):
+        flash(_("You declined the work; the coordinator will find someone else."), "success")
+        return redirect(url_for("expert.assignments"))
+    return render_template("expert/decline.html", form=form,
+                           assignment=expert_queries.for_page(assignment)), page_status(form)
+
+
+# -- calendar ------------------------------------------------------------------------------------
+
+def month_key(first: date) -> str:
+    return first.strftime("%Y-%m")
+
+
+def shown_month() -> date:
+    return calendar.month_of(request.args.get("month"), today())
+
+
+def calendar_page(expert: Expert, form: Form):
+    first = shown_month()
+    start, end = calendar.grid_range(first)
+    ranges = expert_queries.unavailability_of(expert)
+    work = expert_queries.attendance(expert, ACTIVE_ASSIGNMENT_STATUSES, start, end)
+    month = calendar.month_grid(
+        first, [calendar.Span(u.start, u.end, u.reason) for u in ranges],
+        [calendar.Span(d.start, d.end, a.request.case.number, a.status.value) for a, d in work],
+        today())
+    return render_template("expert/calendar.html", month=month, ranges=ranges, form=form,
+                           month_key=month_key), page_status(form)
+
+
+# The endpoint is "expert.calendar" (base.html links to it); `calendar` names the service.
+@bp.route("/calendar", methods=["GET", "POST"], endpoint="calendar")
+def calendar_view():
+    expert = own_record()
+    form = Form(UnavailabilitySchema(), posted())
+    if request.method == "POST":
+        entry = submit(form, lambda data: expert_service.add_unavailability(
+            expert, data, current_user))
+        if entry is not None:
+            flash(_("Unavailable days saved."), "success")
+            return redirect(url_for("expert.calendar", month=month_key(entry.start)))
+    return calendar_page(expert, form)
+
+
+
+@bp.post("/calendar/unavailability/<int:entry_id>/remove")
+def remove_unavailability(entry_id):
+    entry = access.owned(Unavailability, entry_id, own_record())
+    expert_service.remove(entry, current_user, "unavailability")
+    db.session.commit()
+    flash(_("Unavailable days removed."), "success")
+    return redirect(url_for("expert.calendar", month=month_key(shown_month())))
+
+
+# -- affiliations and conflicts ------------------------------------------------------------------
 
 @bp.get("/declarations")
 def declarations():
-    return "todo"
+    expert = own_record()
+    return render_template("expert/declarations.html",
+                           affiliations=expert_queries.affiliations_of(expert),
+                           conflicts=expert_queries.conflicts_of(expert))
 
 
-@bp.get("/profile")
+def organization_form_page(template: str, form: Form):
+    """A form with an organization picker, showing the one already picked (if any)."""
+    chosen = organizations.options_by_id([form.value("organization_id")])
+    return render_template(template, form=form, chosen_organizations=chosen), page_status(form)
+
+
+@bp.route("/declarations/affiliations/new", methods=["GET", "POST"])
+def new_affiliation():
+    expert = own_record()
+    form = Form(AffiliationSchema(), posted())
+    if request.method == "POST" and submit(form, lambda data: expert_service.add_affiliation(
+            expert, data, current_user)):
+        flash(_("Affiliation declared."), "success")
+        return redirect(url_for("expert.declarations"))
+    return organization_form_page("expert/affiliation_form.html", form)
+
+
+@bp.route("/declarations/affiliations/<int:affiliation_id>/end", methods=["GET", "POST"])
+def end_affiliation(affiliation_id):
+    affiliation = access.owned(Affiliation, affiliation_id, own_record())
+    form = Form(AffiliationUpdateSchema(), posted() or MultiDict({"end": today().isoformat()}))
+    if request.method == "POST" and submit(form, lambda data: expert_service.end_affiliation(
+            affiliation, data["end"], current_user)):
+        flash(_("Affiliation ended."), "success")
+        return redirect(url_for("expert.declarations"))
+    return render_template("expert/affiliation_end.html", form=form, affiliation=affiliation,
+                           organization=affiliation.organization), page_status(form)
+
+
+@bp.route("/declarations/conflicts/new", methods=["GET", "POST"])
+def new_conflict():
+    expert = own_record()
+    form = Form(ConflictSchema(), posted())
+    if request.method == "POST" and submit(form, lambda data: expert_service.add_conflict(
+            expert, data, current_user)):
+        flash(_("Conflict of interest declared."), "success")
+        return redirect(url_for("expert.declarations"))
+    return organization_form_page("expert/conflict_form.html", form)
+
+
+@bp.post("/declarations/conflicts/<int:conflict_id>/withdraw")
+def withdraw_conflict(conflict_id):
+    conflict = access.owned(DeclaredConflict, conflict_id, own_record())
+    expert_service.remove(conflict, current_user, "conflict")
+    db.session.commit()
+    flash(_("Conflict of interest withdrawn."), "success")
+    return redirect(url_for("expert.declarations"))
+
+
+@bp.get("/search/organizations")
+def search_organizations():
+    return jsonify(organizations.search_options(request.args.get("q", "").strip()[:100]))
+
+
+# -- profile -------------------------------------------------------------------------------------
+
+def profile_form(editable: frozenset[str], values: MultiDict) -> Form:
+    """The inputs the user may change, through the API's schema; any other input is dropped."""
+    schema = ExpertUpdateSchema(partial=True, only=sorted(editable), unknown=EXCLUDE)
+    return Form(schema, values, lists=("languages",))
+
+
+def profile_values(expert: Expert) -> MultiDict:
+    """The record as the form shows it before anything is posted."""
+    values = MultiDict([("languages", code) for code in expert.language_codes])
+    for name in ("max_concurrent", "max_travel_km", "email", "phone"):
+        value = getattr(expert, name)
+        if value is not None:
+            values[name] = f"{value:g}" if isinstance(value, float) else str(value)
+    return values
+
+
+def cleared(editable: frozenset[str]) -> dict:
+    """Inputs posted empty that may be empty: the form leaves blanks out, so set None here."""
+    return {name: None for name in CLEARABLE
+            if name in editable and name in request.form and not request.form[name].strip()}
+
+
+def language_choices(expert: Expert) -> list[tuple[str, str]]:
+    """The usual languages, and any other the record already holds (so saving keeps it)."""
+    usual = reference.language_choices(english_pages())
+    known = {code for code, _name in usual}
+    return usual + [(code, code) for code in expert.language_codes if code not in known]
+
+
+def profile_page(expert: Expert, form: Form, editable: frozenset[str]):
+    token = calendar.feed_token(expert, current_user)  # made on the first visit
+    db.session.commit()
+    expert = expert_queries.profile_of(expert)
+    return render_template(
+        "expert/profile.html", expert=expert, form=form, editable=editable,
+        ipc=expert_queries.ipc_fields([f.ipc_code for f in expert.fields]),
+        languages=language_choices(expert),
+        feed_url=url_for("calendar_feed.feed", token=token, _external=True)), page_status(form)
+
+
+@bp.route("/profile", methods=["GET", "POST"])
 def profile():
-    return "todo"
+    expert = own_record()
+    editable = may.editable_expert_fields(current_user, expert)
+    if request.method == "GET":
+        return profile_page(expert, profile_form(editable, profile_values(expert)), editable)
+    form = profile_form(editable, request.form)
+    if submit(form, lambda data: expert_service.update_expert(
+            expert, data | cleared(editable), current_user)):
+        flash(_("Profile saved."), "success")
+        return redirect(url_for("expert.profile"))
+    return profile_page(expert, form, editable)
+
+
+@bp.post("/profile/calendar-feed")
+def rotate_calendar_feed():
+    calendar.rotate_feed_token(own_record(), current_user)
+    db.session.commit()
+    flash(_("Your calendar feed has a new address; the old one no longer works."), "success")
+    return redirect(url_for("expert.profile"))

@@ -2,6 +2,8 @@
 
 from datetime import date
 
+import pytest
+
 from registry.extensions import db
 from registry.models import (
     Assignment,
@@ -43,6 +45,24 @@ def test_decline_needs_a_reason_and_keeps_the_expert_off_the_request(client, wor
     exclusion = db.session.query(Exclusion).one()
     assert (exclusion.expert_id, exclusion.reason) == (world.sh_expert.id,
                                                        ExclusionReason.DECLINED)
+
+
+def test_a_two_character_reason_declines(client, world, as_):
+    base = f"/api/v1/assignments/{world.proposal.id}"
+    post(client, as_("coordinator_yrd"), f"{base}/confirm")
+    declined = post(client, as_("expert_sh"), f"{base}/decline", {"reason": " 出差 "})
+    assert declined.status_code == 200, declined.get_json()
+    assert declined.get_json()["decline_reason"] == "出差"
+
+
+@pytest.mark.parametrize("reason", ["", "   ", "\u3000", "长" * 501, None, 7])
+def test_a_blank_overlong_or_non_text_reason_is_refused(client, world, as_, reason):
+    base = f"/api/v1/assignments/{world.proposal.id}"
+    post(client, as_("coordinator_yrd"), f"{base}/confirm")
+    response = post(client, as_("expert_sh"), f"{base}/decline", {"reason": reason})
+    assert response.status_code == 422
+    assert "reason" in response.get_json()["errors"]["json"]
+    assert db.session.get(Assignment, world.proposal.id).status is AssignmentStatus.CONFIRMED
 
 
 def test_an_unconfirmed_proposal_cannot_be_accepted(client, world, as_):
@@ -221,3 +241,15 @@ def test_the_expert_sees_parties_to_check_conflicts_unless_the_case_is_confident
     assert client.get(url, headers=as_("expert_sh")).get_json()["parties"] is None
     confirm(client, as_, world.proposal.id)
     assert client.get(url, headers=as_("expert_sh")).get_json()["parties"]
+
+
+@pytest.mark.parametrize("status", [AssignmentStatus.WITHDRAWN, AssignmentStatus.CANCELLED])
+def test_a_proposal_never_confirmed_keeps_a_confidential_cases_parties_withheld(
+        client, world, as_, make, status):
+    world.sh_case.parties.append(Party(organization=make.organization(name="甲公司"),
+                                       role="plaintiff"))
+    world.sh_case.confidential = True
+    world.proposal.status = status
+    db.session.commit()
+    items = client.get("/api/v1/assignments", headers=as_("expert_sh")).get_json()["items"]
+    assert [a["parties"] for a in items] == [None]

@@ -79,7 +79,56 @@ def test_court_clerk_never_sees_private_contacts(client, world, as_):
 
 def test_only_managers_of_the_region_change_an_expert(client, world, as_):
     expect(client, as_, "PATCH", f"/api/v1/experts/{world.sh_expert.id}",
-           allowed={"admin", "coordinator_yrd", "coordinator_sh"}, json={"max_concurrent": 4})
+           allowed={"admin", "coordinator_yrd", "coordinator_sh"}, json={"status": "active"})
+
+
+def test_the_expert_and_its_managers_change_what_the_expert_keeps_current(client, world, as_):
+    expect(client, as_, "PATCH", f"/api/v1/experts/{world.sh_expert.id}",
+           allowed={"admin", "coordinator_yrd", "coordinator_sh", "expert_sh"},
+           json={"max_concurrent": 4})
+
+
+def test_an_expert_changes_its_own_languages(client, world, as_):
+    response = client.patch(f"/api/v1/experts/{world.sh_expert.id}", headers=as_("expert_sh"),
+                            json={"languages": ["zh", "en"], "phone": "+86 139 0000 1111"})
+    assert response.status_code == 200, response.get_json()
+    assert response.get_json()["languages"] == ["en", "zh"]
+
+
+@pytest.mark.parametrize("change", [
+    {"fields": [{"code": "H04L", "proficiency": 3}]},
+    {"home_city": "hefei"},
+    {"status": "retired"},
+    {"roles": ["investigator", "arbitrator"]},
+    {"appointed_until": "2099-12-31"},
+    {"languages": ["zh", "en"], "home_city": "hefei"},  # one managed key spoils the lot
+])
+def test_an_expert_cannot_change_what_its_coordinators_keep(client, world, as_, change):
+    before = client.get(f"/api/v1/experts/{world.sh_expert.id}", headers=as_("admin")).get_json()
+    response = client.patch(f"/api/v1/experts/{world.sh_expert.id}", headers=as_("expert_sh"),
+                            json=change)
+    assert response.status_code == 403
+    after = client.get(f"/api/v1/experts/{world.sh_expert.id}", headers=as_("admin")).get_json()
+    assert after == before
+
+
+def test_an_expert_cannot_change_another_experts_record(client, world, as_):
+    for change in ({"languages": ["en"]}, {}):
+        response = client.patch(f"/api/v1/experts/{world.gd_expert.id}",
+                                headers=as_("expert_sh"), json=change)
+        assert response.status_code == 403
+    db.session.expire_all()
+    assert db.session.get(Expert, world.gd_expert.id).language_codes == ["en", "yue", "zh"]
+
+
+def test_every_writable_expert_input_is_in_the_managers_set():
+    from registry.schemas.experts import ExpertUpdateSchema
+    from registry.services.permissions import EXPERT_FIELDS, SELF_EDITABLE_EXPERT_FIELDS
+
+    schema = ExpertUpdateSchema()
+    writable = {field.data_key or name for name, field in schema.load_fields.items()}
+    assert EXPERT_FIELDS == writable
+    assert SELF_EDITABLE_EXPERT_FIELDS < EXPERT_FIELDS
 
 
 def test_coordinator_cannot_move_an_expert_out_of_its_region(client, world, as_):

@@ -4,17 +4,20 @@ The ids come from the demo registry the live server was seeded with, never hard-
 """
 
 from dataclasses import dataclass
+
 import pytest
 from sqlalchemy import select
 
 from registry.extensions import db
-from registry.models import Case, DispatchRequest, Expert, Organization, User
+from registry.models import Case, DispatchRequest, Expert, User
 from tests.browser.harness import path_of, screenshot, screenshot_languages
+
+CLERK = "clerk.sh-ipc"  # the Shanghai IP Court's demo clerk
 
 
 @dataclass(frozen=True)
 class Ids:
-    own_case: int           # a case of the Shanghai IP Court (clerk.sh-ipc's body)
+    own_case: int           # a case of the clerk's body
     own_number: str
     other_case: int         # a case of another body
     other_number: str
@@ -27,11 +30,11 @@ class Ids:
 @pytest.fixture(scope="module")
 def ids(live_server) -> Ids:
     with live_server.app_context():
-        body = db.session.scalar(select(Organization).where(Organization.registry_id == "sh_ipc"))
-        own = db.session.scalars(select(Case).where(Case.handling_body_id == body.id)
+        clerk = db.session.scalar(select(User).where(User.email == live_server.logins[CLERK]))
+        own = db.session.scalars(select(Case).where(Case.handling_body_id == clerk.body_id)
                                  .order_by(Case.id)).first()
         other = db.session.scalars(
-            select(Case).where(Case.handling_body_id != body.id, Case.requests.any())
+            select(Case).where(Case.handling_body_id != clerk.body_id, Case.requests.any())
             .order_by(Case.id)).first()
         other_request = db.session.scalars(
             select(DispatchRequest).where(DispatchRequest.case_id == other.id)).first()
@@ -69,7 +72,7 @@ def test_sign_in_page_in_both_languages(page, live_server):
 
 def test_wrong_password_is_refused_on_the_form(page, live_server):
     page.goto(live_server.link("/sign-in", "en"))
-    page.locator("#email").fill(live_server.logins["clerk.sh-ipc"])
+    page.locator("#email").fill(live_server.logins[CLERK])
     page.locator("#password").fill("not-the-password")
     with page.expect_response(lambda r: r.request.method == "POST") as posted:
         page.locator("main form button[type=submit]").click()
@@ -80,7 +83,7 @@ def test_wrong_password_is_refused_on_the_form(page, live_server):
 
 
 def test_clerk_sees_its_own_body_and_is_refused_another(page, live_server, sign_in, ids):
-    sign_in("clerk.sh-ipc")
+    sign_in(CLERK)
     assert path_of(page) == "/clerk/"
     assert page.locator("main h1").is_visible()
     screenshot_languages(page, "clerk-requests")
@@ -101,7 +104,7 @@ def test_clerk_sees_its_own_body_and_is_refused_another(page, live_server, sign_
 
 
 def test_refusal_page_in_english(page, live_server, sign_in, ids):
-    sign_in("clerk.sh-ipc")
+    sign_in(CLERK)
     response = page.goto(live_server.link(f"/clerk/cases/{ids.other_case}", "en"))
     assert response.status == 403
     assert page.locator("html").get_attribute("lang") == "en"
@@ -120,18 +123,27 @@ def test_expert_is_limited_to_expert_pages(page, live_server, sign_in, ids):
     refused(page, live_server, f"/clerk/cases/{ids.other_case}")
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    "BUG: the API accepts the pages' session cookie (Flask-Login's user_loader runs before the "
-    "bearer request_loader) while its blueprints are CSRF-exempt; expected 401, gets 403 for "
-    "another expert and 200 for one's own. Remove this mark once registry/api/auth.py ignores "
-    "the session under /api/."))
+def api_get(page, path: str) -> dict:
+    """GET from the page itself, with its cookies, as a script on the page would."""
+    return page.evaluate(
+        """async (url) => {
+            const response = await fetch(url, {headers: {Accept: "application/json"}});
+            return {status: response.status, body: await response.text()};
+        }""", path)
+
+
+def test_expert_session_does_not_read_another_expert(page, live_server, sign_in, ids):
+    sign_in("expert")
+    with live_server.app_context():
+        other_name = db.session.get(Expert, ids.other_expert).name
+    answer = api_get(page, f"/api/v1/experts/{ids.other_expert}")
+    assert answer["status"] in (401, 403), answer
+    assert other_name not in answer["body"]
+
+
 def test_expert_session_does_not_open_the_api(page, live_server, sign_in, ids):
     """The API authenticates bearer tokens only: a page's session cookie gets a 401."""
     sign_in("expert")
     for expert_id in (ids.other_expert, ids.expert):
-        answer = page.evaluate(
-            """async (url) => {
-                const response = await fetch(url, {headers: {Accept: "application/json"}});
-                return {status: response.status, body: await response.text()};
-            }""", f"/api/v1/experts/{expert_id}")
+        answer = api_get(page, f"/api/v1/experts/{expert_id}")
         assert answer["status"] == 401, f"expert {expert_id}: {answer}"

@@ -255,3 +255,14 @@ def test_a_form_without_its_csrf_token_is_refused_with_a_page(app, client, world
     assert response.status_code == 400 and response.mimetype == "text/html"
     db.session.refresh(world.sh_request)
     assert world.sh_request.status is not RequestStatus.CANCELLED
+
+
+def test_a_page_session_does_not_open_the_api(client, world, sign_in):
+    """The API is exempt from CSRF, so it must not take the session cookie: tokens only."""
+    sign_in("expert_sh")
+    assert client.get(f"/api/v1/experts/{world.sh_expert.id}").status_code == 401
+    response = client.post(f"/api/v1/assignments/{world.proposal.id}/decline",
+                           json={"reason": "forged from another site"})
+    assert response.status_code == 401
+    db.session.refresh(world.proposal)
+    assert world.proposal.status.value == "proposed"
