@@ -52,7 +52,37 @@ def respond(status: int, message: str, errors: dict | None = None):
                                          message=message, errors=errors), status)
 
 
+def _nul_paths(value, path: str = "body") -> list[str]:
+    """Where a NUL character hides in parsed JSON (keys or strings), as dotted paths."""
+    if isinstance(value, str):
+        return [path] if "\x00" in value else []
+    items = value.items() if isinstance(value, dict) else \
+        enumerate(value) if isinstance(value, list) else ()
+    return [found for key, item in items
+            for found in _nul_paths(str(key), path) + _nul_paths(item, f"{path}.{key}")]
+
+
+def refuse_nul_characters():
+    """PostgreSQL text cannot hold NUL; no name or number needs one. Refuse it up front, in the
+    query string, a form or a JSON body, on pages and API alike."""
+    where = [f"query.{key}" for key, value in request.args.items(multi=True)
+             if "\x00" in key or "\x00" in value]
+    where += [f"form.{key}" for key, value in request.form.items(multi=True)
+              if "\x00" in key or "\x00" in value]
+    if request.is_json:
+        where += _nul_paths(request.get_json(silent=True))
+    if "\x00" in request.path:
+        where.append("path")
+    if where:
+        message = _("Text may not contain NUL characters.")
+        return respond(422, message, {"json": {w: [_("contains a NUL character")]
+                                               for w in where}})
+    return None
+
+
 def register_error_handlers(app: Flask) -> None:
+    app.before_request(refuse_nul_characters)
+
     @app.errorhandler(DomainError)
     def domain_error(error: DomainError):
         db.session.rollback()

@@ -17,34 +17,6 @@ def require_authentication():
         api_user()
 
 
-def _nul_paths(value, path: str = "body") -> list[str]:
-    """Where a NUL character hides in parsed JSON (keys or strings), as dotted paths."""
-    if isinstance(value, str):
-        return [path] if "\x00" in value else []
-    items = value.items() if isinstance(value, dict) else \
-        enumerate(value) if isinstance(value, list) else ()
-    return [found for key, item in items
-            for found in _nul_paths(str(key), path) + _nul_paths(item, f"{path}.{key}")]
-
-
-def refuse_nul_characters():
-    """PostgreSQL text cannot hold NUL; no name or number needs one. Refuse it up front."""
-    if not request.path.startswith("/api/"):
-        return None
-    where = [f"query.{key}" for key, value in request.args.items(multi=True)
-             if "\x00" in key or "\x00" in value]
-    if request.is_json:
-        where += _nul_paths(request.get_json(silent=True))
-    if "\x00" in request.path:
-        where.append("path")
-    if where:
-        from registry.errors import error_response
-
-        return error_response(422, "Text may not contain NUL characters.",
-                              {"json": {w: ["contains a NUL character"] for w in where}})
-    return None
-
-
 def register_api(app: Flask) -> None:
     from registry.api import (
         assignments,
@@ -63,5 +35,4 @@ def register_api(app: Flask) -> None:
         # Token-authenticated JSON calls carry no browser session, so CSRF does not apply.
         csrf.exempt(module.bp)
         openapi.register_blueprint(module.bp)
-    app.before_request(refuse_nul_characters)
     app.before_request(require_authentication)

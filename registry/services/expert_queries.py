@@ -61,7 +61,7 @@ def attendance(expert: Expert, statuses, start: date | None = None,
              .order_by(AttendanceDays.start, Assignment.id))
     if start and end:
         query = query.where(AttendanceDays.start <= end, AttendanceDays.end >= start)
-    return list(db.session.execute(query).tuples())
+    return [(assignment, span) for assignment, span in db.session.execute(query)]
 
 
 def unavailability_of(expert: Expert) -> list[Unavailability]:

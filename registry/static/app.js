@@ -67,6 +67,19 @@ function committedInput(event) {
   input.dispatchEvent(new CustomEvent("committed-input", { bubbles: true }));
 }
 
+// <small id="number-check" data-check-for="number">: where a live check answers for the input
+// as it is now. Once it has, the message a post gave for an earlier value is stale: remove it,
+// and let the answer alone mark the input invalid (it stayed red beside "a valid case number").
+function checked(target) {
+  const input = document.getElementById(target.dataset.checkFor);
+  if (!input) return;
+  const stale = document.getElementById(input.id + "-error");
+  if (stale) stale.remove();
+  if (target.querySelector("[role=alert]")) input.setAttribute("aria-invalid", "true");
+  else input.removeAttribute("aria-invalid");
+  input.setAttribute("aria-describedby", target.id);
+}
+
 function setUp(root) {
   root.querySelectorAll("select[data-search-url]").forEach(searchSelect);
 }
@@ -80,7 +93,10 @@ document.addEventListener("DOMContentLoaded", () => {
   document.body.addEventListener("submit", confirmSubmit, true);
   document.body.addEventListener("input", committedInput);
   document.body.addEventListener("compositionend", committedInput);
-  document.body.addEventListener("htmx:afterSwap", (event) => setUp(event.target));
+  document.body.addEventListener("htmx:afterSwap", (event) => {
+    setUp(event.target);
+    if (event.target.dataset.checkFor) checked(event.target);
+  });
 });
 
 // <input readonly data-select-on-focus>: one click selects the whole value (a feed address).

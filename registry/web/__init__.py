@@ -31,20 +31,23 @@ def home():
 
 def secure_headers(response):
     """Pages run under a strict CSP (Swagger UI, which needs inline code, is left alone)."""
-    if request.blueprint in {"web", "auth", "clerk", "expert"} or \
+    if request.blueprint in {"web", "auth", "clerk", "expert", "calendar_feed"} or \
             (request.blueprint is None and not request.path.startswith("/api/")):
         if response.mimetype == "text/html":
             response.headers.setdefault("Content-Security-Policy",
                                         CONTENT_SECURITY_POLICY)
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "same-origin")
+        if current_user.is_authenticated:  # private pages stay out of shared caches
+            response.headers.setdefault("Cache-Control", "private, no-store")
     return response
 
 
 def register_web(app: Flask) -> None:
-    from registry.web import auth, clerk, expert
+    from registry.web import auth, calendar_feed, clerk, expert
 
-    for blueprint in (bp, auth.bp, clerk.bp, expert.bp):
+    # The iCalendar feed has a blueprint of its own: calendar apps fetch it without signing in.
+    for blueprint in (bp, auth.bp, clerk.bp, expert.bp, calendar_feed.bp):
         app.register_blueprint(blueprint)
     app.jinja_env.globals.update(label_of=label_of, local_time=local_time)
     login_manager.login_view = "auth.login"

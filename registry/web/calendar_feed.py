@@ -36,8 +36,12 @@ def feed(token):
                               uid=calendar.calendar_uid(expert.id))
     response = Response(body, content_type="text/calendar; charset=utf-8")
     response.headers["Content-Disposition"] = "attachment; filename=assignments.ics"
-    # Personal data behind a secret URL: no shared caches, no referrer, no type sniffing.
-    response.headers["Cache-Control"] = "private, no-cache"
+    response.headers["Cache-Control"] = "private, no-cache"  # personal: no shared caches
+    return response
+
+
+@bp.after_request
+def no_referrer(response):
+    """The secret URL must not leak to another site through a referrer."""
     response.headers["Referrer-Policy"] = "no-referrer"
-    response.headers["X-Content-Type-Options"] = "nosniff"
     return response

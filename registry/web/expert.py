@@ -12,6 +12,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from marshmallow import EXCLUDE, ValidationError
+from sqlalchemy import inspect
 from werkzeug.datastructures import MultiDict
 
 from registry.extensions import db
@@ -37,20 +38,12 @@ from registry.services import assignments as assignment_service
 from registry.services import experts as expert_service
 from registry.services import permissions as may
 from registry.services.listing import page_of
-from registry.web import calendar_feed
 from registry.web.forms import Form, submit
 from registry.web.labels import LOCAL_TIME
 
 bp = Blueprint("expert", __name__, url_prefix="/expert")
 # Inputs of the profile that an expert may empty: no travel limit, no e-mail, no phone.
 CLEARABLE = ("max_travel_km", "email", "phone")
-
-
-@bp.record_once
-def register_feed(state):
-    # The iCalendar feed lives outside /expert/ and outside the sign-in (calendar apps cannot
-    # sign in); it is registered with this blueprint so that the app registers both at once.
-    state.app.register_blueprint(calendar_feed.bp)
 
 
 @bp.before_request
@@ -75,8 +68,17 @@ def posted() -> MultiDict | None:
     return request.form if request.method == "POST" else None
 
 
-def page_status(form: Form) -> int:
-    return 422 if form.errors else 200
+def page(template: str, form: Form | None = None, **context):
+    """The page, with 422 when its form has errors.
+
+    A commit or a rollback expires the signed-in user, whose role base.html reads; reload it
+    here, as templates never query.
+    """
+    user = current_user._get_current_object()
+    if inspect(user).expired:
+        db.session.refresh(user)
+    return render_template(template, form=form, **context), \
+        422 if form is not None and form.errors else 200
 
 
 # -- assignments ---------------------------------------------------------------------------------
@@ -92,10 +94,10 @@ def page_args() -> dict:
 
 @bp.get("/")
 def assignments():
-    page = page_of(expert_queries.assignments_query(current_user), page_args())
+    listing = page_of(expert_queries.assignments_query(current_user), page_args())
     # Whether a case's parties may be shown is the API's decision (confidential cases).
-    return render_template("expert/assignments.html", page=page, parties_shown={
-        a.id: parties_for(a) is not None for a in page["items"]})
+    return page("expert/assignments.html", listing=listing, parties_shown={
+        a.id: parties_for(a) is not None for a in listing["items"]})
 
 
 @bp.post("/assignments/<int:assignment_id>/accept")
@@ -116,8 +118,7 @@ def decline_assignment(assignment_id):
             assignment, data["reason"], current_user)):
         flash(_("You declined the work; the coordinator will find someone else."), "success")
         return redirect(url_for("expert.assignments"))
-    return render_template("expert/decline.html", form=form,
-                           assignment=expert_queries.for_page(assignment)), page_status(form)
+    return page("expert/decline.html", form, assignment=expert_queries.for_page(assignment))
 
 
 # -- calendar ------------------------------------------------------------------------------------
@@ -139,8 +140,7 @@ def calendar_page(expert: Expert, form: Form):
         first, [calendar.Span(u.start, u.end, u.reason) for u in ranges],
         [calendar.Span(d.start, d.end, a.request.case.number, a.status.value) for a, d in work],
         today())
-    return render_template("expert/calendar.html", month=month, ranges=ranges, form=form,
-                           month_key=month_key), page_status(form)
+    return page("expert/calendar.html", form, month=month, ranges=ranges, month_key=month_key)
 
 
 # The endpoint is "expert.calendar" (base.html links to it); `calendar` names the service.
@@ -157,7 +157,6 @@ def calendar_view():
     return calendar_page(expert, form)
 
 
-
 @bp.post("/calendar/unavailability/<int:entry_id>/remove")
 def remove_unavailability(entry_id):
     entry = access.owned(Unavailability, entry_id, own_record())
@@ -172,15 +171,14 @@ def remove_unavailability(entry_id):
 @bp.get("/declarations")
 def declarations():
     expert = own_record()
-    return render_template("expert/declarations.html",
-                           affiliations=expert_queries.affiliations_of(expert),
-                           conflicts=expert_queries.conflicts_of(expert))
+    return page("expert/declarations.html", affiliations=expert_queries.affiliations_of(expert),
+                conflicts=expert_queries.conflicts_of(expert))
 
 
 def organization_form_page(template: str, form: Form):
     """A form with an organization picker, showing the one already picked (if any)."""
     chosen = organizations.options_by_id([form.value("organization_id")])
-    return render_template(template, form=form, chosen_organizations=chosen), page_status(form)
+    return page(template, form, chosen_organizations=chosen)
 
 
 @bp.route("/declarations/affiliations/new", methods=["GET", "POST"])
@@ -197,13 +195,13 @@ def new_affiliation():
 @bp.route("/declarations/affiliations/<int:affiliation_id>/end", methods=["GET", "POST"])
 def end_affiliation(affiliation_id):
     affiliation = access.owned(Affiliation, affiliation_id, own_record())
-    form = Form(AffiliationUpdateSchema(), posted() or MultiDict({"end": today().isoformat()}))
+    suggested = MultiDict({"end": today().isoformat()})  # ending today is the usual case
+    form = Form(AffiliationUpdateSchema(), posted() if request.method == "POST" else suggested)
     if request.method == "POST" and submit(form, lambda data: expert_service.end_affiliation(
             affiliation, data["end"], current_user)):
         flash(_("Affiliation ended."), "success")
         return redirect(url_for("expert.declarations"))
-    return render_template("expert/affiliation_end.html", form=form, affiliation=affiliation,
-                           organization=affiliation.organization), page_status(form)
+    return page("expert/affiliation_end.html", form, organization=affiliation.organization)
 
 
 @bp.route("/declarations/conflicts/new", methods=["GET", "POST"])
@@ -263,14 +261,14 @@ def language_choices(expert: Expert) -> list[tuple[str, str]]:
 
 
 def profile_page(expert: Expert, form: Form, editable: frozenset[str]):
-    token = calendar.feed_token(expert, current_user)  # made on the first visit
-    db.session.commit()
+    token = calendar.feed_token(expert, current_user)
+    if db.session.new:  # the token was made just now, on the first visit
+        db.session.commit()
     expert = expert_queries.profile_of(expert)
-    return render_template(
-        "expert/profile.html", expert=expert, form=form, editable=editable,
-        ipc=expert_queries.ipc_fields([f.ipc_code for f in expert.fields]),
-        languages=language_choices(expert),
-        feed_url=url_for("calendar_feed.feed", token=token, _external=True)), page_status(form)
+    return page("expert/profile.html", form, expert=expert, editable=editable,
+                ipc=expert_queries.ipc_fields([f.ipc_code for f in expert.fields]),
+                languages=language_choices(expert),
+                feed_url=url_for("calendar_feed.feed", token=token, _external=True))
 
 
 @bp.route("/profile", methods=["GET", "POST"])

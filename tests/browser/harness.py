@@ -20,6 +20,7 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
                  "--disable-quic"]
 MISSING_CHROMIUM = "Debian chromium not installed: make browser-deps"
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
+DOCS_SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"  # committed
 LANGUAGES = ("zh_Hans", "en")  # the app's locales, the default first
 HTML_LANG = {"zh_Hans": "zh-Hans", "en": "en"}  # what <html lang> says for each
 
@@ -86,19 +87,35 @@ def path_of(page) -> str:
     return urlsplit(page.url).path
 
 
-def screenshot(page, name: str) -> Path:
-    """A full-page PNG in artifacts/screenshots/NAME.png (git-ignored), for people to look at."""
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    path = SCREENSHOTS / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True)
+def screenshot(page, name: str, directory: Path = SCREENSHOTS) -> Path:
+    """A full-page PNG in artifacts/screenshots/NAME.png (git-ignored), for people to look at.
+
+    `directory=DOCS_SCREENSHOTS` puts it in docs/screenshots/ instead, for the documentation.
+    CSS transitions are run to their end first, so the picture shows the state they lead to.
+    """
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True, animations="disabled")
     return path
 
 
-def screenshot_languages(page, name: str) -> list[Path]:
+def overflow_x(page) -> int:
+    """How many pixels the page is wider than the window (0: no sideways scrolling)."""
+    return page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
+
+
+def check_fits(page, fits_width: bool) -> None:
+    if fits_width:
+        wider = overflow_x(page)
+        assert wider <= 0, f"{page.url} is {wider}px wider than the window"
+
+
+def screenshot_languages(page, name: str, fits_width: bool = False) -> list[Path]:
     """The page now open, once per language: NAME.en.png, then NAME.zh_Hans.png.
 
     Switching goes through `?lang=`, which the app remembers in a cookie; the page is left in
-    Chinese, the default, with the cookie saying so.
+    Chinese, the default, with the cookie saying so. With `fits_width`, a page wider than the
+    window in either language fails the test.
     """
     url = page.url
     paths = []
@@ -106,5 +123,46 @@ def screenshot_languages(page, name: str) -> list[Path]:
         response = page.goto(with_lang(url, lang))
         assert response.ok, f"{page.url}: {response.status}"
         assert page.locator("html").get_attribute("lang") == HTML_LANG[lang]
+        check_fits(page, fits_width)
+        paths.append(screenshot(page, f"{name}.{lang}"))
+    return paths
+
+
+@contextmanager
+def new_document(page, method: str = "POST", path: str | None = None):
+    """Wait, around a click or submit, for its request and the document it brings.
+
+    Yields the expected response (`.value`: the POST's own answer, a 302 for a redirect); on
+    leaving, the new document has replaced the old one and has loaded (its scripts have run),
+    even when the URL did not change, as for a form sent back with its error messages.
+    """
+    def answers(response) -> bool:
+        return response.request.method == method and (path is None or path_of(response) == path)
+
+    with page.expect_event("framenavigated", predicate=lambda frame: frame == page.main_frame), \
+            page.expect_response(answers) as answered:
+        yield answered
+    page.wait_for_load_state()
+
+
+def screenshot_form_languages(page, name: str, form: str = "main form", status: int = 422,
+                              fits_width: bool = False) -> list[Path]:
+    """A posted form's answer (its messages beside the inputs), once per language.
+
+    `screenshot_languages` opens the URL again, which would show the form empty; this posts
+    the form as it stands once more, to its URL with `?lang=`, and checks the answer's status
+    (the default, 422: a form sent back with errors, so nothing was saved). Use it only where
+    posting twice does nothing more. The page is left in Chinese, as that function leaves it;
+    `fits_width` as there.
+    """
+    paths = []
+    for lang in (*LANGUAGES[1:], LANGUAGES[0]):
+        target = with_lang(page.url, lang)
+        with new_document(page, path=urlsplit(target).path) as answered:
+            page.locator(form).evaluate(
+                "(form, url) => { form.action = url; form.requestSubmit(); }", target)
+        assert answered.value.status == status, f"{target}: {answered.value.status}"
+        assert page.locator("html").get_attribute("lang") == HTML_LANG[lang]
+        check_fits(page, fits_width)
         paths.append(screenshot(page, f"{name}.{lang}"))
     return paths

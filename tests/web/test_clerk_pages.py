@@ -266,3 +266,13 @@ def test_a_page_session_does_not_open_the_api(client, world, sign_in):
     assert response.status_code == 401
     db.session.refresh(world.proposal)
     assert world.proposal.status.value == "proposed"
+
+
+def test_nul_characters_in_a_form_or_filter_are_refused_not_stored(client, world, sign_in):
+    sign_in("clerk_sh")
+    response = client.post("/clerk/cases/new", data={"kind": "civil", "title": "a\x00b",
+                                                     "number": NEW_NUMBER, "fields": ["G06F"]})
+    assert response.status_code == 422 and response.mimetype == "text/html"
+    assert db.session.query(Case).filter_by(number=NEW_NUMBER).count() == 0
+    assert client.get("/clerk/?number=%00").status_code == 422
+    assert client.get("/clerk/search/organizations?q=%00").status_code == 422
