@@ -28,7 +28,9 @@ CASE_PAGE = (joinedload(Case.handling_body), joinedload(Case.earlier_stage),
              selectinload(Case.requests))
 REQUEST_PAGE = (joinedload(DispatchRequest.case), joinedload(DispatchRequest.city),
                 selectinload(DispatchRequest.assignments).joinedload(Assignment.expert)
-                .selectinload(Expert.fields))
+                .selectinload(Expert.fields),
+                selectinload(DispatchRequest.assignments).joinedload(Assignment.expert)
+                .joinedload(Expert.home_city))
 
 
 def _number_like(text: str) -> str:
@@ -93,7 +95,7 @@ def assigned_experts(request: DispatchRequest) -> list[dict]:
     standing = [a for a in request.assignments if a.status in may.STANDING]
     return [{"name": a.expert.name, "status": a.status.value,
              "fields": [f.ipc_code for f in a.expert.fields],
-             "city": a.expert.home_city.name_zh} for a in standing]
+             "city": a.expert.home_city} for a in standing]
 
 
 def request_history(request: DispatchRequest) -> list[dict]:
@@ -112,4 +114,4 @@ def _request_status_after(event: AuditEvent) -> str | None:
     after = event.after or {}
     if event.entity == "assignment":
         return after.get("request")
-    return after.get("status") or ("submitted" if event.action == "create" else None)
+    return after.get("status")  # a filing says "filed"; its status adds nothing

@@ -2,6 +2,7 @@
 
 from zoneinfo import ZoneInfo
 
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 
 # The courts and experts served are all on China Standard Time (Hong Kong shares it).
@@ -42,6 +43,16 @@ def label_of(code) -> str:
     """The word for a code or enum member; the code itself when there is none."""
     value = getattr(code, "value", code)
     return str(LABELS.get(value, value))
+
+
+def name_of(thing) -> str:
+    """An organization's or a city's name in the reader's language (Chinese when unsure)."""
+    if thing is None:
+        return ""
+    english = getattr(thing, "name_en", None)
+    if english and str(get_locale()) == "en":
+        return english
+    return getattr(thing, "name", None) or getattr(thing, "name_zh", "")
 
 
 def choices(enum_type) -> list[tuple[str, str]]:
