@@ -94,3 +94,13 @@ def test_every_message_of_the_code_is_in_both_catalogs(tmp_path):
 def catalog_at(path):
     with open(path, "rb") as po:
         return read_po(po)
+
+
+def test_translations_fill_only_the_placeholders_their_message_has():
+    """A translation may drop a value or quote it its own way, never ask for another."""
+    names = re.compile(r"%\((\w+)\)s|\{(\w+)(?:![rs])?\}")
+    chinese = catalog_at(TRANSLATIONS / "zh_Hans" / "LC_MESSAGES" / "messages.po")
+    wrong = [m.id for m in chinese if m.id and m.string
+             and {a or b for a, b in names.findall(m.string)}
+             - {a or b for a, b in names.findall(m.id)}]
+    assert wrong == []
