@@ -181,15 +181,21 @@ def organization_form_page(template: str, form: Form):
     return page(template, form, chosen_organizations=chosen)
 
 
+def declaration_page(schema, declare, template: str, done: str):
+    """Declare an affiliation or a conflict: a form with an organization picker."""
+    expert = own_record()
+    form = Form(schema, posted())
+    if request.method == "POST" and submit(form, lambda data: declare(expert, data,
+                                                                      current_user)):
+        flash(done, "success")
+        return redirect(url_for("expert.declarations"))
+    return organization_form_page(template, form)
+
+
 @bp.route("/declarations/affiliations/new", methods=["GET", "POST"])
 def new_affiliation():
-    expert = own_record()
-    form = Form(AffiliationSchema(), posted())
-    if request.method == "POST" and submit(form, lambda data: expert_service.add_affiliation(
-            expert, data, current_user)):
-        flash(_("Affiliation declared."), "success")
-        return redirect(url_for("expert.declarations"))
-    return organization_form_page("expert/affiliation_form.html", form)
+    return declaration_page(AffiliationSchema(), expert_service.add_affiliation,
+                            "expert/affiliation_form.html", _("Affiliation declared."))
 
 
 @bp.route("/declarations/affiliations/<int:affiliation_id>/end", methods=["GET", "POST"])
@@ -206,13 +212,8 @@ def end_affiliation(affiliation_id):
 
 @bp.route("/declarations/conflicts/new", methods=["GET", "POST"])
 def new_conflict():
-    expert = own_record()
-    form = Form(ConflictSchema(), posted())
-    if request.method == "POST" and submit(form, lambda data: expert_service.add_conflict(
-            expert, data, current_user)):
-        flash(_("Conflict of interest declared."), "success")
-        return redirect(url_for("expert.declarations"))
-    return organization_form_page("expert/conflict_form.html", form)
+    return declaration_page(ConflictSchema(), expert_service.add_conflict,
+                            "expert/conflict_form.html", _("Conflict of interest declared."))
 
 
 @bp.post("/declarations/conflicts/<int:conflict_id>/withdraw")
