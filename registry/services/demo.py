@@ -413,6 +413,38 @@ def make_assignments(demo: Demo, requests: list[DispatchRequest], roster: list[E
             assignment.confirm()
             if accept:
                 assignment.accept()
+    return made + work_to_answer(demo, requests, roster[0], busy, coordinators)
+
+
+def work_to_answer(demo: Demo, requests: list[DispatchRequest], expert: Expert, busy: dict,
+                   coordinators: dict) -> list[Assignment]:
+    """Confirmed work with attendance days that the demo expert has yet to accept or decline.
+
+    Two such assignments, so that the demo (and the expert's browser journey) can accept one
+    and decline the other: taken from requests nobody holds yet, soonest first, those of the
+    bodies without a demo clerk first. No random draws, so the rest of the demo is unchanged.
+    """
+    waiting = [r for r in busy.get(id(expert), []) if r.days and any(
+        a.expert is expert and a.status is AssignmentStatus.CONFIRMED for a in r.assignments)]
+    clerk_bodies = {u.body_id for u in demo.users.values() if u.body_id}
+    free = sorted((r for r in requests if r.days and not r.assignments and r.seats == 1),
+                  key=lambda r: (r.case.handling_body.id in clerk_bodies, r.days[0].start))
+    made = []
+    for request in free:
+        if len(waiting) >= 2:
+            break
+        if not eligible(demo, request, [expert], busy):
+            continue
+        region = demo.region_of.get(demo.jurisdiction(request.case.handling_body))
+        coordinator = coordinators.get(region)
+        assignment = Assignment(request=request, expert=expert, reasons=["demo"],
+                                status=AssignmentStatus.PROPOSED,
+                                coordinator_id=coordinator.id if coordinator else None)
+        sync_request_status(request)
+        assignment.confirm()
+        busy.setdefault(id(expert), []).append(request)
+        waiting.append(request)
+        made.append(assignment)
     return made
 
 

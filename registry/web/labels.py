@@ -29,6 +29,8 @@ LABELS = {
     "plaintiff": _l("plaintiff"), "defendant": _l("defendant"), "third_party": _l("third party"),
     "appellant": _l("appellant"), "appellee": _l("appellee"), "claimant": _l("claimant"),
     "respondent": _l("respondent"), "petitioner": _l("petitioner"),
+    # expert statuses
+    "active": _l("active"), "suspended": _l("suspended"), "retired": _l("retired"),
     # exclusion reasons
     "challenge": _l("challenge upheld (申请回避)"), "recusal": _l("recusal (自行回避)"),
     "earlier_stage": _l("served at an earlier stage"),

@@ -231,8 +231,8 @@ def test_clerk_files_a_case_and_requests_an_investigator(page, live_server, sign
     expect(page.locator("main hgroup p")).to_have_text(title)
     facts = page.locator("dl.facts")
     expect(facts).to_contain_text(", ".join(expected_fields))
-    expect(facts).to_contain_text(f"{seeded.party_name} (原告)")
-    expect(facts).to_contain_text(f"{new_company} (被告)")
+    expect(facts).to_contain_text(f"{seeded.party_name} · 原告")
+    expect(facts).to_contain_text(f"{new_company} · 被告")
     with live_server.app_context():
         case = db.session.scalar(select(Case).where(Case.number == good))
         assert case is not None and path_of(page) == f"/clerk/cases/{case.id}"
