@@ -88,7 +88,8 @@ def measure(client, pages, renders: int, warmup: int = 5) -> list[dict]:
             response = render(client, name, url, form)
             times.append((time.perf_counter() - started) * 1000)
         times.sort()
-        rows.append({"page": name, "url": url.split("?")[0], "bytes": len(response.data),
+        shown = re.sub(r"/calendar/[^/]+\.ics", "/calendar/<token>.ics", url.split("?")[0])
+        rows.append({"page": name, "url": shown, "bytes": len(response.data),
                      "p50": percentile(times, 50), "p95": percentile(times, 95)})
     return rows
 
