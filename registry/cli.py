@@ -36,9 +36,9 @@ def demo_logins_command(url):
     """Print the demo accounts, one per role, with where each signs in and what it opens."""
     from registry.services import seeding
 
-    # Coordinators and admins have the API until their console and admin pages land.
+    # Coordinators have the API until their console lands.
     start_pages = {"clerk": "/clerk/", "expert": "/expert/", "coordinator": "/api/v1/docs",
-                   "admin": "/api/v1/docs"}
+                   "admin": "/admin/"}
     click.echo(f"Sign in at {url}/sign-in (password for all: {seeding.DEMO_PASSWORD}):")
     for email, role, scope in seeding.demo_logins():
         click.echo(f"  {role:<12} {email:<36} {url}{start_pages[role]:<14} {scope}")

@@ -18,7 +18,8 @@ CONTENT_SECURITY_POLICY = ("default-src 'self'; script-src 'self'; style-src 'se
                            "img-src 'self' data:; connect-src 'self'; form-action 'self'; "
                            "frame-ancestors 'none'; base-uri 'self'; object-src 'none'")
 
-START_PAGES = {UserRole.CLERK: "clerk.requests", UserRole.EXPERT: "expert.assignments"}
+START_PAGES = {UserRole.CLERK: "clerk.requests", UserRole.EXPERT: "expert.assignments",
+               UserRole.ADMIN: "admin.accounts"}
 
 
 @bp.get("/")
@@ -31,7 +32,7 @@ def home():
 
 def secure_headers(response):
     """Pages run under a strict CSP (Swagger UI, which needs inline code, is left alone)."""
-    if request.blueprint in {"web", "auth", "clerk", "expert", "calendar_feed"} or \
+    if request.blueprint in {"web", "auth", "clerk", "expert", "admin", "calendar_feed"} or \
             (request.blueprint is None and not request.path.startswith("/api/")):
         if response.mimetype == "text/html":
             response.headers.setdefault("Content-Security-Policy",
@@ -44,10 +45,10 @@ def secure_headers(response):
 
 
 def register_web(app: Flask) -> None:
-    from registry.web import auth, calendar_feed, clerk, expert
+    from registry.web import admin, auth, calendar_feed, clerk, expert
 
     # The iCalendar feed has a blueprint of its own: calendar apps fetch it without signing in.
-    for blueprint in (bp, auth.bp, clerk.bp, expert.bp, calendar_feed.bp):
+    for blueprint in (bp, auth.bp, clerk.bp, expert.bp, admin.bp, calendar_feed.bp):
         app.register_blueprint(blueprint)
     app.jinja_env.globals.update(label_of=label_of, local_time=local_time, name_of=name_of)
     login_manager.login_view = "auth.login"
