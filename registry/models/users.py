@@ -6,7 +6,7 @@ import secrets
 from datetime import datetime, timedelta
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, ForeignKey, String
+from sqlalchemy import Boolean, ForeignKey, String, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -32,6 +32,9 @@ class User(UserMixin, db.Model):
     region: Mapped[str | None] = mapped_column(String(16))
     expert_id: Mapped[int | None] = mapped_column(ForeignKey("expert.id"), unique=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Set by an admin's password reset: the next sign-in must choose a new password.
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=False,
+                                                       server_default=false())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     body: Mapped[Organization | None] = relationship()
