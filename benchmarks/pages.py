@@ -15,6 +15,7 @@ import re
 import sys
 import tempfile
 import time
+from datetime import date, timedelta
 
 from benchmarks.expert_search import build_app, build_registry, percentile, prepare_postgresql
 
@@ -61,7 +62,9 @@ def clerk_pages(client) -> list[tuple[str, str, dict | None]]:
 
 
 def expert_pages(client) -> list[tuple[str, str, dict | None]]:
+    decline = first_link(client, "/expert/", r"/expert/assignments/\d+/decline")
     pages = [("assignments", "/expert/", None), ("calendar", "/expert/calendar", None),
+             ("decline form", decline, None),
              ("affiliations and conflicts", "/expert/declarations", None),
              ("profile", "/expert/profile", None)]
     html = client.get("/expert/profile").get_data(as_text=True)
@@ -94,6 +97,45 @@ def measure(client, pages, renders: int, warmup: int = 5) -> list[dict]:
     return rows
 
 
+def measure_posts(client, name: str, url: str, form_for, renders: int) -> dict:
+    """A form sent `renders` times (each with its own data, `form_for(i)`), answered by a
+    redirect as a successful post is; server time of the post alone."""
+    times = []
+    for i in range(renders):
+        started = time.perf_counter()
+        response = client.post(url, data=form_for(i))
+        times.append((time.perf_counter() - started) * 1000)
+        if response.status_code != 302:
+            raise SystemExit(f"{name} ({url}) answered {response.status_code}")
+    times.sort()
+    return {"page": name, "url": url, "bytes": 0, "p50": percentile(times, 50),
+            "p95": percentile(times, 95)}
+
+
+def clerk_posts(client, renders: int) -> list[dict]:
+    """Filing a case and requesting an investigator, as the journey does."""
+    case_url = first_link(client, "/clerk/cases", r"/clerk/cases/\d+")
+    year = time.localtime().tm_year
+    return [
+        measure_posts(client, "file a case (POST)", "/clerk/cases/new", lambda i: {
+            "kind": "civil", "stage": "first_instance", "fields": ["G06F"],
+            "number": f"（{year}）沪73知民初{9000 + i}号", "title": "基准测试案件"}, renders),
+        measure_posts(client, "request an investigator (POST)", f"{case_url}/requests/new",
+                      lambda i: {"role": "investigator", "service": "hearing",
+                                 "days-0-start": f"{year + 1}-03-{1 + i % 28:02d}",
+                                 "days-0-end": f"{year + 1}-03-{1 + i % 28:02d}"}, renders),
+    ]
+
+
+def expert_posts(client, renders: int) -> list[dict]:
+    """Saving unavailable days, one new range each time (ranges may not overlap)."""
+    def days(i: int) -> dict:
+        start = date(2030, 1, 1) + timedelta(days=3 * i)
+        return {"start": start.isoformat(), "end": (start + timedelta(days=1)).isoformat()}
+    return [measure_posts(client, "save unavailable days (POST)", "/expert/calendar", days,
+                          renders)]
+
+
 def table(rows: list[dict]) -> str:
     lines = ["| page | path | KB | p50 ms | p95 ms | target p95 < 150 ms |",
              "|---|---|---:|---:|---:|---|"]
@@ -118,8 +160,8 @@ def run(name: str, url: str, renders: int) -> None:
     # share the signed-in user in `g` between the two clients).
     clerk = sign_in(app, emails["clerk"])
     expert = sign_in(app, emails["expert"])
-    rows = measure(clerk, clerk_pages(clerk), renders) + \
-        measure(expert, expert_pages(expert), renders)
+    rows = measure(clerk, clerk_pages(clerk), renders) + clerk_posts(clerk, renders) + \
+        measure(expert, expert_pages(expert), renders) + expert_posts(expert, renders)
     print(f"\n### {name}: {built['counts'].get('experts', '?')} experts, "
           f"{built['counts'].get('cases', '?')} cases, {renders} renders per page\n")
     print(table(rows))

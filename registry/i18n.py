@@ -13,6 +13,7 @@ before raising, so `translate_messages` matches each formatted message back to i
 """
 
 import re
+from urllib.parse import urlencode
 
 from flask import Flask, request
 from flask_babel import get_locale, gettext
@@ -63,18 +64,35 @@ def remember_language(response):
     return response
 
 
+def switch_url(locale: str) -> str:
+    """This page in another language, with its filters and month kept."""
+    args = request.args.to_dict(flat=False)
+    args["lang"] = [locale]
+    return request.path + "?" + urlencode(args, doseq=True)
+
+
 def init_app(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale, default_locale=DEFAULT_LOCALE)
     app.after_request(remember_language)
-    app.jinja_env.globals.update(LANG_NAMES=LANG_NAMES, get_locale=get_locale)
+    app.jinja_env.globals.update(LANG_NAMES=LANG_NAMES, get_locale=get_locale,
+                                 switch_url=switch_url)
 
 
 # -- translating messages ------------------------------------------------------------------------
 
 def translate_error(error) -> str:
-    """A DomainError in the user's language (its English text when a translation is missing)."""
-    return fill(gettext(error.template), error.params) if error.params else \
-        gettext(error.template)
+    """A DomainError in the user's language (its English text when a translation is missing).
+
+    Parameters that are stored codes (statuses, roles, kinds of row) are put in words too, so
+    that no English word is left in a Chinese sentence.
+    """
+    from registry.web.labels import label_of  # the words for stored codes
+
+    if not error.params:
+        return gettext(error.template)
+    params = {key: label_of(value) if isinstance(value, str) else value
+              for key, value in error.params.items()}
+    return fill(gettext(error.template), params)
 
 
 def fill(template: str, params: dict) -> str:

@@ -224,7 +224,7 @@ class DispatchRequest(db.Model):
         if self.seats not in allowed:
             raise DomainError(
                 "a {role} request takes {allowed_seats} seat(s), not {seats}", field="seats",
-                role=self.role.value, allowed_seats=" or ".join(map(str, allowed)),
+                role=self.role.value, allowed_seats="/".join(map(str, allowed)),
                 seats=self.seats)
 
     def move_to(self, status: RequestStatus) -> None:

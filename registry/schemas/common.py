@@ -1,5 +1,7 @@
 """Field types shared by several resources."""
 
+from datetime import date
+
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from registry.models.experts import IPC_CODE
@@ -49,9 +51,14 @@ def require_order(data: dict, start: str = "start", end: str = "end") -> None:
         raise ValidationError(f"{end} must not be before {start}", field_name=end)
 
 
+# Days people plan: a span outside these years is a typing slip (0001, 9999), and the calendar
+# pages cannot show it.
+PLANNED_DAYS = validate.Range(date(2000, 1, 1), date(2100, 12, 31))
+
+
 class DateRangeSchema(Schema):
-    start = fields.Date(required=True)
-    end = fields.Date(required=True)
+    start = fields.Date(required=True, validate=PLANNED_DAYS)
+    end = fields.Date(required=True, validate=PLANNED_DAYS)
 
     @validates_schema
     def end_not_before_start(self, data, **_kwargs):

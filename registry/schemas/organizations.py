@@ -3,13 +3,13 @@
 from marshmallow import Schema, fields, validate
 
 from registry.models import OrganizationKind
-from registry.schemas.common import PageArgs, PageSchema
+from registry.schemas.common import PageArgs, PageSchema, Trimmed
 
 
 class OrganizationSchema(Schema):
     id = fields.Int(dump_only=True)
-    name = fields.Str(required=True, validate=validate.Length(1, 200))
-    name_en = fields.Str(allow_none=True, validate=validate.Length(max=200))
+    name = Trimmed(required=True, validate=validate.Length(1, 200))
+    name_en = Trimmed(allow_none=True, validate=validate.Length(max=200))
     registry_id = fields.Str(allow_none=True, validate=validate.Regexp(
         r"^[0-9A-Za-z_\-]{2,40}$",
         error="{input!r} is not a registry id (an 18-character unified social credit code)"),

@@ -134,11 +134,15 @@ def _check_days_disjoint(request: DispatchRequest) -> None:
 def exclude(request: DispatchRequest, data: dict, actor: User) -> Exclusion:
     """Record who may not serve. A challenge, recusal or earlier-stage bar covers the whole
     case: the expert leaves every request of it at once, whatever stage each reached."""
-    expert = db.session.get(Expert, data["expert_id"])
-    if expert is None:
-        raise DomainError("unknown expert {expert_id}", field="expert_id",
-                          expert_id=data["expert_id"])
     reason = ExclusionReason(data["reason"])
+    if not may.may_record_exclusion(actor, reason):
+        raise DomainError("you cannot record an exclusion for the reason {reason}",
+                          field="reason", reason=reason.value)
+    expert = db.session.get(Expert, data["expert_id"])
+    if expert is None or not may.may_exclude_expert(actor, request.case, expert):
+        # The same answer whether the expert exists or not: no probing of the registry.
+        raise DomainError("expert {expert_id} has not served on this case", field="expert_id",
+                          expert_id=data["expert_id"])
     exclusion = next((e for e in request.exclusions if e.expert_id == expert.id), None)
     if exclusion is None:
         exclusion = Exclusion(request=request, expert=expert, reason=reason,

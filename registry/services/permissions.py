@@ -11,9 +11,11 @@ from registry.models import (
     ACTIVE_ASSIGNMENT_STATUSES,
     SERVED_STATUSES,
     Assignment,
+    AssignmentStatus,
     Case,
     City,
     DispatchRequest,
+    ExclusionReason,
     Expert,
     Organization,
     RecognitionAgreement,
@@ -43,6 +45,15 @@ def region_jurisdictions(region: str | None) -> set[str]:
 
 def case_jurisdiction(case: Case) -> str | None:
     return case.handling_body.jurisdiction_code
+
+
+def uses_clerk_pages(user: User) -> bool:
+    """The clerk's pages act for one handling body; coordinators get a console of their own."""
+    return user.role is UserRole.CLERK
+
+
+def uses_expert_pages(user: User) -> bool:
+    return user.role is UserRole.EXPERT
 
 
 def allow(condition: bool, message: str = "outside your scope", **params) -> None:
@@ -173,6 +184,29 @@ def bodies_in_region(region: str | None):
         return select(Organization.id).where(false())
     return (select(Organization.id).join(City, Organization.city_code == City.code)
             .where(City.jurisdiction_code.in_(jurisdictions)))
+
+
+def may_record_exclusion(user: User, reason: ExclusionReason) -> bool:
+    """A clerk records a party's upheld challenge (申请回避) or an expert's recusal (自行回避);
+    coordinators and admins also the earlier-stage bar. A decline is only ever the expert's
+    own answer (assignments.decline), never recorded on its behalf."""
+    if reason is ExclusionReason.DECLINED:
+        return False
+    if user.role is UserRole.CLERK:
+        return reason in (ExclusionReason.CHALLENGE, ExclusionReason.RECUSAL)
+    return user.role in (UserRole.COORDINATOR, UserRole.ADMIN)
+
+
+def may_exclude_expert(user: User, case: Case, expert: Expert) -> bool:
+    """Clerks name only experts their case has met (proposed, serving, served or declined on
+    one of its requests): nobody else is known to them, so nobody else can be challenged."""
+    if user.role is not UserRole.CLERK:
+        return True
+    return db.session.scalar(
+        select(Assignment.id).join(DispatchRequest)
+        .where(DispatchRequest.case_id == case.id, Assignment.expert_id == expert.id,
+               Assignment.status.in_(STANDING | {AssignmentStatus.DECLINED}))
+        .limit(1)) is not None
 
 
 # -- assignments -----------------------------------------------------------------------------

@@ -32,8 +32,9 @@ function searchSelect(element) {
       const body = new URLSearchParams({ name: input });
       fetch(createUrl, { method: "POST", body,
                          headers: { "X-CSRFToken": csrfToken(), Accept: "application/json" } })
-        .then((response) => response.ok ? response.json() : Promise.reject(response))
-        .then((created) => callback(created)).catch(() => callback());
+        .then((response) => response.json().then((body) => (response.ok ? body : Promise.reject(body))))
+        .then((created) => callback(created))
+        .catch((refused) => { callback(); showRefusal(element, refused); });
     };
   }
   const select = new TomSelect(element, settings);
@@ -41,6 +42,21 @@ function searchSelect(element) {
   if (element.getAttribute("aria-invalid") === "true") select.wrapper.classList.add("invalid");
   const described = element.getAttribute("aria-describedby");
   if (described) select.control_input.setAttribute("aria-describedby", described);
+}
+
+// A refused inline creation says why, beside the picker (the server's message, translated).
+function showRefusal(element, refused) {
+  const errors = refused && refused.errors && refused.errors.json;
+  const reasons = errors ? Object.values(errors).flat() : [];
+  const text = reasons.length ? reasons.join(" ") : (refused && refused.message) || "";
+  let note = element.parentElement.querySelector(".create-refused");
+  if (!note) {
+    note = document.createElement("small");
+    note.className = "field-error create-refused";
+    note.setAttribute("role", "alert");
+    element.parentElement.appendChild(note);
+  }
+  note.textContent = text;
 }
 
 // Buttons that add one more row to a list of inputs: <button data-add-row="parties">

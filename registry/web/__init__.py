@@ -9,7 +9,7 @@ from flask_login import current_user
 
 from registry.extensions import login_manager
 from registry.models import UserRole
-from registry.web.labels import label_of, local_time, name_of
+from registry.web.labels import label_of, language_name, local_time, name_of
 
 bp = Blueprint("web", __name__)
 
@@ -50,7 +50,8 @@ def register_web(app: Flask) -> None:
     # The iCalendar feed has a blueprint of its own: calendar apps fetch it without signing in.
     for blueprint in (bp, auth.bp, clerk.bp, expert.bp, admin.bp, calendar_feed.bp):
         app.register_blueprint(blueprint)
-    app.jinja_env.globals.update(label_of=label_of, local_time=local_time, name_of=name_of)
+    app.jinja_env.globals.update(label_of=label_of, local_time=local_time, name_of=name_of,
+                                 language_name=language_name)
     login_manager.login_view = "auth.login"
     login_manager.login_message = None  # the sign-in page says why by itself
     if app.config.get("CONTENT_SECURITY_POLICY", True):

@@ -8,7 +8,7 @@ from flask import Blueprint, flash, jsonify, redirect, render_template, request,
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from marshmallow import Schema, ValidationError, fields, validate
+from marshmallow import ValidationError
 
 from registry.extensions import db
 from registry.i18n import translate_error
@@ -21,7 +21,6 @@ from registry.models import (
     PartyRole,
     RequestStatus,
     Service,
-    UserRole,
 )
 from registry.schemas.cases import CaseArgs, CaseSchema, RequestArgs, RequestSchema
 from registry.schemas.organizations import OrganizationSchema
@@ -34,13 +33,10 @@ from registry.web.labels import choices
 
 bp = Blueprint("clerk", __name__, url_prefix="/clerk")
 
-EXCLUSION_CHOICES = ("challenge", "recusal")  # what a clerk records; declines come from experts
-
-
 @bp.before_request
 @login_required
 def clerks_only():
-    may.allow(current_user.role is UserRole.CLERK, "these pages are for court clerks")
+    may.allow(may.uses_clerk_pages(current_user), "these pages are for court clerks")
 
 
 def english_pages() -> bool:
@@ -146,7 +142,8 @@ def request_form_page(form: Form, case):
         "clerk/request_form.html", form=form, case=case, roles=choices(ExpertRole),
         services=choices(Service), cities=reference.city_choices(english_pages()),
         languages=reference.language_choices(english_pages()),
-        exclusion_reasons=[c for c in choices(ExclusionReason) if c[0] in EXCLUSION_CHOICES],
+        exclusion_reasons=[(value, text) for value, text in choices(ExclusionReason)
+                           if may.may_record_exclusion(current_user, ExclusionReason(value))],
         challengeable=case_queries.experts_known_on_case(case, current_user)), \
         422 if form.errors else 200
 
@@ -209,15 +206,11 @@ def search_cases():
     return jsonify(case_queries.case_number_options(current_user, search_text()))
 
 
-class NewPartySchema(Schema):
-    name = fields.Str(required=True, validate=validate.Length(1, 200))
-
-
 @bp.post("/organizations")
 def create_organization():
     """A party or law firm missing from the registry, created inline as a company."""
-    data = NewPartySchema().load(request.form.to_dict())
-    loaded = OrganizationSchema().load({"name": data["name"], "kind": "company"})
+    loaded = OrganizationSchema(only=("name", "kind")).load(
+        {"name": request.form.get("name", ""), "kind": "company"})
     organization = organizations.find_or_create(loaded, current_user)
     db.session.commit()
     return jsonify(organizations.option(organization)), 201

@@ -22,7 +22,6 @@ from registry.models import (
     DeclaredConflict,
     Expert,
     Unavailability,
-    UserRole,
 )
 from registry.schemas.assignments import DeclineSchema, parties_for
 from registry.schemas.common import PageArgs
@@ -49,7 +48,7 @@ CLEARABLE = ("max_travel_km", "email", "phone")
 @bp.before_request
 @login_required
 def experts_only():
-    may.allow(current_user.role is UserRole.EXPERT, "these pages are for experts")
+    may.allow(may.uses_expert_pages(current_user), "these pages are for experts")
 
 
 def own_record() -> Expert:

@@ -13,12 +13,17 @@ from werkzeug.datastructures import MultiDict
 from registry.i18n import translate_error, translate_messages
 from registry.models import DomainError
 
-ROW_INPUT = re.compile(r"^(?P<list>\w+)-(?P<index>\d+)-(?P<key>\w+)$")
+ROW_INPUT = re.compile(r"^(?P<list>\w+)-(?P<index>\d{1,3})-(?P<key>\w+)$")
 FORM_LEVEL = "_form"  # messages that belong to no single input
 
 
-def parse(values: MultiDict, lists: tuple[str, ...] = ()) -> dict:
-    """Flat form inputs -> nested data. Empty inputs are left out, so defaults apply."""
+def parse(values: MultiDict, lists: tuple[str, ...] = ()) -> tuple[dict, dict]:
+    """Flat form inputs -> (nested data, where each row came from).
+
+    Empty inputs are left out, so defaults apply, and so are rows left wholly empty; the
+    second value maps each kept row's place in its list back to its input index, so that a
+    message lands on the row the person filled in.
+    """
     data: dict = {}
     rows: dict[str, dict[int, dict]] = {}
     for name in values:
@@ -37,23 +42,25 @@ def parse(values: MultiDict, lists: tuple[str, ...] = ()) -> dict:
         data[name] = [by_index[i] for i in sorted(by_index)]
     for name in lists:
         data.setdefault(name, [])
-    return data
+    return data, {name: sorted(by_index) for name, by_index in rows.items()}
 
 
-def flatten(messages, prefix: str = "") -> dict[str, list[str]]:
+def flatten(messages, prefix: str = "", row_indexes: dict | None = None) -> dict[str, list[str]]:
     """marshmallow's nested messages -> {input name: [messages]}, matching `parse`'s names."""
     flat: dict[str, list[str]] = {}
     if isinstance(messages, list):
         return {prefix or FORM_LEVEL: [m for m in messages if isinstance(m, str)]}
+    indexes = (row_indexes or {}).get(prefix, [])
     for key, value in messages.items():
         if key == "_schema":
             name = prefix or FORM_LEVEL
         elif isinstance(key, int):
             # A row's own inputs are named list-index-key; a bad list item marks the list.
-            name = f"{prefix}-{key}" if isinstance(value, dict) else prefix
+            index = indexes[key] if key < len(indexes) else key
+            name = f"{prefix}-{index}" if isinstance(value, dict) else prefix
         else:
             name = f"{prefix}-{key}" if prefix else str(key)
-        for input_name, found in flatten(value, name).items():
+        for input_name, found in flatten(value, name, row_indexes).items():
             flat.setdefault(input_name, []).extend(found)
     return flat
 
@@ -71,10 +78,11 @@ class Form:
         self.data: dict = {}
 
     def validate(self) -> bool:
+        data, row_indexes = parse(self.values, self.lists)
         try:
-            self.data = self.schema.load(parse(self.values, self.lists))
+            self.data = self.schema.load(data)
         except ValidationError as error:
-            self.errors = flatten(translate_messages(error.messages))
+            self.errors = flatten(translate_messages(error.messages), row_indexes=row_indexes)
             return False
         return True
 

@@ -34,6 +34,11 @@ LABELS = {
     # exclusion reasons
     "challenge": _l("challenge upheld (申请回避)"), "recusal": _l("recusal (自行回避)"),
     "earlier_stage": _l("served at an earlier stage"),
+    # kinds of row named in messages ("case 12 not found")
+    "case": _l("case"), "request": _l("request"), "assignment": _l("assignment"),
+    "expert": _l("expert"), "unavailability": _l("unavailable days"),
+    "declaredconflict": _l("declared conflict"), "affiliation": _l("affiliation"),
+    "organization": _l("organization"), "user": _l("account"),
     # audit actions shown in a request's history
     "create": _l("filed"), "confirm": _l("confirmed"), "accept": _l("accepted"),
     "decline": _l("declined"), "cancel": _l("cancelled"), "complete": _l("completed"),
@@ -64,3 +69,11 @@ def choices(enum_type) -> list[tuple[str, str]]:
 def local_time(moment) -> str:
     """A stored UTC moment as the users read it: 2026-12-01 14:03 (China Standard Time)."""
     return moment.astimezone(LOCAL_TIME).strftime("%Y-%m-%d %H:%M") if moment else ""
+
+
+def language_name(code: str) -> str:
+    """zh -> 中文（普通话） / Chinese (Mandarin); a code without a name stays a code."""
+    from registry.services.reference import LANGUAGES
+
+    names = LANGUAGES.get(code)
+    return (names[1] if str(get_locale()) == "en" else names[0]) if names else code

@@ -114,18 +114,20 @@ def check_fits(page, fits_width: bool) -> None:
         assert wider <= 0, f"{page.url} is {wider}px wider than the window"
 
 
-def screenshot_languages(page, name: str, fits_width: bool = False) -> list[Path]:
+def screenshot_languages(page, name: str, fits_width: bool = False,
+                         status: int = 200) -> list[Path]:
     """The page now open, once per language: NAME.en.png, then NAME.zh_Hans.png.
 
     Switching goes through `?lang=`, which the app remembers in a cookie; the page is left in
     Chinese, the default, with the cookie saying so. With `fits_width`, a page wider than the
-    window in either language fails the test.
+    window in either language fails the test. `status` is what the page answers (a refusal
+    page is 403).
     """
     url = page.url
     paths = []
     for lang in (*LANGUAGES[1:], LANGUAGES[0]):
         response = page.goto(with_lang(url, lang))
-        assert response.ok, f"{page.url}: {response.status}"
+        assert response.status == status, f"{page.url}: {response.status}"
         assert page.locator("html").get_attribute("lang") == HTML_LANG[lang]
         check_fits(page, fits_width)
         paths.append(screenshot(page, f"{name}.{lang}"))

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from registry.extensions import db
-from registry.models import Case, DispatchRequest, Expert, User
+from registry.models import Assignment, Case, DispatchRequest, Expert, Unavailability, User
 from tests.browser.harness import path_of, screenshot, screenshot_languages
 
 CLERK = "clerk.sh-ipc"  # the Shanghai IP Court's demo clerk
@@ -25,6 +25,8 @@ class Ids:
     other_request: int      # a request on another body's case
     expert: int             # the demo expert's own record
     other_expert: int       # someone else's
+    other_assignment: int   # another expert's assignment
+    other_unavailability: int  # another expert's unavailable days
 
 
 @pytest.fixture(scope="module")
@@ -42,8 +44,13 @@ def ids(live_server) -> Ids:
             select(User).where(User.email == live_server.logins["expert"]))
         other_expert = db.session.scalar(select(Expert.id).where(
             Expert.id != expert_user.expert_id).order_by(Expert.id))
+        other_assignment = db.session.scalar(select(Assignment.id).where(
+            Assignment.expert_id != expert_user.expert_id).order_by(Assignment.id))
+        other_unavailability = db.session.scalar(select(Unavailability.id).where(
+            Unavailability.expert_id != expert_user.expert_id).order_by(Unavailability.id))
         return Ids(own.id, own.number, other.id, other.number, other.title,
-                   other_request.id, expert_user.expert_id, other_expert)
+                   other_request.id, expert_user.expert_id, other_expert, other_assignment,
+                   other_unavailability)
 
 
 def refused(page, live_server, path: str, status: int = 403):
@@ -121,6 +128,25 @@ def test_expert_is_limited_to_expert_pages(page, live_server, sign_in, ids):
     refused(page, live_server, "/clerk/cases")
     refused(page, live_server, "/clerk/cases/new")
     refused(page, live_server, f"/clerk/cases/{ids.other_case}")
+
+
+def test_expert_is_refused_another_experts_work_and_days(page, live_server, sign_in, ids):
+    sign_in("expert")
+    refused(page, live_server, f"/expert/assignments/{ids.other_assignment}/decline")
+    screenshot_languages(page, "expert-refused-assignment", status=403)
+    with live_server.app_context():
+        before = db.session.get(Unavailability, ids.other_unavailability)
+        span = (before.start, before.end)
+    answer = page.evaluate(
+        """async (url) => {
+            const token = JSON.parse(document.body.getAttribute("hx-headers"))["X-CSRFToken"];
+            const response = await fetch(url, {method: "POST", headers: {"X-CSRFToken": token}});
+            return response.status;
+        }""", f"/expert/calendar/unavailability/{ids.other_unavailability}/remove")
+    assert answer == 404  # another expert's row is not even named to it
+    with live_server.app_context():
+        still = db.session.get(Unavailability, ids.other_unavailability)
+        assert still is not None and (still.start, still.end) == span
 
 
 def api_get(page, path: str) -> dict:

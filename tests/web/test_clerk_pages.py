@@ -276,3 +276,46 @@ def test_nul_characters_in_a_form_or_filter_are_refused_not_stored(client, world
     assert db.session.query(Case).filter_by(number=NEW_NUMBER).count() == 0
     assert client.get("/clerk/?number=%00").status_code == 422
     assert client.get("/clerk/search/organizations?q=%00").status_code == 422
+
+
+def test_a_clerk_can_challenge_only_an_expert_the_case_has_met(client, world, sign_in):
+    sign_in("clerk_sh")
+    url = f"/clerk/cases/{world.sh_case.id}/requests/new"
+    base = {"role": "investigator", "service": "hearing", "exclusions-0-reason": "challenge"}
+    before = db.session.query(DispatchRequest).count()
+    for stranger in (world.gd_expert.id, world.js_expert.id, 987654):
+        response = client.post(url, data={**base, "exclusions-0-expert_id": str(stranger)})
+        assert response.status_code == 422
+        assert 'id="exclusions-error"' in response.get_data(as_text=True)
+    assert db.session.query(DispatchRequest).count() == before
+    met = client.post(url, data={**base, "exclusions-0-expert_id": str(world.sh_expert.id)})
+    assert met.status_code == 302
+
+
+def test_a_clerk_cannot_record_a_decline_in_an_experts_name(client, world, as_):
+    response = client.post(f"/api/v1/requests/{world.sh_request.id}/exclusions",
+                           headers=as_("clerk_sh"),
+                           json={"expert_id": world.sh_expert.id, "reason": "declined"})
+    assert response.status_code == 422
+    assert "reason" in response.get_json()["errors"]["json"]
+
+
+def test_a_message_lands_on_the_row_that_was_filled_in_not_on_an_empty_one(client, world,
+                                                                          sign_in):
+    sign_in("clerk_sh")
+    response = client.post(f"/clerk/cases/{world.sh_case.id}/requests/new", data={
+        "role": "investigator", "service": "hearing", "days-0-start": "", "days-0-end": "",
+        "days-1-start": "2026-03-05", "days-1-end": "2026-03-01"})
+    html = response.get_data(as_text=True)
+    assert 'id="days-1-end-error"' in html and 'id="days-0-end-error"' not in html
+
+
+def test_an_inline_party_name_is_trimmed_and_a_blank_one_refused(client, world, sign_in):
+    sign_in("clerk_sh")
+    blank = client.post("/clerk/organizations", data={"name": "  \u3000 "},
+                        headers={"Accept": "application/json"})
+    assert blank.status_code == 422 and "name" in blank.get_json()["errors"]["json"]
+    first = client.post("/clerk/organizations", data={"name": "华芯 "})
+    again = client.post("/clerk/organizations", data={"name": " 华芯"})
+    assert first.json["value"] == again.json["value"]
+    assert db.session.query(Organization).filter_by(name="华芯").count() == 1

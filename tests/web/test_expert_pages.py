@@ -304,3 +304,11 @@ def test_the_pages_load_everything_before_rendering(app, client, world, make, si
                           ("/expert/profile", {"max_concurrent": "0"})):
             assert client.post(url, data=data).status_code == 422, url
     assert seen == []
+
+
+def test_a_year_the_calendar_cannot_show_is_refused(client, world, sign_in):
+    sign_in("expert_sh")
+    response = client.post("/expert/calendar", data={"start": "0001-01-01",
+                                                     "end": "0001-01-02"})
+    assert response.status_code == 422
+    assert 'id="start-error"' in response.get_data(as_text=True)

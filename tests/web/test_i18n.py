@@ -104,3 +104,20 @@ def test_translations_fill_only_the_placeholders_their_message_has():
              and {a or b for a, b in names.findall(m.string)}
              - {a or b for a, b in names.findall(m.id)}]
     assert wrong == []
+
+
+def test_codes_inside_domain_messages_are_put_in_words(client, world, sign_in):
+    sign_in("clerk_sh")
+    client.post(f"/clerk/requests/{world.sh_request.id}/cancel")
+    twice = client.post(f"/clerk/requests/{world.sh_request.id}/cancel",
+                        headers={"Accept-Language": "zh-CN"}).get_data(as_text=True)
+    assert "cancelled" not in twice and "已撤销" in twice
+    missing = client.get("/clerk/cases/999999").get_data(as_text=True)
+    assert "case 999999" not in missing and "999999" in missing
+
+
+def test_switching_language_keeps_the_pages_filters(client, world, sign_in):
+    sign_in("clerk_sh")
+    html = client.get("/clerk/?status=submitted&number=沪73").get_data(as_text=True)
+    switch = re.search(r'href="([^"]+)"[^>]*id="language-switch"', html).group(1)
+    assert "status=submitted" in switch and "lang=en" in switch and "number=" in switch
