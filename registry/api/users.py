@@ -2,20 +2,20 @@
 
 from flask.views import MethodView
 from flask_smorest import Blueprint
-from sqlalchemy import select
 
 from registry.api.auth import api_user
 from registry.extensions import db
-from registry.models import AuditEvent, User
+from registry.models import User
 from registry.schemas.accounts import (
     AuditArgs,
     AuditPageSchema,
+    PasswordResetSchema,
+    UserArgs,
     UserPageSchema,
     UserSchema,
     UserUpdateSchema,
 )
-from registry.schemas.common import PageArgs
-from registry.services import access, accounts
+from registry.services import access, accounts, audit_queries
 from registry.services import permissions as may
 from registry.services.listing import page_of
 
@@ -24,12 +24,12 @@ bp = Blueprint("users", __name__, url_prefix="/api/v1/users", description="Accou
 
 @bp.route("")
 class UserList(MethodView):
-    @bp.arguments(PageArgs, location="query")
+    @bp.arguments(UserArgs, location="query")
     @bp.response(200, UserPageSchema)
     def get(self, args):
-        """List accounts (admins)."""
+        """List accounts by email, role, scope and whether active (admins)."""
         may.allow(may.can_manage_users(api_user()), "only admins manage accounts")
-        return page_of(select(User).order_by(User.id), args)
+        return page_of(accounts.accounts_query(args), args)
 
     @bp.arguments(UserSchema)
     @bp.response(201, UserSchema)
@@ -57,11 +57,33 @@ class UserItem(MethodView):
     @bp.arguments(UserUpdateSchema)
     @bp.response(200, UserSchema)
     def patch(self, data, user_id):
-        """Deactivate or reactivate an account (admins)."""
+        """Deactivate or reactivate an account, or change its role and scope (admins).
+
+        The last active admin can be neither deactivated nor given another role (409).
+        """
         actor = api_user()
         may.allow(may.can_manage_users(actor), "only admins manage accounts")
         user = access.get_row(User, user_id, "user")
-        accounts.set_active(user, data["active"], actor)
+        if "role" in data:
+            data["role"] = data["role"].value
+        accounts.update_account(user, data, actor)
+        db.session.commit()
+        return user
+
+
+@bp.route("/<int:user_id>/password-reset")
+class PasswordReset(MethodView):
+    @bp.arguments(PasswordResetSchema)
+    @bp.response(200, UserSchema)
+    def post(self, data, user_id):
+        """Set a temporary password; the user must choose a new one before working (admins).
+
+        The account's bearer tokens are revoked, and no new one is issued until then.
+        """
+        actor = api_user()
+        may.allow(may.can_manage_users(actor), "only admins manage accounts")
+        user = access.get_row(User, user_id, "user")
+        accounts.reset_password(user, data["password"], actor)
         db.session.commit()
         return user
 
@@ -73,8 +95,4 @@ class AuditEvents(MethodView):
     def get(self, args):
         """The append-only audit log, newest first (admins)."""
         may.allow(may.can_manage_users(api_user()), "only admins read the audit log")
-        query = select(AuditEvent).order_by(AuditEvent.id.desc())
-        for key in ("entity", "entity_id"):
-            if args.get(key):
-                query = query.where(getattr(AuditEvent, key) == args[key])
-        return page_of(query, args)
+        return page_of(audit_queries.events_query(args), args)

@@ -1,9 +1,14 @@
 """Column types and errors shared by every model."""
 
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import JSON, DateTime, TypeDecorator
 from sqlalchemy.dialects.postgresql import JSONB
+
+# The clock of the people served: China Standard Time (Hong Kong shares it). Days they name
+# ("from 2026-12-01") are days on this clock; timestamps are stored in UTC.
+LOCAL_TIME = ZoneInfo("Asia/Shanghai")
 
 # PostgreSQL's plain json cannot be compared; JSONB can. SQLite stores text either way.
 JSONType = JSON().with_variant(JSONB(), "postgresql")

@@ -1,26 +1,69 @@
 """Accounts and the audit log."""
 
-from marshmallow import Schema, fields, validate
+from datetime import date
+
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from registry.models import UserRole
-from registry.schemas.common import Id, PageArgs, PageSchema
+from registry.schemas.common import Id, PageArgs, PageSchema, Trimmed
+
+PASSWORD = validate.Length(8, 200)  # services.accounts.check_password says the same
 
 
 class UserSchema(Schema):
     id = fields.Int(dump_only=True)
     email = fields.Email(required=True)
     role = fields.Enum(UserRole, by_value=True, required=True)
-    password = fields.Str(required=True, load_only=True, validate=validate.Length(8, 200))
+    password = fields.Str(required=True, load_only=True, validate=PASSWORD)
     body = fields.Str(load_only=True, metadata={"description": "clerk: body code or id"})
     body_id = fields.Int(dump_only=True)
     region = fields.Str(allow_none=True)
     expert_id = Id(allow_none=True)
     active = fields.Bool(dump_only=True)
+    must_change_password = fields.Bool(dump_only=True)
     created_at = fields.DateTime(dump_only=True)
 
 
 class UserUpdateSchema(Schema):
-    active = fields.Bool(required=True)
+    """Any of: whether the account is active; its role with the role's scope (as UserSchema)."""
+
+    active = fields.Bool()
+    role = fields.Enum(UserRole, by_value=True)
+    body = fields.Str(metadata={"description": "clerk: body code or id"})
+    region = fields.Str()
+    expert_id = Id()
+
+    @validates_schema
+    def something_to_change(self, data, **_kwargs):
+        if not data:
+            raise ValidationError("Give active, or a role with its scope.")
+
+
+class PasswordResetSchema(Schema):
+    """An admin's reset: a temporary password; the user chooses its own at next sign-in."""
+
+    password = fields.Str(required=True, load_only=True, validate=PASSWORD)
+
+
+class PasswordChoiceSchema(Schema):
+    """A user replacing a temporary password: typed twice."""
+
+    password = fields.Str(required=True, validate=PASSWORD)
+    confirm = fields.Str(required=True)
+
+    @validates_schema
+    def typed_twice_alike(self, data, **_kwargs):
+        if data.get("password") != data.get("confirm"):
+            raise ValidationError("The two passwords differ.", field_name="confirm")
+
+
+class UserArgs(PageArgs):
+    email = Trimmed(validate=validate.Length(max=200))
+    role = fields.Enum(UserRole, by_value=True)
+    scope = Trimmed(validate=validate.Length(max=200),
+                    metadata={"description": "a region code, or part of a body's or "
+                                             "expert's name"})
+    active = fields.Bool()
 
 
 class UserPageSchema(PageSchema):
@@ -38,9 +81,29 @@ class AuditEventSchema(Schema):
     after = fields.Dict(allow_none=True)
 
 
+# Days far enough from either end of the calendar to survive the shift to and from UTC.
+AUDIT_DAYS = validate.Range(date(1900, 1, 1), date(9999, 12, 30))
+
+
 class AuditArgs(PageArgs):
-    entity = fields.Str()
-    entity_id = fields.Str()
+    """Filters of the audit log (pages and API): who, what kind of entity, which one, what
+    action, and which days, counted in China Standard Time."""
+
+    actor_id = Id(metadata={"description": "the user who acted"})
+    entity = fields.Str(validate=validate.Length(1, 60),
+                        metadata={"description": "kind of entity: case, expert, user..."})
+    entity_id = fields.Str(validate=validate.Length(1, 40))
+    action = fields.Str(validate=validate.Length(1, 60),
+                        metadata={"description": "create, update, sign_in..."})
+    since = fields.Date(data_key="from", validate=AUDIT_DAYS,
+                        metadata={"description": "first day, China Standard Time"})
+    until = fields.Date(data_key="to", validate=AUDIT_DAYS,
+                        metadata={"description": "last day (included), China Standard Time"})
+
+    @validates_schema
+    def to_not_before_from(self, data, **_kwargs):
+        if data.get("since") and data.get("until") and data["until"] < data["since"]:
+            raise ValidationError("to must not be before from", field_name="to")
 
 
 class AuditPageSchema(PageSchema):

@@ -8,7 +8,6 @@ from flask import Blueprint, flash, jsonify, redirect, render_template, request,
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from marshmallow import ValidationError
 
 from registry.extensions import db
 from registry.i18n import translate_error
@@ -28,7 +27,7 @@ from registry.services import access, case_queries, organizations, reference
 from registry.services import cases as service
 from registry.services import permissions as may
 from registry.services.listing import page_of
-from registry.web.forms import Form, submit
+from registry.web.forms import Form, filters, submit
 from registry.web.labels import choices
 
 bp = Blueprint("clerk", __name__, url_prefix="/clerk")
@@ -43,21 +42,13 @@ def english_pages() -> bool:
     return str(get_locale()) == "en"
 
 
-def query_args(schema) -> dict:
-    """Filters from the query string, through the API's own query schema (bad ones ignored)."""
-    raw = {key: value for key, value in request.args.items() if value.strip()}
-    try:
-        return schema.load(raw)
-    except ValidationError as error:
-        clean = {k: v for k, v in raw.items() if k not in error.messages}
-        return schema.load(clean)
 
 
 # -- lists ---------------------------------------------------------------------------------------
 
 @bp.get("/")
 def requests():
-    args = query_args(RequestArgs())
+    args = filters(RequestArgs())
     page = page_of(case_queries.requests_query(current_user, args), args)
     return render_template("clerk/requests.html", page=page, args=args,
                            statuses=choices(RequestStatus), roles=choices(ExpertRole))
@@ -65,7 +56,7 @@ def requests():
 
 @bp.get("/cases")
 def cases():
-    args = query_args(CaseArgs())
+    args = filters(CaseArgs())
     page = page_of(case_queries.cases_query(current_user, args), args)
     return render_template("clerk/cases.html", page=page, args=args, kinds=choices(CaseKind))
 

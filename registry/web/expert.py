@@ -23,6 +23,7 @@ from registry.models import (
     Expert,
     Unavailability,
 )
+from registry.models.base import LOCAL_TIME
 from registry.schemas.assignments import DeclineSchema, parties_for
 from registry.schemas.common import PageArgs
 from registry.schemas.experts import (
@@ -38,7 +39,6 @@ from registry.services import experts as expert_service
 from registry.services import permissions as may
 from registry.services.listing import page_of
 from registry.web.forms import Form, submit
-from registry.web.labels import LOCAL_TIME
 
 bp = Blueprint("expert", __name__, url_prefix="/expert")
 # Inputs of the profile that an expert may empty: no travel limit, no e-mail, no phone.

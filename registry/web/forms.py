@@ -7,6 +7,7 @@ typed and a translated message per input, for the page to show beside each field
 
 import re
 
+from flask import request
 from marshmallow import Schema, ValidationError
 from werkzeug.datastructures import MultiDict
 
@@ -126,3 +127,13 @@ def submit(form: Form, action):
             raise
         form.add_error(error)
         return None
+
+
+def filters(schema: Schema) -> dict:
+    """A list page's filters from the query string, through the API's own query schema; a bad
+    filter is left out (the list shows unfiltered by it), never an error page."""
+    raw = {key: value for key, value in request.args.items() if value.strip()}
+    try:
+        return schema.load(raw)
+    except ValidationError as error:
+        return schema.load({k: v for k, v in raw.items() if k not in error.messages})

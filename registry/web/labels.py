@@ -1,12 +1,9 @@
 """Words for the stored codes (statuses, roles, kinds of service), in the catalog."""
 
-from zoneinfo import ZoneInfo
-
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 
-# The courts and experts served are all on China Standard Time (Hong Kong shares it).
-LOCAL_TIME = ZoneInfo("Asia/Shanghai")
+from registry.models.base import LOCAL_TIME
 
 LABELS = {
     # request and assignment statuses
