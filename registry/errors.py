@@ -117,8 +117,10 @@ def register_error_handlers(app: Flask) -> None:
         status = error.code or 500
         messages = getattr(error, "data", {}).get("messages")
         errors = translate_messages(messages) if isinstance(messages, dict) else None
-        # People get the page's title in their language; programs get Werkzeug's description.
-        description = error.description or "" if wants_json() else ""
+        # People get the page's title in their language; programs get the message given to
+        # flask-smorest's abort(), else Werkzeug's description.
+        given = getattr(error, "data", {}).get("message")
+        description = (given or error.description or "") if wants_json() else ""
         response = respond(status, description, errors)
         if status == 405 and getattr(error, "valid_methods", None):
             response.headers["Allow"] = ", ".join(error.valid_methods)

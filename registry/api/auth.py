@@ -2,12 +2,12 @@
 
 from flask import request
 from flask_smorest import abort
-from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from registry.extensions import db, login_manager
 from registry.models import ApiToken, User, utcnow
 from registry.models.users import hash_token
+from registry.services import accounts
 
 
 @login_manager.request_loader
@@ -36,10 +36,7 @@ def user_from_basic_auth() -> User | None:
     auth = request.authorization
     if auth is None or auth.type != "basic" or not auth.username:
         return None
-    user = db.session.scalar(select(User).where(User.email == auth.username.strip().lower()))
-    if user is None or not user.active or not user.check_password(auth.password or ""):
-        return None
-    return user
+    return accounts.authenticate(auth.username, auth.password or "")
 
 
 def api_user() -> User:

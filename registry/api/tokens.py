@@ -11,6 +11,7 @@ from registry.api.auth import api_user, user_from_basic_auth
 from registry.extensions import db
 from registry.models import ApiToken
 from registry.models.users import hash_token
+from registry.services import permissions as may
 
 bp = Blueprint("tokens", __name__, url_prefix="/api/v1/tokens",
                description="Bearer tokens for the API.")
@@ -30,6 +31,9 @@ class Tokens(MethodView):
         user = user_from_basic_auth()
         if user is None:
             abort(401, message="Send your email and password with HTTP Basic authentication.")
+        may.allow(not user.must_change_password,
+                  "this account's password was reset by an admin: sign in on the web and "
+                  "choose a new password before asking for a token")
         hours = current_app.config["TOKEN_LIFETIME_HOURS"]
         stored, token = ApiToken.issue(user, timedelta(hours=hours))
         db.session.add(stored)

@@ -1,11 +1,20 @@
-"""Accounts: each role acts within one scope (a body, a region or an expert record)."""
+"""Accounts: each role acts within one scope (a body, a region or an expert record).
+
+Creating, listing, changing role and scope, (de)activating and password resets, for the admin
+pages and the API alike; every change is audited without the password or its hash, and no
+change may leave the registry without an active admin (`keep_an_active_admin`).
+"""
 
 import re
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, delete, exists, func, or_, select
+from sqlalchemy.orm import joinedload
+from werkzeug.security import check_password_hash, generate_password_hash
 
 from registry.extensions import db
 from registry.models import (
+    HANDLING_BODY_KINDS,
+    ApiToken,
     DomainError,
     Expert,
     Jurisdiction,
@@ -14,7 +23,7 @@ from registry.models import (
     User,
     UserRole,
 )
-from registry.services import audit
+from registry.services import audit, organizations
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
 MIN_PASSWORD = 8
@@ -58,10 +67,16 @@ def add_user(user: User, actor: User | None = None) -> User:
     """Add the account with its audit event, and flush so that it has an id."""
     db.session.add(user)
     db.session.flush()
-    audit.record(actor, "create", "user", user.id, after={
-        "email": user.email, "role": user.role.value, "body_id": user.body_id,
-        "region": user.region, "expert_id": user.expert_id})
+    audit.record(actor, "create", "user", user.id, after=snapshot(user))
     return user
+
+
+def snapshot(user: User) -> dict:
+    """What the audit log keeps of an account: never its password or hash (resets and
+    choices of a password are events of their own)."""
+    return {"email": user.email, "role": UserRole(user.role).value, "body_id": user.body_id,
+            "region": user.region, "expert_id": user.expert_id,
+            "active": user.active is not False}
 
 
 def check_email(email: str) -> str:
@@ -89,8 +104,11 @@ def check_password(password: str | None) -> None:
                           field="password", min_length=MIN_PASSWORD)
 
 
-def resolve_scope(role: UserRole, given: dict) -> dict:
-    """The User columns for the role's scope; scopes of other roles must not be given."""
+def resolve_scope(role: UserRole, given: dict, user: User | None = None) -> dict:
+    """The User columns for the role's scope; scopes of other roles must not be given.
+
+    `user` is the account being changed: the expert it already belongs to stays free for it.
+    """
     wanted = SCOPE_OF_ROLE[role]
     for name, value in given.items():
         if name != wanted and value not in (None, ""):
@@ -105,13 +123,14 @@ def resolve_scope(role: UserRole, given: dict) -> dict:
         return {"body_id": find_handling_body(given["body"]).id}
     if wanted == "region":
         return {"region": check_region(given["region"])}
-    return {"expert_id": check_expert_free(given["expert_id"])}
+    return {"expert_id": check_expert_free(given["expert_id"], user)}
 
 
 def find_handling_body(body) -> Organization:
     """A handling body by id (a number) or by registry code such as sh_ipc."""
     key = str(body).strip()
-    organization = db.session.get(Organization, int(key)) if key.isdigit() else None
+    organization = db.session.get(Organization, int(key)) \
+        if key.isdigit() and len(key) < 10 else None
     if organization is None:
         organization = db.session.scalar(
             select(Organization).where(Organization.registry_id == key))
@@ -133,20 +152,193 @@ def check_region(region: str) -> str:
     return code
 
 
-def check_expert_free(expert_id) -> int:
-    expert = db.session.get(Expert, int(expert_id)) if str(expert_id).isdigit() else None
+def check_expert_free(expert_id, user: User | None = None) -> int:
+    key = str(expert_id).strip()
+    expert = db.session.get(Expert, int(key)) if key.isdigit() and len(key) < 10 else None
     if expert is None:
         raise DomainError("no expert has the id {expert_id}", field="expert_id",
                           expert_id=expert_id)
-    if db.session.scalar(select(User.id).where(User.expert_id == expert.id)) is not None:
+    holder = db.session.scalar(select(User.id).where(User.expert_id == expert.id))
+    if holder is not None and (user is None or holder != user.id):
         raise DomainError("expert {expert_id} ({expert_name}) already has an account",
                           field="expert_id", expert_id=expert.id, expert_name=expert.name)
     return expert.id
 
 
+class LastActiveAdmin(DomainError):
+    """The change would leave no active admin to manage accounts (HTTP 409)."""
+
+    status = 409
+
+
+def keep_an_active_admin(user: User, role: UserRole, active: bool) -> None:
+    """Refuse a change that would leave no active admin: the one place this rule is decided.
+
+    Called before the change is made, inside its transaction. The active admins are counted
+    afresh with every one of their rows locked, this account's too (FOR UPDATE on PostgreSQL;
+    SQLite, whose writers take turns, ignores it), so two admins removing each other at once
+    cannot both succeed: the second waits for the first to commit, then counts again.
+    """
+    if user.role is not UserRole.ADMIN or not user.active:
+        return  # not an active admin now: the change removes none
+    if role is UserRole.ADMIN and active:
+        return
+    admins = db.session.scalars(
+        select(User.id).where(User.role == UserRole.ADMIN, User.active.is_(True))
+        .order_by(User.id).with_for_update()).all()
+    if not [admin_id for admin_id in admins if admin_id != user.id]:
+        field = "active" if not active else "role"
+        raise LastActiveAdmin("{email} is the last active admin: make another account an "
+                              "active admin first", field=field, email=user.email)
+
+
+def update_account(user: User, data: dict, actor: User) -> User:
+    """Change an account's role and scope and/or whether it is active, for pages and API alike.
+
+    Args:
+        data: any of role, body, region, expert_id (the role's scope, as in create_user) and
+            active. A scope given without a role keeps the current role.
+    """
+    role = check_role(data.get("role", user.role))
+    active = data.get("active", user.active)
+    scope_keys = ("body", "region", "expert_id")
+    new_scope = None
+    if "role" in data or any(key in data for key in scope_keys):
+        new_scope = resolve_scope(role, {key: data.get(key) for key in scope_keys}, user)
+    keep_an_active_admin(user, role, active)
+    before = snapshot(user)
+    if new_scope is not None:
+        user.role = role
+        user.body_id = user.region = user.expert_id = None
+        for column, value in new_scope.items():
+            setattr(user, column, value)
+        user.check_scope()
+    user.active = active
+    after = snapshot(user)
+    changed = [key for key in after if after[key] != before[key]]
+    if changed:
+        audit.record(actor, "update", "user", user.id,
+                     before={key: before[key] for key in changed},
+                     after={key: after[key] for key in changed})
+    return user
+
+
 def set_active(user: User, active: bool, actor: User) -> User:
     """Deactivating an account stops its tokens at once (they are checked on every call)."""
-    audit.record(actor, "update", "user", user.id, before={"active": user.active},
-                 after={"active": active})
-    user.active = active
+    return update_account(user, {"active": active}, actor)
+
+
+def reset_password(user: User, password: str, actor: User) -> User:
+    """Give the account a temporary password; its next sign-in must choose a new one.
+
+    The account's API tokens are revoked: a reset usually means the old password leaked.
+    """
+    check_password(password)
+    before = user.must_change_password
+    user.set_password(password)
+    user.must_change_password = True
+    revoked = db.session.execute(delete(ApiToken).where(ApiToken.user_id == user.id)).rowcount
+    audit.record(actor, "reset_password", "user", user.id,
+                 before={"must_change_password": bool(before)},
+                 after={"must_change_password": True, "tokens_revoked": revoked})
     return user
+
+
+def choose_password(user: User, password: str) -> User:
+    """The user replaces a temporary password with one of its own."""
+    check_password(password)
+    if user.check_password(password):
+        raise DomainError("choose a password other than the temporary one", field="password")
+    user.set_password(password)
+    user.must_change_password = False
+    audit.record(user, "change_password", "user", user.id,
+                 before={"must_change_password": True}, after={"must_change_password": False})
+    return user
+
+
+# -- lists and pickers -------------------------------------------------------------------------
+
+def accounts_query(args: dict) -> Select:
+    """Accounts by email, role, scope (a body's or expert's name, a region code) and activity.
+
+    Each account comes with its body and expert, which lists show.
+    """
+    query = select(User).options(joinedload(User.body), joinedload(User.expert)) \
+        .order_by(User.email, User.id)
+    if args.get("email"):
+        query = query.where(User.email.contains(args["email"].strip().lower(), autoescape=True))
+    if args.get("role"):
+        query = query.where(User.role == args["role"])
+    if args.get("active") is not None:
+        query = query.where(User.active.is_(args["active"]))
+    if text := (args.get("scope") or "").strip():
+        bodies = select(Organization.id).where(or_(organizations.name_matches(text),
+                                                   Organization.registry_id == text))
+        experts = select(Expert.id).where(Expert.name.contains(text, autoescape=True))
+        query = query.where(or_(func.upper(User.region) == text.upper(),
+                                User.body_id.in_(bodies), User.expert_id.in_(experts)))
+    return query
+
+
+def body_option(organization: Organization) -> dict:
+    return organizations.option(organization)
+
+
+def search_body_options(text: str, limit: int = 30) -> list[dict]:
+    """Handling bodies (courts, IP administrations, arbitration institutions) for a clerk."""
+    if not text:
+        return []
+    query = organizations.search({"name": text}) \
+        .where(Organization.kind.in_(HANDLING_BODY_KINDS)).limit(limit)
+    return [body_option(organization) for organization in db.session.scalars(query)]
+
+
+def expert_option(expert: Expert) -> dict:
+    return {"value": str(expert.id),
+            "text": f"{expert.name} · {expert.home_city.name_zh} · #{expert.id}"}
+
+
+def search_expert_options(text: str, limit: int = 30) -> list[dict]:
+    """Experts whose name holds the text and who have no account yet."""
+    if not text:
+        return []
+    query = (select(Expert).options(joinedload(Expert.home_city))
+             .where(Expert.name.contains(text, autoescape=True),
+                    ~exists().where(User.expert_id == Expert.id))
+             .order_by(Expert.name, Expert.id).limit(limit))
+    return [expert_option(expert) for expert in db.session.scalars(query)]
+
+
+def chosen_option(kind: str, value: str | None) -> dict | None:
+    """The picker option for a value already chosen (to show a form again), if it exists."""
+    key = (value or "").strip()
+    if not key.isdigit() or len(key) >= 10:
+        return None
+    if kind == "body":
+        organization = db.session.get(Organization, int(key))
+        return body_option(organization) if organization else None
+    expert = db.session.get(Expert, int(key), options=[joinedload(Expert.home_city)])
+    return expert_option(expert) if expert else None
+
+
+def region_choices(english: bool) -> list[tuple[str, str]]:
+    """Agreements (YRD, GBA) then jurisdictions, as (code, name) in the reader's language."""
+    agreements = db.session.scalars(select(RecognitionAgreement)
+                                    .order_by(RecognitionAgreement.code))
+    jurisdictions = db.session.scalars(select(Jurisdiction).order_by(Jurisdiction.code))
+    return [(row.code, f"{row.code} · {row.name_en if english else row.name_zh}")
+            for row in [*agreements, *jurisdictions]]
+
+
+# Checked against when no account has the email, so that a wrong email costs as much time as
+# a wrong password and the answer time does not tell which accounts exist.
+_NOBODY = generate_password_hash("no account has this email")
+
+
+def authenticate(email: str, password: str) -> User | None:
+    """The active account these credentials belong to, or None: one check for pages and API."""
+    user = db.session.scalar(select(User).where(User.email == email.strip().lower()))
+    if user is None:
+        check_password_hash(_NOBODY, password)
+        return None
+    return user if user.check_password(password) and user.active else None

@@ -1,15 +1,22 @@
-"""Signing in and out with a session (Flask-Login), each attempt in the audit log."""
+"""Signing in and out with a session (Flask-Login), each attempt in the audit log.
+
+After an admin's password reset, the account must choose a new password: until it has,
+every page but that one and signing out sends it there.
+"""
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from marshmallow import Schema, fields, validate
-from sqlalchemy import select
+from sqlalchemy import inspect, select
 
 from registry.extensions import db
 from registry.models import User
 from registry.models.base import DomainError
+from registry.schemas.accounts import PasswordChoiceSchema
+from registry.services import accounts
 from registry.services.audit import record
 from registry.web.forms import Form, submit
 
@@ -23,10 +30,11 @@ class SignInSchema(Schema):
 
 def sign_in(data: dict) -> User:
     """The user these credentials belong to; a failed attempt is recorded and refused."""
-    email = data["email"].strip().lower()
-    user = db.session.scalar(select(User).where(User.email == email))
-    if user is None or not user.active or not user.check_password(data["password"]):
-        record(None, "sign_in_failed", "user", user.id if user else "-",
+    user = accounts.authenticate(data["email"], data["password"])
+    if user is None:
+        email = data["email"].strip().lower()
+        known = db.session.scalar(select(User.id).where(User.email == email))
+        record(None, "sign_in_failed", "user", known or "-",
                after={"email": email, "from": request.remote_addr})
         db.session.commit()  # the failed attempt stays recorded
         raise DomainError("The email or password is wrong, or the account is inactive.")
@@ -47,7 +55,9 @@ def safe_next(target: str | None) -> str | None:
 @bp.route("/sign-in", methods=["GET", "POST"])
 def login():
     form = Form(SignInSchema(), request.form if request.method == "POST" else None)
-    if request.method == "POST" and submit(form, sign_in):
+    if request.method == "POST" and (user := submit(form, sign_in)):
+        if user.must_change_password:
+            return redirect(url_for("auth.choose_password"))
         return redirect(safe_next(request.args.get("next")) or url_for("web.home"))
     status = 422 if form.errors else 200
     return render_template("auth/login.html", form=form), status
@@ -60,3 +70,40 @@ def logout():
     db.session.commit()
     logout_user()
     return redirect(url_for("auth.login"))
+
+
+# -- a new password after an admin's reset ----------------------------------------------------
+
+# What an account with a temporary password may still open.
+WHILE_PASSWORD_TEMPORARY = frozenset({"auth.choose_password", "auth.logout", "static"})
+
+
+@bp.before_app_request
+def password_first():
+    """A signed-in page user with a temporary password goes to choose a new one first.
+
+    The API is left alone: it never takes the session, and a reset account's tokens are
+    revoked and no new one is issued until it has chosen a password.
+    """
+    if request.endpoint in WHILE_PASSWORD_TEMPORARY or request.path.startswith("/api/"):
+        return None
+    if current_user.is_authenticated and current_user.must_change_password:
+        return redirect(url_for("auth.choose_password"))
+    return None
+
+
+@bp.route("/choose-password", methods=["GET", "POST"])
+@login_required
+def choose_password():
+    if not current_user.must_change_password:
+        return redirect(url_for("web.home"))
+    form = Form(PasswordChoiceSchema(), request.form if request.method == "POST" else None)
+    user = current_user._get_current_object()
+    if request.method == "POST" and submit(
+            form, lambda data: accounts.choose_password(user, data["password"])):
+        flash(_("Your new password is set."), "success")
+        return redirect(url_for("web.home"))
+    if inspect(user).expired:  # a rollback expired it; base.html reads it, templates never query
+        db.session.refresh(user)
+    return render_template("auth/choose_password.html", form=form), \
+        422 if form.errors else 200
