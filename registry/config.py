@@ -25,6 +25,9 @@ def from_environment(instance_path: str) -> dict:
         "SECRET_KEY": secret_key,
         "SQLALCHEMY_DATABASE_URI": database_url,
         "TOKEN_LIFETIME_HOURS": int(os.environ.get("TOKEN_LIFETIME_HOURS", "12")),
+        # Bodies past this are refused (413) before they are read; the largest legitimate one
+        # is an expert spreadsheet (5 MB, see services/expert_sheet.py).
+        "MAX_CONTENT_LENGTH": 8 * 1024 * 1024,
     }
 
 

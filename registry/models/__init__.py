@@ -39,6 +39,7 @@ from registry.models.experts import (
                                          Unavailability,
 )
 from registry.models.geography import City, Jurisdiction, RecognitionAgreement
+from registry.models.imports import ExpertImport, ImportStatus
 from registry.models.ipc import IpcField
 from registry.models.organizations import HANDLING_BODY_KINDS, Organization, OrganizationKind
 from registry.models.users import ApiToken, User, UserRole
@@ -49,8 +50,8 @@ __all__ = [
     "AuditLogIsAppendOnly", "Case", "CaseField", "CaseKind", "CaseStage", "City", "CreditKind",
     "CreditRecord", "DeclaredConflict", "DispatchRequest", "DomainError", "Exclusion",
     "ExclusionReason", "Expert", "ExpertField", "ExpertLanguage", "ExpertRole", "ExpertRoleGrant",
-    "ExpertStatus", "InvalidTransition", "IpcField", "Jurisdiction", "Organization",
-    "OrganizationKind",
+    "ExpertImport", "ExpertStatus", "ImportStatus", "InvalidTransition", "IpcField",
+    "Jurisdiction", "Organization", "OrganizationKind",
     "Party", "PartyRole", "RecognitionAgreement", "RequestStatus", "Service", "SolverRun",
     "SolverRunStatus", "Unavailability", "User", "UserRole", "sync_request_status", "utcnow",
 ]

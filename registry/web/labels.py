@@ -26,6 +26,8 @@ LABELS = {
     "plaintiff": _l("plaintiff"), "defendant": _l("defendant"), "third_party": _l("third party"),
     "appellant": _l("appellant"), "appellee": _l("appellee"), "claimant": _l("claimant"),
     "respondent": _l("respondent"), "petitioner": _l("petitioner"),
+    # expert import statuses
+    "pending": _l("pending"), "imported": _l("imported"), "discarded": _l("discarded"),
     # expert statuses
     "active": _l("active"), "suspended": _l("suspended"), "retired": _l("retired"),
     # exclusion reasons

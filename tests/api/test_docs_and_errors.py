@@ -92,3 +92,10 @@ def test_nul_characters_are_refused_on_every_database(client, world, as_, method
     response = client.open(url, method=method, headers=as_("admin"), json=body)
     assert response.status_code == 422
     assert "NUL" in response.get_json()["message"]
+
+
+def test_a_body_past_the_size_limit_is_refused_before_it_is_read(client):
+    response = client.post("/api/v1/tokens", data=b"x" * (8 * 1024 * 1024 + 1),
+                           headers={"Content-Type": "application/octet-stream"})
+    assert response.status_code == 413
+    assert response.get_json()["code"] == 413
