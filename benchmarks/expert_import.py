@@ -29,6 +29,8 @@ import time
 
 from sqlalchemy import event, select, text
 
+from benchmarks.expert_search import load
+
 PG_SERVER = "postgresql+psycopg://root@127.0.0.1:5432/postgres"
 PG_DATABASE = "bench_expert_import"
 PG_URL = f"postgresql+psycopg://root@127.0.0.1:5432/{PG_DATABASE}"
@@ -196,13 +198,6 @@ def table(results: list[dict], rows: int) -> str:
                      f"| {' / '.join(f'{s:.2f}' for _n, s in r['statements'])} "
                      f"| {'yes' if total < TARGET_S else '**no**'} |")
     return "\n".join(lines)
-
-
-def load() -> str:
-    try:
-        return " ".join(f"{v:.2f}" for v in os.getloadavg())
-    except OSError:
-        return "n/a"
 
 
 def run(name: str, url: str, args) -> None:
