@@ -4,7 +4,8 @@
     python -m registry.catalogs compile   # .po -> .mo, which the app reads (not committed)
 
 Besides gettext's own markers, the English templates of domain errors are extracted: the
-first argument of DomainError and its kin, and the message of `permissions.allow`.
+first argument of DomainError and its kin, of marshmallow's ValidationError (the schemas' own
+cross-field messages), and the message of `permissions.allow`.
 """
 
 import sys
@@ -16,7 +17,7 @@ ROOT = Path(__file__).resolve().parent.parent
 TRANSLATIONS = ROOT / "registry" / "translations"
 TEMPLATE = TRANSLATIONS / "messages.pot"
 KEYWORDS = ("_l", "N_", "DomainError", "InvalidTransition", "CaseNumberError", "Forbidden",
-            "NotFound", "AuditLogIsAppendOnly", "allow:2")
+            "NotFound", "AuditLogIsAppendOnly", "LastActiveAdmin", "ValidationError", "allow:2")
 
 
 def pybabel(*args: str) -> None:

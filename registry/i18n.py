@@ -83,14 +83,15 @@ def init_app(app: Flask) -> None:
 def translate_error(error) -> str:
     """A DomainError in the user's language (its English text when a translation is missing).
 
-    Parameters that are stored codes (statuses, roles, kinds of row) are put in words too, so
-    that no English word is left in a Chinese sentence.
+    Parameters that are stored codes (statuses, roles, kinds) are put in words, and those that
+    are marked texts themselves are translated, so that no English is left in a Chinese
+    sentence; names and numbers pass through unchanged.
     """
     from registry.web.labels import label_of  # the words for stored codes
 
     if not error.params:
         return gettext(error.template)
-    params = {key: label_of(value) if isinstance(value, str) else value
+    params = {key: gettext(label_of(value)) if isinstance(value, str) else value
               for key, value in error.params.items()}
     return fill(gettext(error.template), params)
 
@@ -159,11 +160,23 @@ _PATTERNS = [(template, _pattern(template)) for template in VALIDATION_MESSAGES]
 
 
 def translate_message(message: str) -> str:
-    """One formatted validation message in the user's language."""
+    """One formatted validation message in the user's language.
+
+    A value shown with !r arrives in Python's quotes; a translation writes its own (“ ”).
+    """
     for template, pattern in _PATTERNS:
         if match := pattern.match(message):
-            return fill(gettext(template).replace("!r}", "}"), match.groupdict())
+            translated = gettext(template)
+            values = match.groupdict()
+            if translated != template:
+                values = {name: _unquoted(value) for name, value in values.items()}
+            return fill(translated.replace("!r}", "}"), values)
     return gettext(message)
+
+
+def _unquoted(value: str) -> str:
+    quoted = len(value) >= 2 and value[0] == value[-1] and value[0] in "'\""
+    return value[1:-1] if quoted else value
 
 
 def translate_messages(messages):

@@ -48,7 +48,9 @@ def require_distinct(items: list[dict], key: str, message: str) -> None:
 def require_order(data: dict, start: str = "start", end: str = "end") -> None:
     """Cross-field check: the end of a span (when given) is not before its start."""
     if data.get(start) and data.get(end) and data[end] < data[start]:
-        raise ValidationError(f"{end} must not be before {start}", field_name=end)
+        # Translated by matching it back to its template (i18n.VALIDATION_MESSAGES).
+        message = f"{end} must not be before {start}"
+        raise ValidationError(message, field_name=end)
 
 
 # Days people plan: a span outside these years is a typing slip (0001, 9999), and the calendar

@@ -6,12 +6,14 @@ change may leave the registry without an active admin (`keep_an_active_admin`).
 """
 
 import re
+import unicodedata
 
 from sqlalchemy import Select, delete, exists, func, or_, select
 from sqlalchemy.orm import joinedload
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from registry.extensions import db
+from registry.i18n import N_
 from registry.models import (
     HANDLING_BODY_KINDS,
     ApiToken,
@@ -30,9 +32,10 @@ MIN_PASSWORD = 8
 # The one scope each role takes (None: admins act everywhere).
 SCOPE_OF_ROLE = {UserRole.CLERK: "body", UserRole.COORDINATOR: "region",
                  UserRole.EXPERT: "expert_id", UserRole.ADMIN: None}
-SCOPE_NEEDS = {"body": "a handling body (court, IP administration or arbitration institution)",
-               "region": "a region (a jurisdiction such as SH or an agreement such as YRD)",
-               "expert_id": "an expert"}
+SCOPE_NEEDS = {"body": N_("a handling body (court, IP administration or arbitration "
+                          "institution)"),
+               "region": N_("a region (a jurisdiction such as SH or an agreement such as YRD)"),
+               "expert_id": N_("an expert")}
 
 
 def create_user(email: str, role: str, password: str, *, body=None, region: str | None = None,
@@ -81,7 +84,9 @@ def snapshot(user: User) -> dict:
 
 def check_email(email: str) -> str:
     email = (email or "").strip().lower()
-    if not EMAIL.match(email):
+    # Invisible characters (U+200B, U+202E ...) would make look-alike accounts.
+    hidden = any(unicodedata.category(char) in ("Cc", "Cf") for char in email)
+    if hidden or not EMAIL.match(email):
         raise DomainError("{email!r} is not an email address", field="email", email=email)
     if db.session.scalar(select(User.id).where(func.lower(User.email) == email)) is not None:
         raise DomainError("an account with the email {email} already exists", field="email",

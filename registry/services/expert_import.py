@@ -7,7 +7,7 @@ all are good) or, by the admin's explicit choice, only the good ones; each exper
 `services.experts.create_expert`, with one audit event for the import besides each expert's.
 """
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from registry.extensions import db
 from registry.models import (
@@ -49,6 +49,7 @@ def commit(upload: ExpertImport, mode: str, expected: int, actor: User) -> dict 
     transaction. None when the file, checked again now, no longer matches what was chosen: the
     caller rolls back and shows the report again."""
     upload.finish(ImportStatus.IMPORTED)  # a second commit stops here (409)
+    one_commit_at_a_time()
     report = check_upload(upload)
     chosen = report.good
     if (mode == ALL_ROWS and report.bad) or len(chosen) != expected or not chosen:
@@ -64,6 +65,18 @@ def commit(upload: ExpertImport, mode: str, expected: int, actor: User) -> dict 
         "imported": summary["imported"], "skipped": summary["skipped"],
         "organizations_created": len(report.new_organizations)})
     return summary
+
+
+# Two uploads naming the same expert must not both pass the duplicate check. PostgreSQL: a
+# transaction-scoped advisory lock, so the second commit checks after the first has written.
+# SQLite has one writer at a time, and finish()'s UPDATE above already holds the write lock.
+IMPORT_COMMIT_LOCK = 0x1D0C0001
+
+
+def one_commit_at_a_time() -> None:
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(text("SELECT pg_advisory_xact_lock(:key)"),
+                           {"key": IMPORT_COMMIT_LOCK})
 
 
 def create_experts(chosen: list[Checked], actor: User) -> list[Expert]:

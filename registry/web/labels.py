@@ -26,6 +26,13 @@ LABELS = {
     "plaintiff": _l("plaintiff"), "defendant": _l("defendant"), "third_party": _l("third party"),
     "appellant": _l("appellant"), "appellee": _l("appellee"), "claimant": _l("claimant"),
     "respondent": _l("respondent"), "petitioner": _l("petitioner"),
+    # account roles (expert is above, among the kinds of row)
+    "clerk": _l("clerk"), "coordinator": _l("coordinator"), "admin": _l("admin"),
+    # kinds of organization
+    "company": _l("company"), "university": _l("university"),
+    "research_institute": _l("research institute"), "law_firm": _l("law firm"),
+    "court": _l("court"), "ip_administration": _l("IP administration"),
+    "arbitration_institution": _l("arbitration institution"),
     # expert import statuses
     "pending": _l("pending"), "imported": _l("imported"), "discarded": _l("discarded"),
     # expert statuses

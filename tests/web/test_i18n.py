@@ -74,7 +74,7 @@ def test_formatted_validation_messages_are_matched_back_to_their_template(app):
         translated = translate_message("Length must be between 1 and 60.")
         assert "1" in translated and "60" in translated and CJK.search(translated)
         quoted = translate_message("'X99' is not an IPC code such as G, G06, G06F or G06F30")
-        assert "'X99'" in quoted and CJK.search(quoted)
+        assert "“X99”" in quoted and CJK.search(quoted)
     with app.test_request_context(), force_locale("en"):
         assert translate_message("Length must be between 1 and 60.") == \
             "Length must be between 1 and 60."
@@ -121,3 +121,19 @@ def test_switching_language_keeps_the_pages_filters(client, world, sign_in):
     html = client.get("/clerk/?status=submitted&number=沪73").get_data(as_text=True)
     switch = re.search(r'href="([^"]+)"[^>]*id="language-switch"', html).group(1)
     assert "status=submitted" in switch and "lang=en" in switch and "number=" in switch
+
+
+def test_a_quoted_value_gets_chinese_quotes_in_chinese_and_keeps_its_own_in_english(app):
+    message = "'Z99Z' is not an IPC code such as G, G06, G06F or G06F30"
+    with app.test_request_context(), force_locale("zh_Hans"):
+        assert "“Z99Z”" in translate_message(message)
+    with app.test_request_context(), force_locale("en"):
+        assert translate_message(message) == message
+
+
+def test_words_inside_account_messages_are_chinese(client, world, sign_in):
+    sign_in("admin")
+    html = client.post("/admin/accounts/new", headers={"Accept-Language": "zh-CN"}, data={
+        "email": "new.clerk@example.cn", "role": "clerk", "password": "long enough 1"}
+    ).get_data(as_text=True)
+    assert "handling body" not in html and "受理机构" in html
