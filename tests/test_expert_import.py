@@ -2,6 +2,10 @@
 
 import csv
 import io
+import os
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 
 import pytest
@@ -13,11 +17,13 @@ from registry.models import (
     Affiliation,
     AuditEvent,
     Expert,
+    ExpertImport,
     ImportStatus,
     InvalidTransition,
     IpcField,
     Organization,
     OrganizationKind,
+    User,
     UserRole,
 )
 from registry.services import expert_export, expert_import, expert_sheet
@@ -508,3 +514,36 @@ def test_round_trip_export_then_import_into_an_empty_registry(registry, make, ki
 
 def sorted_record(record: dict) -> tuple:
     return tuple(sorted(record.items()))
+
+
+@pytest.mark.skipif("postgresql" not in os.environ.get("TEST_DATABASE_URL", ""),
+                    reason="SQLite runs one writer at a time; the lock is PostgreSQL's")
+def test_two_uploads_of_the_same_expert_committed_at_once_import_it_once(app, registry):
+    admin_id = registry["admin"].id
+    uploads = [expert_import.store(f"pool-{n}.csv", csv_bytes(GOOD), registry["admin"]).id
+               for n in (1, 2)]
+    db.session.commit()
+    both_ready = threading.Barrier(2)
+
+    def commit(upload_id: int) -> str:
+        with app.app_context():
+            try:
+                upload = db.session.get(ExpertImport, upload_id)
+                actor = db.session.get(User, admin_id)
+                both_ready.wait(timeout=10)
+                done = expert_import.commit(upload, expert_import.ALL_ROWS, 1, actor)
+                if done is None:
+                    db.session.rollback()
+                    return "refused"
+                time.sleep(0.2)  # hold the lock, so the other commit must wait for it
+                db.session.commit()
+                return "imported"
+            finally:
+                db.session.remove()
+
+    with ThreadPoolExecutor(2) as pool:
+        outcomes = sorted(pool.map(commit, uploads))
+    assert outcomes == ["imported", "refused"]
+    db.session.expire_all()
+    assert db.session.scalar(select(func.count()).select_from(Expert)
+                             .where(Expert.name == GOOD["name"])) == 1
