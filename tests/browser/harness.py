@@ -3,6 +3,8 @@
 Fixtures live in conftest.py; this module holds the plain code both it and the tests use.
 """
 
+import csv
+import io
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -172,3 +174,22 @@ def screenshot_form_languages(page, name: str, form: str = "main form", status: 
         check_fits(page, fits_width)
         paths.append(screenshot(page, f"{name}.{lang}"))
     return paths
+
+
+def sign_out(page) -> None:
+    """Sign out through the header's button, as a person does; the app shows the sign-in page."""
+    with new_document(page, path="/sign-out") as answered:
+        page.locator("header form[action='/sign-out'] button[type=submit]").click()
+    assert answered.value.status == 302, f"sign-out answered {answered.value.status}"
+    page.wait_for_url(lambda url: urlsplit(url).path == "/sign-in")
+
+
+def download_csv(page, link) -> list[list[str]]:
+    """Click a link to a CSV file and read what the browser downloaded (UTF-8, with or
+    without a byte-order mark) as rows of cells."""
+    with page.expect_download() as started:
+        link.click()
+    download = started.value
+    assert download.failure() is None, f"{download.url}: {download.failure()}"
+    text = Path(download.path()).read_bytes().decode("utf-8-sig")
+    return list(csv.reader(io.StringIO(text, newline="")))
