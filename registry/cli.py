@@ -86,7 +86,7 @@ def export_problem_command(region, start, end, output):
     json.dump(document, output, ensure_ascii=False, indent=1)
     click.echo(f"Solver run {run.id}: {len(document['requests'])} requests, "
                f"{len(document['experts'])} experts", err=True)
-    for problem in run.parameters["held_seats_breaking_rules"]:
+    for problem in run.held_seats_breaking_rules:
         click.echo(f"Held seat left out, resolve it by hand: {problem}", err=True)
 
 

@@ -126,8 +126,8 @@ def test_export_queues_a_solver_run_holding_the_problem_and_audits_it(make):
     assert document["run"] == run.id
     assert run.status is SolverRunStatus.QUEUED
     assert (run.region, run.window_from, run.window_to) == ("SH", JAN, MAR)
-    assert run.parameters["as_of"] == "2025-01-10"
-    assert run.parameters["problem"] == document
+    assert run.parameters == {"as_of": "2025-01-10", "time_limit_s": 10, "weights": {}}
+    assert run.problem == document
     event = db.session.query(AuditEvent).one()
     assert (event.action, event.entity_id) == ("solver_run.export", str(run.id))
     assert event.after["requests"] == 1
@@ -366,7 +366,7 @@ def test_a_held_seat_whose_expert_now_breaks_a_rule_stays_held_and_is_reported(m
     scheduler.load_problem(document)  # valid: rule 13 no longer sinks the whole region
     assert entry(document, "requests", panel.id)["seats"] == 2
     assert document["pinned"] == [{"request": str(panel.id), "expert": str(members[1].id)}]
-    assert "rule 6" in run.parameters["held_seats_breaking_rules"][0]
+    assert "rule 6" in run.held_seats_breaking_rules[0]
 
 
 def test_load_and_busy_days_count_only_assignments_outside_the_problem(make):
@@ -404,7 +404,7 @@ def test_export_problem_command_writes_the_document(make, runner, tmp_path):
     document = json.loads(output.read_text(encoding="utf-8"))
     assert requests_of(document) == {str(request.id)}
     assert experts_of(document) == {str(expert.id)}
-    assert db.session.get(SolverRun, document["run"]).parameters["problem"] == document
+    assert db.session.get(SolverRun, document["run"]).problem == document
 
 
 def test_export_problem_command_reports_an_unknown_region(make, runner):

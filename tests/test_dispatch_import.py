@@ -76,7 +76,8 @@ def test_a_valid_plan_becomes_proposals_and_moves_requests_to_proposed(registry)
     assert run.status is SolverRunStatus.DONE and run.finished_at is not None
     assert run.metrics == {"filled_priority": 6, "seats_filled": 2}
     assert run.timings == {"wall_s": 0.1, "engine": "hand"}
-    assert run.parameters["plan_imported"] is True
+    assert run.plan["assignments"][0]["request"] == str(hearing.id)
+    assert run.progress == 1.0 and run.error == ""
     assert f"Solver run {run.id}: 2 new proposal(s)" in summary
     actions = db.session.scalars(select(AuditEvent.action).order_by(AuditEvent.id)).all()
     assert actions == ["solver_run.export", "solver_run.import"]
@@ -92,7 +93,7 @@ def test_a_plan_with_a_conflicted_expert_is_refused_naming_the_violation(registr
     assert caught.value.field == "plan"
     assert assignments() == []
     assert hearing.status is RequestStatus.SUBMITTED
-    assert run.status is SolverRunStatus.QUEUED and "plan_imported" not in run.parameters
+    assert run.status is SolverRunStatus.QUEUED and run.plan is None
 
 
 @pytest.mark.parametrize("plan, message", [
@@ -233,7 +234,7 @@ def test_the_plan_answers_the_latest_run_not_yet_imported_or_the_one_named(regis
     import_plan(a_plan((hearing, free)))
     import_plan(a_plan((hearing, free)), run_id=first.id)
 
-    assert second.parameters["plan_imported"] and first.parameters["plan_imported"]
+    assert second.plan is not None and first.plan is not None
     with pytest.raises(DomainError, match="no exported problem is waiting"):
         import_plan(a_plan((hearing, free)))
     with pytest.raises(DomainError, match="solver run 999 has no exported problem"):
@@ -242,7 +243,7 @@ def test_the_plan_answers_the_latest_run_not_yet_imported_or_the_one_named(regis
 
 def test_a_plan_solved_by_the_scheduler_imports_cleanly(registry):
     run = export_run()
-    problem = scheduler.load_problem(run.parameters["problem"])
+    problem = scheduler.load_problem(run.problem)
 
     plan = scheduler.solve(problem, time_limit_s=2, workers=1).to_dict()
     import_plan(json.loads(json.dumps(plan)))

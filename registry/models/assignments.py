@@ -44,14 +44,36 @@ class SolverRunStatus(enum.StrEnum):
     RUNNING = "running"
     DONE = "done"
     FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+S = SolverRunStatus
+SOLVER_RUN_TRANSITIONS: dict[SolverRunStatus, frozenset[SolverRunStatus]] = {
+    S.QUEUED: frozenset({S.RUNNING, S.CANCELLED}),
+    S.RUNNING: frozenset({S.DONE, S.FAILED, S.CANCELLED}),
+    S.DONE: frozenset(),
+    S.FAILED: frozenset(),
+    S.CANCELLED: frozenset(),
+}
 
 
 class SolverRun(db.Model):
+    """One solve of a region's open requests: its parameters, the problem exported for it,
+    the plan that answered it, and where it stands (queued -> running -> done | failed |
+    cancelled; a queued run may be cancelled too)."""
+
     id: Mapped[int] = mapped_column(primary_key=True)
     region: Mapped[str] = mapped_column(String(16))
     window_from: Mapped[date] = mapped_column(Date)
     window_to: Mapped[date] = mapped_column(Date)
+    # What was asked: as_of, time_limit_s, weights.
     parameters: Mapped[dict] = mapped_column(JSONType, default=dict)
+    # The dispatch-problem/1 document exported for the run, and the dispatch-plan/1 document
+    # imported for it (kept, so every stored plan can be audited against its problem).
+    problem: Mapped[dict | None] = mapped_column(JSONType)
+    plan: Mapped[dict | None] = mapped_column(JSONType)
+    # Confirmed seats left out of the problem because their expert now breaks a rule.
+    held_seats_breaking_rules: Mapped[list] = mapped_column(JSONType, default=list)
     status: Mapped[SolverRunStatus] = enum_column(SolverRunStatus, default=SolverRunStatus.QUEUED)
     progress: Mapped[float] = mapped_column(Float, default=0.0)
     metrics: Mapped[dict] = mapped_column(JSONType, default=dict)
@@ -60,6 +82,58 @@ class SolverRun(db.Model):
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    def __init__(self, **values):
+        # Column defaults apply only on INSERT; the lifecycle needs them from the start.
+        values.setdefault("status", SolverRunStatus.QUEUED)
+        values.setdefault("progress", 0.0)
+        values.setdefault("parameters", {})
+        values.setdefault("held_seats_breaking_rules", [])
+        super().__init__(**values)
+
+    @property
+    def is_finished(self) -> bool:
+        return not SOLVER_RUN_TRANSITIONS[self.status]
+
+    def check_move_to(self, status: SolverRunStatus) -> None:
+        if status not in SOLVER_RUN_TRANSITIONS[self.status]:
+            raise InvalidTransition("solver run {run_id} cannot go from {current} to {target}",
+                                    run_id=self.id, current=self.status.value,
+                                    target=status.value)
+
+    def _move_to(self, status: SolverRunStatus) -> None:
+        self.check_move_to(status)
+        self.status = status
+        if self.is_finished:
+            self.finished_at = utcnow()
+
+    def start(self) -> None:
+        """A solver took the queued run."""
+        self._move_to(S.RUNNING)
+        self.progress = 0.0
+
+    def report(self, progress: float) -> None:
+        """How far the running solve is, from 0 to 1 (1 is kept for the stored plan)."""
+        if self.status is S.RUNNING:
+            self.progress = min(max(float(progress), 0.0), 0.99)
+
+    def finish(self, metrics: dict, timings: dict | None = None) -> None:
+        """The plan is stored: record its figures and the solver's account of the solve."""
+        self._move_to(S.DONE)
+        self.progress = 1.0
+        self.metrics = dict(metrics or {})
+        self.timings = dict(timings or {})
+
+    def fail(self, error: str) -> None:
+        """The solve or the plan's import failed: say why; the run keeps no plan."""
+        self._move_to(S.FAILED)
+        self.error = str(error)
+        self.plan = None
+
+    def cancel(self) -> None:
+        """Nobody wants the run any more; a cancelled run keeps no plan."""
+        self._move_to(S.CANCELLED)
+        self.plan = None
 
 
 class Assignment(db.Model):

@@ -13,7 +13,7 @@ from registry.models import (
 )
 from registry.services import permissions as may
 from registry.services.audit import record
-from registry.services.plan_import import check_manual_assignment
+from registry.services.dispatch import check_manual_assignment
 
 
 def _audited(assignment: Assignment, actor: User, action: str, change) -> Assignment:

@@ -1,5 +1,7 @@
-"""Check a dispatch-plan/1 document against its problem and the registry, then store it as
-proposals (docs/dispatch.md lists the checks). Nothing is written unless every check passes.
+"""The registry's half of importing a dispatch-plan/1 document: its shape, which run it
+answers, whether the registry moved since the export, and writing it as proposals
+(docs/dispatch.md lists the checks). The 13 rules themselves are judged by the scheduler,
+through registry/services/dispatch.py, the one module that talks to it.
 """
 
 from datetime import date
@@ -13,53 +15,33 @@ from registry.models import (
     DispatchRequest,
     DomainError,
     Expert,
-    ExpertStatus,
     SolverRun,
     SolverRunStatus,
     sync_request_status,
-    utcnow,
 )
 from registry.services import audit
 from registry.services.problem_export import (
     HELD_STATUSES,
     agreements_in_force,
+    barred,
     expert_options,
+    load_rows,
     problem_document,
     request_options,
 )
-from scheduler import ProblemError, load_problem, verify
 
 PLAN_FORMAT = "dispatch-plan/1"
 PLAN_STATUSES = ("optimal", "feasible")
 MAX_LISTED = 20
 
 
-def import_plan(plan: dict, run_id: int | None = None, actor=None) -> str:
-    """Store a verified plan as proposals of its solver run; return a one-line summary.
-
-    Raises DomainError, naming every offending item, when the plan is malformed, breaks a
-    hard rule, or no longer fits the registry; then nothing is written. No commit here.
-    """
-    pairs = check_structure(plan)
-    run = find_run(run_id)
-    problem = run.parameters["problem"]
-    as_of = date.fromisoformat(problem["as_of"])
-    if problems := verify_document(problem, plan):
-        raise DomainError("the plan breaks the hard rules: {problems}", field="plan",
-                          problems=listing(problems))
-    request_ids = [int(r["id"]) for r in problem["requests"]]
-    requests = _load(DispatchRequest, request_options(), request_ids)
-    changes = registry_changes(problem, plan, requests, pairs, as_of)
-    if changes:
-        raise DomainError("the registry changed since the export: {problems}", field="plan",
-                          problems=listing(changes))
+def store_plan(run: SolverRun, requests: list[DispatchRequest], plan: dict, actor=None) -> str:
+    """Write a checked plan as proposals of its run, mark the run done; return a summary."""
     counts = write_proposals(run, requests, plan)
-    run.status = SolverRunStatus.DONE
-    run.progress = 1.0
-    run.finished_at = utcnow()
-    run.metrics = dict(plan.get("metrics") or {})
-    run.timings = dict(plan.get("solver") or {})
-    run.parameters = {**run.parameters, "plan_imported": True, "plan": plan}
+    if run.status is SolverRunStatus.QUEUED:  # solved outside the registry (the CLI path)
+        run.start()
+    run.plan = plan
+    run.finish(plan.get("metrics") or {}, plan.get("solver") or {})
     audit.record(actor, "solver_run.import", "solver_run", run.id, after=counts)
     return (f"Solver run {run.id}: {counts['proposed']} new proposal(s), {counts['kept']} kept, "
             f"{counts['withdrawn']} withdrawn, {counts['pinned']} pinned; "
@@ -115,66 +97,63 @@ def check_structure(plan) -> list[tuple[str, str]]:
 
 
 def find_run(run_id: int | None) -> SolverRun:
-    """The run named, or the latest run with a stored problem and no imported plan."""
+    """The run named, or the latest queued run with a stored problem; it must be able to take
+    a plan (queued or running: a done, failed or cancelled run is final)."""
     if run_id is not None:
         run = db.session.get(SolverRun, run_id)
-        if run is None or "problem" not in (run.parameters or {}):
+        if run is None or run.problem is None:
             raise DomainError("solver run {run_id} has no exported problem", field="run",
                               run_id=run_id)
+        run.check_move_to(SolverRunStatus.DONE if run.status is SolverRunStatus.RUNNING
+                          else SolverRunStatus.RUNNING)
         return run
-    for run in db.session.scalars(select(SolverRun).order_by(SolverRun.id.desc())):
-        parameters = run.parameters or {}
-        if "problem" in parameters and not parameters.get("plan_imported"):
-            return run
-    raise DomainError("no exported problem is waiting for a plan; run export-problem first",
-                      field="run")
+    run = db.session.scalars(select(SolverRun)
+                             .where(SolverRun.problem.is_not(None),
+                                    SolverRun.status == SolverRunStatus.QUEUED)
+                             .order_by(SolverRun.id.desc()).limit(1)).first()
+    if run is None:
+        raise DomainError("no exported problem is waiting for a plan; run export-problem first",
+                          field="run")
+    return run
 
 
-def verify_document(problem: dict, plan: dict) -> list[str]:
-    """Every violation of the 13 rules by the plan, or why the problem itself is invalid."""
-    try:
-        loaded = load_problem(problem)
-    except ProblemError as error:
-        return list(error.errors)
-    return [str(violation) for violation in verify(loaded, plan)]
+def problem_requests(problem: dict) -> list[DispatchRequest]:
+    """The problem's requests as they are in the registry now."""
+    ids = [int(r["id"]) for r in problem["requests"]]
+    return load_rows(DispatchRequest, request_options(), ids)
 
 
-def _load(model, options, ids: list[int]) -> list:
-    rows = db.session.scalars(select(model).where(model.id.in_(ids)).options(*options)
-                              .order_by(model.id))
-    return list(rows)
-
-
-def registry_changes(problem: dict, plan: dict, requests: list[DispatchRequest], pairs,
-                     as_of: date) -> list[str]:
-    """What moved since the export: closed requests, barred experts, and any rule the plan now
-    breaks once the problem is rebuilt from today's registry for the same requests."""
+def registry_changes(problem: dict, requests: list[DispatchRequest], pairs) -> list[str]:
+    """What moved since the export that no rule check needs: requests gone or closed, planned
+    experts barred since."""
+    as_of = date.fromisoformat(problem["as_of"])
     changes = []
     wanted = {int(r["id"]) for r in problem["requests"]}
     found = {r.id: r for r in requests}
     changes += [f"request {rid} no longer exists" for rid in sorted(wanted - found.keys())]
     changes += [f"request {r.id} is {r.status.value}, no longer open"
                 for r in requests if not r.is_open]
+    experts = load_rows(Expert, expert_options(), sorted(_planned_experts(pairs)))
+    changes += [f"expert {expert.id} {why}" for expert in experts
+                if (why := barred(expert, as_of))]
+    return changes
+
+
+def current_problem(problem: dict, requests: list[DispatchRequest], pairs) -> dict:
+    """The problem rebuilt from today's registry for the same requests, the planned experts
+    and the experts now holding seats, so the plan can be verified against it again.
+
+    Held seats of experts barred since are left out, exactly as the export does.
+    """
+    as_of = date.fromisoformat(problem["as_of"])
     held = {a.expert_id for r in requests for a in r.assignments if a.status in HELD_STATUSES}
-    expert_ids = {int(e) for _, e in pairs if e.isdigit()} | held
-    experts = _load(Expert, expert_options(), sorted(expert_ids))
-    barred = {expert.id: why for expert in experts if (why := _barred(expert, as_of))}
-    planned = {int(e) for _, e in pairs if e.isdigit()}
-    changes += [f"expert {eid} {why}" for eid, why in sorted(barred.items()) if eid in planned]
-    if changes:
-        return changes
-    # Held seats of experts barred since are left out, exactly as the export does.
-    eligible = [expert.id for expert in experts if expert.id not in barred]
-    current = problem_document(requests, eligible, as_of, agreements_in_force(as_of))
-    return verify_document(current, plan)
+    experts = load_rows(Expert, expert_options(), sorted(_planned_experts(pairs) | held))
+    eligible = [expert.id for expert in experts if not barred(expert, as_of)]
+    return problem_document(requests, eligible, as_of, agreements_in_force(as_of))
 
 
-def _barred(expert: Expert, as_of: date) -> str:
-    if expert.status is not ExpertStatus.ACTIVE:
-        return f"is {expert.status.value}"
-    if expert.disqualifying_records(as_of) or expert.disqualifying_records(date.today()):
-        return "has a serious or suspending credit record"
-    return ""
+def _planned_experts(pairs) -> set[int]:
+    return {int(e) for _, e in pairs if e.isdigit()}
 
 
 # -- writing -----------------------------------------------------------------------------------
@@ -216,26 +195,3 @@ def _propose(run, request, assignment: Assignment | None, expert_id: int, why) -
                           request_id=request.id)
     assignment.solver_run, assignment.reasons = run, why
     return "kept"
-
-
-# -- manual overrides --------------------------------------------------------------------------
-
-def check_manual_assignment(request: DispatchRequest, expert: Expert,
-                            as_of: date | None = None) -> list[str]:
-    """Why putting this expert on this request would break a hard rule ([] when it would not).
-
-    Builds a one-request problem from today's registry and verifies the request's held seats
-    plus the new pair, so a coordinator's choice is judged by the solver's own rules.
-    """
-    as_of = as_of or date.today()
-    if why := _barred(expert, as_of):
-        return [f"expert {expert.id} {why}"]
-    if not request.is_open:
-        return [f"request {request.id} is {request.status.value}, not open"]
-    held = _load(Expert, expert_options(), sorted(
-        {a.expert_id for a in request.assignments if a.status in HELD_STATUSES}))
-    experts = {expert.id} | {e.id for e in held if not _barred(e, as_of)}
-    problem = problem_document([request], sorted(experts), as_of, agreements_in_force(as_of))
-    pair = {"request": str(request.id), "expert": str(expert.id)}
-    pairs = problem["pinned"] + ([] if pair in problem["pinned"] else [pair])
-    return verify_document(problem, {"assignments": pairs})

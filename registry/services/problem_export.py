@@ -1,6 +1,9 @@
 """Build a dispatch-problem/1 document from the registry (docs/dispatch.md says which facts
 become which keys). The queries are set-based: a registry of 10,000 experts exports in
 seconds because children are eager-loaded and workloads are counted in a few grouped queries.
+
+This is the registry's half of an export; registry/services/dispatch.py, the one module that
+talks to the scheduler, checks the held seats with the scheduler's verify and queues the run.
 """
 
 from collections import Counter, defaultdict
@@ -38,7 +41,6 @@ from registry.models.experts import DISQUALIFYING_CREDIT
 from registry.services import audit
 from registry.services.exclusions import chunks, excluded_experts
 from registry.services.permissions import region_jurisdictions
-from scheduler import load_problem, verify
 
 FORMAT = "dispatch-problem/1"
 SETTINGS = {"cooling_off_days": 1095, "time_limit_s": 10}
@@ -47,31 +49,51 @@ HELD_STATUSES = frozenset({AssignmentStatus.CONFIRMED, AssignmentStatus.ACCEPTED
 OPEN_END = date(9999, 12, 31)
 
 
-def export_problem(region: str, start: date, end: date, as_of: date | None = None,
-                   actor=None) -> tuple[dict, SolverRun]:
-    """Build the problem for a region's open requests in [start, end] and queue a solver run.
-
-    The run is added and flushed, not committed: the caller owns the transaction.
-    """
-    as_of = as_of or date.today()
+def region_problem(region: str, start: date, end: date, as_of: date) -> dict:
+    """The problem for a region's open requests in [start, end], as the registry sees them on
+    as_of (held seats not yet checked against the rules)."""
     jurisdictions = _region(region, start, end)
     agreements = agreements_in_force(as_of)
     requests = open_requests(jurisdictions, start, end)
     experts = candidate_experts(recognised_jurisdictions(jurisdictions, agreements), as_of)
-    document = problem_document(requests, experts, as_of, agreements)
-    released = release_broken_pins(document)
+    return problem_document(requests, experts, as_of, agreements)
+
+
+def queue_run(document: dict, region: str, start: date, end: date, parameters: dict,
+              held_seats_breaking_rules: list[str], actor=None) -> SolverRun:
+    """Add a queued solver run holding the document (and name the run in it); audit it.
+
+    The run is added and flushed, not committed: the caller owns the transaction.
+    """
+    document["settings"] = settings(parameters)
     run = SolverRun(region=region, window_from=start, window_to=end,
-                    created_by_id=actor.id if actor else None)
+                    created_by_id=actor.id if actor else None, parameters=parameters,
+                    held_seats_breaking_rules=held_seats_breaking_rules)
     db.session.add(run)
     db.session.flush()
     document["run"] = run.id
-    run.parameters = {"as_of": as_of.isoformat(), "jurisdictions": sorted(jurisdictions),
-                      "problem": document, "held_seats_breaking_rules": released}
+    run.problem = document
     audit.record(actor, "solver_run.export", "solver_run", run.id, after={
         "region": region, "from": start.isoformat(), "to": end.isoformat(),
-        "as_of": as_of.isoformat(), "requests": len(document["requests"]),
+        "as_of": parameters["as_of"], "requests": len(document["requests"]),
         "experts": len(document["experts"])})
-    return document, run
+    return run
+
+
+def run_parameters(as_of: date, time_limit_s: float | None, weights: dict | None) -> dict:
+    """What a run is asked for besides its region and window."""
+    return {"as_of": as_of.isoformat(),
+            "time_limit_s": SETTINGS["time_limit_s"] if time_limit_s is None else time_limit_s,
+            "weights": dict(weights or {})}
+
+
+def settings(parameters: dict) -> dict:
+    """The problem's settings for these run parameters (no weights: the solver's own)."""
+    values = dict(SETTINGS, time_limit_s=parameters.get("time_limit_s",
+                                                        SETTINGS["time_limit_s"]))
+    if parameters.get("weights"):
+        values["weights"] = dict(parameters["weights"])
+    return values
 
 
 def _region(region: str, start: date, end: date) -> set[str]:
@@ -86,18 +108,15 @@ def _region(region: str, start: date, end: date) -> set[str]:
     return jurisdictions
 
 
-def release_broken_pins(document: dict) -> list[str]:
+def release_broken_pins(document: dict, violations) -> list[str]:
     """Take out of the problem the held seats whose expert now breaks a rule.
 
-    A confirmed expert may since have declared a conflict or unavailability, or lost its
-    appointment. Pinning it would make the scheduler reject the whole region's problem
-    (rule 13), so the seat stays held and unplanned, and the run lists it for the
-    coordinator to resolve.
+    `violations` are the scheduler's verdict on the pinned pairs (objects with `request`,
+    `expert`; `request` is None for a fault of the expert itself). A confirmed expert may
+    since have declared a conflict or unavailability, or lost its appointment. Pinning it
+    would make the scheduler reject the whole region's problem (rule 13), so the seat stays
+    held and unplanned, and the run lists it for the coordinator to resolve.
     """
-    if not document["pinned"]:
-        return []
-    violations = verify(load_problem(dict(document, pinned=[])),
-                        {"assignments": document["pinned"]})
     broken_experts = {v.expert for v in violations if v.request is None}
     broken = {(v.request, v.expert) for v in violations if v.request}
     broken |= {(p["request"], p["expert"]) for p in document["pinned"]
@@ -113,6 +132,33 @@ def release_broken_pins(document: dict) -> list[str]:
     document["requests"] = [r for r in document["requests"] if r["id"] not in gone]
     document["previous"] = [p for p in document["previous"] if p["request"] not in gone]
     return [str(v) for v in violations]
+
+
+def hand_pick_problem(request: DispatchRequest, expert: Expert,
+                      as_of: date) -> tuple[dict, list[dict]]:
+    """A one-request problem from today's registry (the request, the expert, and the experts
+    holding its seats) and the pairs to verify in it: the held seats plus the new pair."""
+    held = load_rows(Expert, expert_options(), sorted(
+        {a.expert_id for a in request.assignments if a.status in HELD_STATUSES}))
+    experts = {expert.id} | {e.id for e in held if not barred(e, as_of)}
+    problem = problem_document([request], sorted(experts), as_of, agreements_in_force(as_of))
+    pair = {"request": str(request.id), "expert": str(expert.id)}
+    return problem, problem["pinned"] + ([] if pair in problem["pinned"] else [pair])
+
+
+def barred(expert: Expert, as_of: date) -> str:
+    """Why the expert may not be in any problem on as_of or today ("" when it may)."""
+    if expert.status is not ExpertStatus.ACTIVE:
+        return f"is {expert.status.value}"
+    if expert.disqualifying_records(as_of) or expert.disqualifying_records(date.today()):
+        return "has a serious or suspending credit record"
+    return ""
+
+
+def load_rows(model, options, ids: list[int]) -> list:
+    rows = db.session.scalars(select(model).where(model.id.in_(ids)).options(*options)
+                              .order_by(model.id))
+    return list(rows)
 
 
 # -- selection ---------------------------------------------------------------------------------

@@ -33,6 +33,8 @@ LABELS = {
     "research_institute": _l("research institute"), "law_firm": _l("law firm"),
     "court": _l("court"), "ip_administration": _l("IP administration"),
     "arbitration_institution": _l("arbitration institution"),
+    # solver run statuses
+    "queued": _l("queued"), "running": _l("running"), "done": _l("done"), "failed": _l("failed"),
     # expert import statuses
     "pending": _l("pending"), "imported": _l("imported"), "discarded": _l("discarded"),
     # expert statuses

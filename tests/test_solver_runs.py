@@ -1,0 +1,249 @@
+"""Solver runs: their lifecycle on the model, the one door to the scheduler, and solving a run
+through it (export -> solve_run -> proposals)."""
+
+import ast
+import json
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+import registry
+from registry.extensions import db
+from registry.models import (
+    Assignment,
+    AssignmentStatus,
+    DomainError,
+    InvalidTransition,
+    RequestStatus,
+    SolverRun,
+    SolverRunStatus,
+)
+from registry.models.assignments import SOLVER_RUN_TRANSITIONS
+from registry.services import dispatch
+from tests.test_dispatch_export import AS_OF, DAYS, JAN, MAR
+from tests.test_dispatch_import import a_plan
+
+S = SolverRunStatus
+MOVES = {S.RUNNING: "start", S.DONE: "finish", S.FAILED: "fail", S.CANCELLED: "cancel"}
+
+
+def a_run(status: SolverRunStatus = S.QUEUED) -> SolverRun:
+    run = SolverRun(region="SH", window_from=JAN, window_to=MAR, status=status)
+    db.session.add(run)
+    db.session.flush()
+    return run
+
+
+def move(run: SolverRun, target: SolverRunStatus) -> None:
+    method = getattr(run, MOVES[target])
+    if target is S.DONE:
+        method({"seats_filled": 2}, {"wall_s": 0.5})
+    elif target is S.FAILED:
+        method("the worker died")
+    else:
+        method()
+
+
+# -- lifecycle -----------------------------------------------------------------------------------
+
+LEGAL = [(S.QUEUED, S.RUNNING), (S.QUEUED, S.CANCELLED), (S.RUNNING, S.DONE),
+         (S.RUNNING, S.FAILED), (S.RUNNING, S.CANCELLED)]
+ILLEGAL = [(current, target) for current in S for target in MOVES
+           if (current, target) not in LEGAL]
+
+
+def test_the_legal_moves_are_exactly_queued_running_and_the_three_ends():
+    assert {(c, t) for c, targets in SOLVER_RUN_TRANSITIONS.items() for t in targets} == \
+        set(LEGAL)
+
+
+def test_a_new_run_is_queued_with_no_progress(app):
+    run = a_run()
+    assert (run.status, run.progress, run.problem, run.plan) == (S.QUEUED, 0.0, None, None)
+    assert run.finished_at is None and run.held_seats_breaking_rules == []
+
+
+@pytest.mark.parametrize(("current", "target"), LEGAL)
+def test_a_legal_move_changes_the_status(app, current, target):
+    run = a_run(current)
+
+    move(run, target)
+
+    assert run.status is target
+    assert (run.finished_at is not None) == (target is not S.RUNNING)
+
+
+@pytest.mark.parametrize(("current", "target"), ILLEGAL)
+def test_an_illegal_move_is_refused_with_a_409_and_changes_nothing(app, current, target):
+    run = a_run(current)
+
+    with pytest.raises(InvalidTransition, match=f"cannot go from {current} to {target}") as caught:
+        move(run, target)
+
+    assert caught.value.status == 409
+    assert run.status is current and run.finished_at is None
+
+
+def test_finishing_records_the_figures_and_full_progress(app):
+    run = a_run(S.RUNNING)
+    run.report(0.4)
+    assert run.progress == 0.4
+
+    run.finish({"seats_filled": 2}, {"wall_s": 0.5})
+
+    assert (run.progress, run.metrics, run.timings) == (1.0, {"seats_filled": 2},
+                                                        {"wall_s": 0.5})
+
+
+def test_progress_stays_below_one_until_the_plan_is_stored(app):
+    run = a_run(S.RUNNING)
+    run.report(1.7)
+    assert run.progress == 0.99
+
+
+def test_a_failed_or_cancelled_run_keeps_its_reason_and_no_plan(app):
+    failed, cancelled = a_run(S.RUNNING), a_run(S.RUNNING)
+    failed.plan = cancelled.plan = {"assignments": []}
+
+    failed.fail("the worker died")
+    cancelled.cancel()
+
+    assert (failed.error, failed.plan, cancelled.plan) == ("the worker died", None, None)
+
+
+# -- the one door ----------------------------------------------------------------------------------
+
+def test_only_the_dispatch_service_imports_the_scheduler():
+    root = Path(registry.__file__).parent
+    importers = set()
+    for path in root.rglob("*.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            names = [alias.name for alias in node.names] if isinstance(node, ast.Import) else \
+                [node.module or ""] if isinstance(node, ast.ImportFrom) and not node.level \
+                else []
+            if any(name == "scheduler" or name.startswith("scheduler.") for name in names):
+                importers.add(path.relative_to(root).as_posix())
+    assert importers == {"services/dispatch.py"}
+
+
+# -- solving a run -------------------------------------------------------------------------------
+
+@pytest.fixture
+def open_request(make):
+    expert = make.expert()
+    request = make.request(days=DAYS)
+    return request, expert
+
+
+def test_export_stores_the_problem_and_parameters_in_their_own_columns(open_request):
+    document, run = dispatch.export_problem("SH", JAN, MAR, as_of=AS_OF, time_limit_s=2,
+                                            weights={"fairness": 5})
+
+    assert run.problem == document and run.plan is None and run.status is S.QUEUED
+    assert run.parameters == {"as_of": "2025-01-10", "time_limit_s": 2,
+                              "weights": {"fairness": 5}}
+    assert document["settings"] == {"cooling_off_days": 1095, "time_limit_s": 2,
+                                    "weights": {"fairness": 5}}
+
+
+def test_solving_a_run_stores_its_plan_as_proposals_and_ends_done(open_request):
+    request, expert = open_request
+    _document, run = dispatch.export_problem("SH", JAN, MAR, as_of=AS_OF, time_limit_s=1)
+    events = []
+
+    summary = dispatch.solve_run(run, progress=events.append)
+
+    assert summary.startswith(f"Solver run {run.id}: 1 new proposal(s)")
+    assert run.status is S.DONE and run.progress == 1.0 and run.finished_at is not None
+    assert run.plan["assignments"][0]["expert"] == str(expert.id)
+    assert run.metrics["seats_filled"] == 1 and run.timings["time_limit_s"] == 1
+    assert events[-1]["phase"] == "done"
+    stored = db.session.scalars(select(Assignment)).one()
+    assert (stored.solver_run_id, stored.status) == (run.id, AssignmentStatus.PROPOSED)
+    assert request.status is RequestStatus.PROPOSED
+
+
+def test_a_run_whose_registry_moved_during_the_solve_fails_and_writes_nothing(open_request):
+    request, _expert = open_request
+    _document, run = dispatch.export_problem("SH", JAN, MAR, as_of=AS_OF, time_limit_s=1)
+    request.move_to(RequestStatus.CANCELLED)
+
+    summary = dispatch.solve_run(run)
+
+    assert run.status is S.FAILED and "no longer open" in run.error
+    assert summary == f"Solver run {run.id} failed: {run.error}"
+    assert run.plan is None and db.session.scalars(select(Assignment)).all() == []
+
+
+def test_a_run_with_an_invalid_problem_fails_with_the_reasons(open_request):
+    _document, run = dispatch.export_problem("SH", JAN, MAR, as_of=AS_OF,
+                                             weights={"fit": -1})
+
+    dispatch.solve_run(run)
+
+    assert run.status is S.FAILED and "weights.fit must be a number" in run.error
+
+
+@pytest.mark.parametrize("status", [S.DONE, S.FAILED, S.CANCELLED])
+def test_a_finished_run_is_not_solved_again(open_request, status):
+    _document, run = dispatch.export_problem("SH", JAN, MAR, as_of=AS_OF)
+    run.status = status
+
+    with pytest.raises(InvalidTransition):
+        dispatch.solve_run(run)
+
+
+def test_a_run_that_took_a_plan_takes_no_second_one(open_request):
+    request, expert = open_request
+    _document, run = dispatch.export_problem("SH", JAN, MAR, as_of=AS_OF)
+    dispatch.import_plan(a_plan((request, expert)))
+
+    with pytest.raises(InvalidTransition, match="cannot go from done to running"):
+        dispatch.import_plan(a_plan((request, expert)), run_id=run.id)
+
+
+def test_a_cancelled_run_is_not_the_one_a_plan_answers(open_request):
+    request, expert = open_request
+    _document, run = dispatch.export_problem("SH", JAN, MAR, as_of=AS_OF)
+    run.cancel()
+
+    with pytest.raises(DomainError, match="no exported problem is waiting"):
+        dispatch.import_plan(a_plan((request, expert)))
+
+
+# -- the migration -------------------------------------------------------------------------------
+
+def test_migration_0005_moves_problem_and_plan_out_of_the_parameters_and_back(tmp_path):
+    from flask_migrate import downgrade, upgrade
+    from sqlalchemy import text
+
+    from registry import create_app
+
+    url = f"sqlite:///{tmp_path / 'migrate.sqlite'}"
+    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "t"})
+    old = {"as_of": "2025-01-10", "jurisdictions": ["SH"], "problem": {"requests": []},
+           "held_seats_breaking_rules": ["rule 6"], "plan_imported": True,
+           "plan": {"assignments": []}}
+    with app.app_context():
+        upgrade(revision="0004")
+        with db.engine.begin() as connection:
+            connection.execute(text(
+                "INSERT INTO solver_run (id, region, window_from, window_to, parameters, "
+                "status, progress, metrics, timings, error, created_at) VALUES (1, 'SH', "
+                "'2025-01-01', '2025-03-31', :parameters, 'done', 1.0, '{}', '{}', '', "
+                "'2025-01-10 00:00:00')"), {"parameters": json.dumps(old)})
+        upgrade(revision="0005")
+        run = db.session.get(SolverRun, 1)
+        assert run.parameters == {"as_of": "2025-01-10"}
+        assert (run.problem, run.plan, run.held_seats_breaking_rules) == (
+            {"requests": []}, {"assignments": []}, ["rule 6"])
+        db.session.remove()
+        downgrade(revision="0004")
+        with db.engine.connect() as connection:
+            stored = connection.execute(text("SELECT parameters FROM solver_run")).scalar()
+        db.engine.dispose()
+    restored = json.loads(stored)
+    assert restored == {key: value for key, value in old.items() if key != "jurisdictions"}
+
