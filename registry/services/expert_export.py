@@ -16,7 +16,7 @@ from registry.models import Affiliation, Expert, User
 from registry.services import permissions as may
 from registry.services.expert_sheet import list_cell, write_csv, write_xlsx
 
-FORMATS = {"csv": ("text/csv; charset=utf-8", write_csv),
+FORMATS = {"csv": ("text/csv", write_csv),  # send_file adds "; charset=utf-8"
            "xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                     write_xlsx)}
 
