@@ -24,41 +24,15 @@ import os
 import platform
 import random
 import sys
-import tempfile
 import time
 
 from sqlalchemy import event, select, text
 
+from benchmarks.databases import each_database
 from benchmarks.expert_search import load
 
-PG_SERVER = "postgresql+psycopg://root@127.0.0.1:5432/postgres"
 PG_DATABASE = "bench_expert_import"
-PG_URL = f"postgresql+psycopg://root@127.0.0.1:5432/{PG_DATABASE}"
 TARGET_S = 10.0
-
-
-def prepare_postgresql() -> str | None:
-    """Create bench_expert_import if missing and empty its schema; None when the server is down."""
-    try:
-        import psycopg
-    except ImportError:
-        print("PostgreSQL: psycopg is not installed, skipping.")
-        return None
-    try:
-        with psycopg.connect(PG_SERVER.replace("+psycopg", ""), autocommit=True,
-                             connect_timeout=5) as connection:
-            if not connection.execute("SELECT 1 FROM pg_database WHERE datname = %s",
-                                      (PG_DATABASE,)).fetchone():
-                connection.execute(f"CREATE DATABASE {PG_DATABASE}")
-        with psycopg.connect(PG_URL.replace("+psycopg", ""), autocommit=True,
-                             connect_timeout=5) as connection:
-            connection.execute("DROP SCHEMA IF EXISTS public CASCADE")
-            connection.execute("CREATE SCHEMA public")
-    except psycopg.OperationalError as error:
-        print(f"PostgreSQL at 127.0.0.1:5432 is unreachable, skipping it: "
-              f"{str(error).strip().splitlines()[0]}")
-        return None
-    return PG_URL
 
 
 def build(url: str, existing: int):
@@ -237,15 +211,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"# Expert import benchmark: {args.rows} rows\n")
     print(f"Python {platform.python_version()} on {platform.platform()}, {os.cpu_count()} CPUs; "
           f"target upload + preview + commit < {TARGET_S:.0f} s.")
-    for name in [d.strip() for d in args.databases.split(",") if d.strip()]:
-        if name == "sqlite":
-            with tempfile.TemporaryDirectory(prefix="bench-import-") as folder:
-                run("SQLite", f"sqlite:///{os.path.join(folder, 'registry.sqlite')}", args)
-        elif name == "postgresql":
-            if url := prepare_postgresql():
-                run("PostgreSQL", url, args)
-        else:
-            print(f"unknown database {name!r}: use sqlite and/or postgresql", file=sys.stderr)
+    for name, url in each_database(args.databases, PG_DATABASE):
+        run(name, url, args)
     return 0
 
 

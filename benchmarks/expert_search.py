@@ -19,7 +19,6 @@ import math
 import os
 import platform
 import sys
-import tempfile
 import time
 from base64 import b64encode
 from dataclasses import dataclass, field
@@ -27,8 +26,9 @@ from datetime import date, timedelta
 
 from sqlalchemy import event, text
 
-PG_SERVER = "postgresql+psycopg://root@127.0.0.1:5432/postgres"
-PG_URL = "postgresql+psycopg://root@127.0.0.1:5432/bench_registry"
+from benchmarks.databases import each_database
+
+PG_DATABASE = "bench_registry"
 TARGET_P95_MS = 30.0
 
 
@@ -106,31 +106,6 @@ def query_string(params: dict) -> str:
 
 
 # -- setup -----------------------------------------------------------------------------------
-
-def prepare_postgresql() -> str | None:
-    """Create bench_registry if missing and empty its schema; None when the server is down."""
-    try:
-        import psycopg
-    except ImportError:
-        print("PostgreSQL: psycopg is not installed, skipping.")
-        return None
-    conninfo = PG_SERVER.replace("+psycopg", "")
-    try:
-        with psycopg.connect(conninfo, autocommit=True, connect_timeout=5) as connection:
-            exists = connection.execute("SELECT 1 FROM pg_database WHERE datname = %s",
-                                        ("bench_registry",)).fetchone()
-            if not exists:
-                connection.execute("CREATE DATABASE bench_registry")
-        with psycopg.connect(PG_URL.replace("+psycopg", ""), autocommit=True,
-                             connect_timeout=5) as connection:
-            connection.execute("DROP SCHEMA IF EXISTS public CASCADE")
-            connection.execute("CREATE SCHEMA public")
-    except psycopg.OperationalError as error:
-        print(f"PostgreSQL at 127.0.0.1:5432 is unreachable, skipping it: "
-              f"{str(error).strip().splitlines()[0]}")
-        return None
-    return PG_URL
-
 
 def build_app(url: str):
     from registry import create_app
@@ -383,16 +358,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"# Expert search benchmark: {args.experts} experts\n")
     print(f"Python {platform.python_version()} on {platform.platform()}, "
           f"{os.cpu_count()} CPUs; target p95 < {TARGET_P95_MS:.0f} ms.")
-    for name in [d.strip() for d in args.databases.split(",") if d.strip()]:
-        if name == "sqlite":
-            with tempfile.TemporaryDirectory(prefix="bench-registry-") as folder:
-                run("SQLite", f"sqlite:///{os.path.join(folder, 'registry.sqlite')}", args)
-        elif name == "postgresql":
-            url = prepare_postgresql()
-            if url:
-                run("PostgreSQL", url, args)
-        else:
-            print(f"unknown database {name!r}: use sqlite and/or postgresql", file=sys.stderr)
+    for name, url in each_database(args.databases, PG_DATABASE):
+        run(name, url, args)
     return 0
 
 

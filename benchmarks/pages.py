@@ -13,11 +13,11 @@ import argparse
 import gc
 import re
 import sys
-import tempfile
 import time
 from datetime import date, timedelta
 
-from benchmarks.expert_search import build_app, build_registry, percentile, prepare_postgresql
+from benchmarks.databases import each_database
+from benchmarks.expert_search import build_app, build_registry, percentile
 
 TARGET_P95_MS = 150.0
 
@@ -173,13 +173,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--renders", type=int, default=60)
     parser.add_argument("--databases", default="sqlite,postgresql")
     args = parser.parse_args(argv)
-    for database in args.databases.split(","):
-        if database == "sqlite":
-            with tempfile.TemporaryDirectory() as folder:
-                run("SQLite", f"sqlite:///{folder}/pages.sqlite", args.renders)
-        elif database == "postgresql":
-            if url := prepare_postgresql():
-                run("PostgreSQL", url, args.renders)
+    for name, url in each_database(args.databases, "bench_pages"):
+        run(name, url, args.renders)
     return 0
 
 
