@@ -34,9 +34,12 @@ def get_row(model, key, what: str | None = None, load: tuple = ()):
     return row
 
 
-def case_for(user: User, case_id: int, load: tuple = ()) -> Case:
+def case_for(user: User, case_id: int, load: tuple = (), *, to_change: bool = False) -> Case:
+    """A case the user may see; with `to_change`, one its body or region may also file for."""
     case = get_row(Case, case_id, "case", load)
     may.allow(may.can_see_case(user, case))
+    if to_change:
+        may.allow(may.can_file_for(user, case.handling_body), "you cannot file for that body")
     return case
 
 

@@ -5,6 +5,7 @@ pages and the API alike; every change is audited without the password or its has
 change may leave the registry without an active admin (`keep_an_active_admin`).
 """
 
+import functools
 import re
 import unicodedata
 
@@ -335,15 +336,18 @@ def region_choices(english: bool) -> list[tuple[str, str]]:
             for row in [*agreements, *jurisdictions]]
 
 
-# Checked against when no account has the email, so that a wrong email costs as much time as
-# a wrong password and the answer time does not tell which accounts exist.
-_NOBODY = generate_password_hash("no account has this email")
+@functools.cache
+def _nobody() -> str:
+    """Checked against when no account has the email, so that a wrong email costs as much time
+    as a wrong password and the answer time does not tell which accounts exist. Hashed on
+    first use, not at import: every process would pay a full password hash to start."""
+    return generate_password_hash("no account has this email")
 
 
 def authenticate(email: str, password: str) -> User | None:
     """The active account these credentials belong to, or None: one check for pages and API."""
     user = db.session.scalar(select(User).where(User.email == email.strip().lower()))
     if user is None:
-        check_password_hash(_NOBODY, password)
+        check_password_hash(_nobody(), password)
         return None
     return user if user.check_password(password) and user.active else None

@@ -80,14 +80,11 @@ def case_number_option(user: User, case_id: str) -> dict | None:
     return case_option(case) if case and may.can_see_case(user, case) else None
 
 
-def experts_known_on_case(case: Case, user: User) -> list[tuple[str, str]]:
-    """Experts the user may see who stand on some request of this case: whom it can challenge."""
-    experts = db.session.scalars(
-        select(Expert).join(Assignment, Assignment.expert_id == Expert.id)
-        .join(DispatchRequest).where(DispatchRequest.case_id == case.id,
-                                     Assignment.status.in_(may.STANDING))
-        .distinct().order_by(Expert.name))
-    return [(str(e.id), e.name) for e in experts if may.can_see_expert(user, e)]
+def experts_known_on_case(case: Case) -> list[tuple[str, str]]:
+    """The experts this case has met, as (id, name): whom its clerk can challenge."""
+    experts = db.session.scalars(select(Expert).where(Expert.id.in_(may.experts_met_by(case)))
+                                 .order_by(Expert.name))
+    return [(str(e.id), e.name) for e in experts]
 
 
 def assigned_experts(request: DispatchRequest) -> list[dict]:

@@ -197,16 +197,23 @@ def may_record_exclusion(user: User, reason: ExclusionReason) -> bool:
     return user.role in (UserRole.COORDINATOR, UserRole.ADMIN)
 
 
+# Assignments through which a case has met an expert: proposed, serving, served, or declined.
+MET_ON_CASE = STANDING | {AssignmentStatus.DECLINED}
+
+
+def experts_met_by(case: Case) -> Select:
+    """The ids of the experts a case has met on any of its requests."""
+    return (select(Assignment.expert_id).join(DispatchRequest)
+            .where(DispatchRequest.case_id == case.id, Assignment.status.in_(MET_ON_CASE)))
+
+
 def may_exclude_expert(user: User, case: Case, expert: Expert) -> bool:
-    """Clerks name only experts their case has met (proposed, serving, served or declined on
-    one of its requests): nobody else is known to them, so nobody else can be challenged."""
+    """Clerks name only experts their case has met: nobody else is known to them, so nobody
+    else can be challenged."""
     if user.role is not UserRole.CLERK:
         return True
-    return db.session.scalar(
-        select(Assignment.id).join(DispatchRequest)
-        .where(DispatchRequest.case_id == case.id, Assignment.expert_id == expert.id,
-               Assignment.status.in_(STANDING | {AssignmentStatus.DECLINED}))
-        .limit(1)) is not None
+    return db.session.scalar(experts_met_by(case).where(Assignment.expert_id == expert.id)
+                             .limit(1)) is not None
 
 
 # -- assignments -----------------------------------------------------------------------------

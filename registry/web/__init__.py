@@ -4,10 +4,19 @@
 `expert` the expert's. Pages use the same services, schemas and permission checks as the API.
 """
 
-from flask import Blueprint, Flask, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Flask,
+    before_render_template,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user
+from sqlalchemy import inspect
 
-from registry.extensions import login_manager
+from registry.extensions import db, login_manager
 from registry.models import UserRole
 from registry.web.labels import label_of, language_name, local_time, name_of
 
@@ -44,6 +53,15 @@ def secure_headers(response):
     return response
 
 
+def signed_in_user_loaded(_app, **_extra):
+    """base.html reads the signed-in user; a commit or rollback before rendering expired it.
+    Reload it here, once for every page, so that templates never query."""
+    if current_user.is_authenticated:
+        user = current_user._get_current_object()
+        if inspect(user).expired:
+            db.session.refresh(user)
+
+
 def register_web(app: Flask) -> None:
     from registry.web import admin, auth, calendar_feed, clerk, expert
 
@@ -52,6 +70,7 @@ def register_web(app: Flask) -> None:
         app.register_blueprint(blueprint)
     app.jinja_env.globals.update(label_of=label_of, local_time=local_time, name_of=name_of,
                                  language_name=language_name)
+    before_render_template.connect(signed_in_user_loaded, app)
     login_manager.login_view = "auth.login"
     login_manager.login_message = None  # the sign-in page says why by itself
     if app.config.get("CONTENT_SECURITY_POLICY", True):

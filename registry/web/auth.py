@@ -10,7 +10,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from marshmallow import Schema, fields, validate
-from sqlalchemy import inspect, select
+from sqlalchemy import select
 
 from registry.extensions import db
 from registry.models import User
@@ -103,7 +103,5 @@ def choose_password():
             form, lambda data: accounts.choose_password(user, data["password"])):
         flash(_("Your new password is set."), "success")
         return redirect(url_for("web.home"))
-    if inspect(user).expired:  # a rollback expired it; base.html reads it, templates never query
-        db.session.refresh(user)
     return render_template("auth/choose_password.html", form=form), \
         422 if form.errors else 200

@@ -6,22 +6,21 @@ a contact or a name. An unknown or rotated token gets the same bare 404 as any m
 """
 
 from flask import Blueprint, Response, abort
-from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from registry.models import AssignmentStatus
 from registry.services import calendar, expert_queries
-from registry.web.labels import label_of
+from registry.web.labels import label_of, name_of
 
 bp = Blueprint("calendar_feed", __name__)
 
 
 def feed_event(assignment, span) -> calendar.FeedEvent:
     request = assignment.request
-    city = request.city.name_en if str(get_locale()) == "en" else request.city.name_zh
     return calendar.FeedEvent(
         uid=calendar.event_uid(assignment.id, span.id), first=span.start, last=span.end,
-        summary=f"{request.case.number} · {label_of(request.service)}", location=city,
+        summary=f"{request.case.number} · {label_of(request.service)}",
+        location=name_of(request.city),
         stamp=assignment.updated_at, tentative=assignment.status is AssignmentStatus.CONFIRMED)
 
 

@@ -5,7 +5,6 @@ Every page loads through `services.access`, so a clerk reaches only its own body
 """
 
 from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -27,8 +26,8 @@ from registry.services import access, case_queries, organizations, reference
 from registry.services import cases as service
 from registry.services import permissions as may
 from registry.services.listing import page_of
-from registry.web.forms import Form, filters, submit
-from registry.web.labels import choices
+from registry.web.forms import Form, filters, search_text, submit
+from registry.web.labels import choices, is_english
 
 bp = Blueprint("clerk", __name__, url_prefix="/clerk")
 
@@ -36,10 +35,6 @@ bp = Blueprint("clerk", __name__, url_prefix="/clerk")
 @login_required
 def clerks_only():
     may.allow(may.uses_clerk_pages(current_user), "these pages are for court clerks")
-
-
-def english_pages() -> bool:
-    return str(get_locale()) == "en"
 
 
 
@@ -131,18 +126,17 @@ def request_form(values=None) -> Form:
 def request_form_page(form: Form, case):
     return render_template(
         "clerk/request_form.html", form=form, case=case, roles=choices(ExpertRole),
-        services=choices(Service), cities=reference.city_choices(english_pages()),
-        languages=reference.language_choices(english_pages()),
+        services=choices(Service), cities=reference.city_choices(is_english()),
+        languages=reference.language_choices(is_english()),
         exclusion_reasons=[(value, text) for value, text in choices(ExclusionReason)
                            if may.may_record_exclusion(current_user, ExclusionReason(value))],
-        challengeable=case_queries.experts_known_on_case(case, current_user)), \
+        challengeable=case_queries.experts_known_on_case(case)), \
         422 if form.errors else 200
 
 
 @bp.route("/cases/<int:case_id>/requests/new", methods=["GET", "POST"])
 def new_request(case_id):
-    case = access.case_for(current_user, case_id)
-    may.allow(may.can_file_for(current_user, case.handling_body), "you cannot file for that body")
+    case = access.case_for(current_user, case_id, to_change=True)
     if request.method == "GET":
         return request_form_page(request_form(), case)
     values = request.form.copy()
@@ -177,10 +171,6 @@ def cancel_request(request_id):
 
 
 # -- search-as-you-type --------------------------------------------------------------------
-
-def search_text() -> str:
-    return request.args.get("q", "").strip()[:100]
-
 
 @bp.get("/search/ipc")
 def search_ipc():

@@ -8,11 +8,9 @@ API's marshmallow schema, and every write through the API's services.
 from datetime import date, datetime
 
 from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from marshmallow import EXCLUDE, ValidationError
-from sqlalchemy import inspect
 from werkzeug.datastructures import MultiDict
 
 from registry.extensions import db
@@ -38,7 +36,8 @@ from registry.services import assignments as assignment_service
 from registry.services import experts as expert_service
 from registry.services import permissions as may
 from registry.services.listing import page_of
-from registry.web.forms import Form, submit
+from registry.web.forms import Form, search_text, submit
+from registry.web.labels import is_english
 
 bp = Blueprint("expert", __name__, url_prefix="/expert")
 # Inputs of the profile that an expert may empty: no travel limit, no e-mail, no phone.
@@ -59,23 +58,12 @@ def today() -> date:
     return datetime.now(LOCAL_TIME).date()
 
 
-def english_pages() -> bool:
-    return str(get_locale()) == "en"
-
-
 def posted() -> MultiDict | None:
     return request.form if request.method == "POST" else None
 
 
 def page(template: str, form: Form | None = None, **context):
-    """The page, with 422 when its form has errors.
-
-    A commit or a rollback expires the signed-in user, whose role base.html reads; reload it
-    here, as templates never query.
-    """
-    user = current_user._get_current_object()
-    if inspect(user).expired:
-        db.session.refresh(user)
+    """The page, with 422 when its form has errors."""
     return render_template(template, form=form, **context), \
         422 if form is not None and form.errors else 200
 
@@ -226,7 +214,7 @@ def withdraw_conflict(conflict_id):
 
 @bp.get("/search/organizations")
 def search_organizations():
-    return jsonify(organizations.search_options(request.args.get("q", "").strip()[:100]))
+    return jsonify(organizations.search_options(search_text()))
 
 
 # -- profile -------------------------------------------------------------------------------------
@@ -255,7 +243,7 @@ def cleared(editable: frozenset[str]) -> dict:
 
 def language_choices(expert: Expert) -> list[tuple[str, str]]:
     """The usual languages, and any other the record already holds (so saving keeps it)."""
-    usual = reference.language_choices(english_pages())
+    usual = reference.language_choices(is_english())
     known = {code for code, _name in usual}
     return usual + [(code, code) for code in expert.language_codes if code not in known]
 

@@ -137,3 +137,8 @@ def filters(schema: Schema) -> dict:
         return schema.load(raw)
     except ValidationError as error:
         return schema.load({k: v for k, v in raw.items() if k not in error.messages})
+
+
+def search_text() -> str:
+    """What a search-as-you-type picker sent (`?q=`), trimmed and capped."""
+    return request.args.get("q", "").strip()[:100]

@@ -60,12 +60,17 @@ def label_of(code) -> str:
     return str(LABELS.get(value, value))
 
 
+def is_english() -> bool:
+    """Whether the page is read in English (else Chinese, the default)."""
+    return str(get_locale()) == "en"
+
+
 def name_of(thing) -> str:
     """An organization's or a city's name in the reader's language (Chinese when unsure)."""
     if thing is None:
         return ""
     english = getattr(thing, "name_en", None)
-    if english and str(get_locale()) == "en":
+    if english and is_english():
         return english
     return getattr(thing, "name", None) or getattr(thing, "name_zh", "")
 
@@ -84,4 +89,4 @@ def language_name(code: str) -> str:
     from registry.services.reference import LANGUAGES
 
     names = LANGUAGES.get(code)
-    return (names[1] if str(get_locale()) == "en" else names[0]) if names else code
+    return (names[1] if is_english() else names[0]) if names else code

@@ -6,16 +6,11 @@ admin" holds the same way on both doors.
 """
 
 from flask import flash, jsonify, redirect, render_template, request, url_for
-from flask_babel import get_locale
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from marshmallow import ValidationError
-from sqlalchemy import inspect
 from sqlalchemy.orm import joinedload
 from werkzeug.datastructures import MultiDict
 
-from registry.extensions import db
 from registry.models import User, UserRole
 from registry.schemas.accounts import (
     PasswordResetSchema,
@@ -26,46 +21,26 @@ from registry.schemas.accounts import (
 from registry.services import access, accounts
 from registry.services.listing import page_of
 from registry.web.admin import bp
-from registry.web.forms import Form, submit
+from registry.web.forms import Form, filters, search_text, submit
+from registry.web.labels import choices, is_english
 
-ROLE_LABELS = {UserRole.CLERK: _l("clerk"), UserRole.COORDINATOR: _l("coordinator"),
-               UserRole.EXPERT: _l("expert"), UserRole.ADMIN: _l("admin")}
 SCOPE_INPUTS = ("body", "region", "expert_id")
 
 
-def role_choices() -> list[tuple[str, str]]:
-    return [(role.value, str(label)) for role, label in ROLE_LABELS.items()]
-
-
 def page(template: str, status: int = 200, **context):
-    """Render with everything loaded: a rollback expires the signed-in admin, whose role
-    base.html reads, and templates never query."""
-    user = current_user._get_current_object()
-    if inspect(user).expired:
-        db.session.refresh(user)
-    return render_template(template, role_labels=ROLE_LABELS, roles=role_choices(),
-                           **context), status
-
-
-def list_args() -> dict:
-    """Filters from the query string, through the API's own schema (bad ones ignored)."""
-    raw = {key: value for key, value in request.args.items() if value.strip()}
-    try:
-        return UserArgs().load(raw)
-    except ValidationError as error:
-        return UserArgs().load({k: v for k, v in raw.items() if k not in error.messages})
+    return render_template(template, roles=choices(UserRole), **context), status
 
 
 @bp.get("/accounts", endpoint="accounts")
 def list_accounts():
-    args = list_args()
+    args = filters(UserArgs())
     listing = page_of(accounts.accounts_query(args), args)
     return page("admin/accounts/list.html", listing=listing, args=args,
                 region_names=dict(region_choices()))
 
 
 def region_choices() -> list[tuple[str, str]]:
-    return accounts.region_choices(str(get_locale()) == "en")
+    return accounts.region_choices(is_english())
 
 
 def only_the_roles_scope(values: MultiDict) -> MultiDict:
@@ -171,10 +146,6 @@ def reset_password(user_id):
 
 
 # -- search-as-you-type --------------------------------------------------------------------
-
-def search_text() -> str:
-    return request.args.get("q", "").strip()[:100]
-
 
 @bp.get("/accounts/search/bodies")
 def search_bodies():

@@ -15,7 +15,7 @@ from registry.schemas.accounts import AuditArgs
 from registry.services import audit_queries
 from registry.services.listing import page_of
 from registry.web.admin import bp
-from registry.web.forms import filters
+from registry.web.forms import filters, search_text
 
 EXPORT_IN_MEMORY = 8 * 1024 * 1024  # bytes of CSV kept in memory before the file goes to disk
 
@@ -59,4 +59,4 @@ def export_audit_events():
 @bp.get("/audit/actors")
 def search_actors():
     """Accounts by email as it is typed, for the "who" filter."""
-    return jsonify(audit_queries.actor_options(request.args.get("q", "").strip()[:100]))
+    return jsonify(audit_queries.actor_options(search_text()))

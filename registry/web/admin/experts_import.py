@@ -12,14 +12,14 @@ from flask import abort, flash, redirect, render_template, request, send_file, u
 from flask_babel import gettext as _
 from flask_login import current_user
 from marshmallow import Schema
-from sqlalchemy import inspect, select
+from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from registry.extensions import db
 from registry.i18n import translate_error, translate_message
 from registry.models import ExpertImport, ImportStatus
 from registry.models.base import LOCAL_TIME
-from registry.services import expert_export, expert_import
+from registry.services import access, expert_export, expert_import
 from registry.services.audit import record
 from registry.services.expert_import_checks import Problem, Report
 from registry.services.expert_sheet import BY_KEY, MAX_BYTES, SheetError
@@ -31,11 +31,6 @@ SHOWN_EXPERTS = 200
 
 
 def page(template: str, status: int = 200, **context):
-    """A page; a rollback expires the signed-in user, whose role base.html reads: reload it
-    here, as templates never query."""
-    user = current_user._get_current_object()
-    if inspect(user).expired:
-        db.session.refresh(user)
     return render_template(template, **context), status
 
 
@@ -112,8 +107,8 @@ def preview_page(upload: ExpertImport, report: Report, status: int = 200, notice
 
 
 def load_import(import_id: int) -> ExpertImport:
-    return db.get_or_404(ExpertImport, import_id,
-                         options=[joinedload(ExpertImport.uploaded_by)])
+    return access.get_row(ExpertImport, import_id, "import",
+                          load=(joinedload(ExpertImport.uploaded_by),))
 
 
 @bp.get("/experts/import/<int:import_id>")
