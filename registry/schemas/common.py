@@ -16,6 +16,15 @@ LanguageCode = fields.Str(validate=validate.Regexp(
 MAX_ID = 2**31 - 1
 
 
+def parse_id(text) -> int | None:
+    """A row id written as text (a form's or a picker's value), or None if it cannot be one."""
+    key = str(text or "").strip()
+    if not (key.isascii() and key.isdigit()):
+        return None
+    number = int(key)
+    return number if 0 < number <= MAX_ID else None
+
+
 def Id(**kwargs) -> fields.Int:  # noqa: N802 (reads like the other field types)
     return fields.Int(validate=validate.Range(1, MAX_ID), **kwargs)
 

@@ -26,6 +26,7 @@ from registry.models import (
     User,
     UserRole,
 )
+from registry.schemas.common import parse_id
 from registry.services import audit, organizations
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
@@ -135,8 +136,8 @@ def resolve_scope(role: UserRole, given: dict, user: User | None = None) -> dict
 def find_handling_body(body) -> Organization:
     """A handling body by id (a number) or by registry code such as sh_ipc."""
     key = str(body).strip()
-    organization = db.session.get(Organization, int(key)) \
-        if key.isdigit() and len(key) < 10 else None
+    body_id = parse_id(key)
+    organization = db.session.get(Organization, body_id) if body_id else None
     if organization is None:
         organization = db.session.scalar(
             select(Organization).where(Organization.registry_id == key))
@@ -159,8 +160,8 @@ def check_region(region: str) -> str:
 
 
 def check_expert_free(expert_id, user: User | None = None) -> int:
-    key = str(expert_id).strip()
-    expert = db.session.get(Expert, int(key)) if key.isdigit() and len(key) < 10 else None
+    key = parse_id(expert_id)
+    expert = db.session.get(Expert, key) if key else None
     if expert is None:
         raise DomainError("no expert has the id {expert_id}", field="expert_id",
                           expert_id=expert_id)
@@ -286,17 +287,13 @@ def accounts_query(args: dict) -> Select:
     return query
 
 
-def body_option(organization: Organization) -> dict:
-    return organizations.option(organization)
-
-
 def search_body_options(text: str, limit: int = 30) -> list[dict]:
     """Handling bodies (courts, IP administrations, arbitration institutions) for a clerk."""
     if not text:
         return []
     query = organizations.search({"name": text}) \
         .where(Organization.kind.in_(HANDLING_BODY_KINDS)).limit(limit)
-    return [body_option(organization) for organization in db.session.scalars(query)]
+    return [organizations.option(organization) for organization in db.session.scalars(query)]
 
 
 def expert_option(expert: Expert) -> dict:
@@ -317,13 +314,13 @@ def search_expert_options(text: str, limit: int = 30) -> list[dict]:
 
 def chosen_option(kind: str, value: str | None) -> dict | None:
     """The picker option for a value already chosen (to show a form again), if it exists."""
-    key = (value or "").strip()
-    if not key.isdigit() or len(key) >= 10:
+    key = parse_id(value)
+    if key is None:
         return None
     if kind == "body":
-        organization = db.session.get(Organization, int(key))
-        return body_option(organization) if organization else None
-    expert = db.session.get(Expert, int(key), options=[joinedload(Expert.home_city)])
+        organization = db.session.get(Organization, key)
+        return organizations.option(organization) if organization else None
+    expert = db.session.get(Expert, key, options=[joinedload(Expert.home_city)])
     return expert_option(expert) if expert else None
 
 

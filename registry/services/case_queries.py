@@ -17,6 +17,7 @@ from registry.models import (
     Party,
     User,
 )
+from registry.schemas.common import parse_id
 from registry.services import permissions as may
 
 MAX_OPTIONS = 30
@@ -75,8 +76,8 @@ def case_number_options(user: User, text: str) -> list[dict]:
 
 def case_number_option(user: User, case_id: str) -> dict | None:
     """The option for an already chosen case, if the user may see it."""
-    case = db.session.get(Case, int(case_id)) if case_id.isdigit() and len(case_id) < 10 \
-        else None
+    key = parse_id(case_id)
+    case = db.session.get(Case, key) if key else None
     return case_option(case) if case and may.can_see_case(user, case) else None
 
 

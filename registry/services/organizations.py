@@ -11,6 +11,7 @@ from registry.models import (
     User,
     UserRole,
 )
+from registry.schemas.common import parse_id
 from registry.services import permissions as may
 from registry.services.audit import record
 
@@ -68,9 +69,9 @@ def search_options(text: str, limit: int = 30) -> list[dict]:
 
 def options_by_id(ids: list[str]) -> dict[str, str]:
     """{id: option text} for organizations already chosen in a posted form."""
-    wanted = {int(i) for i in ids if i and i.isdigit() and len(i) < 10}
+    wanted = {key for key in map(parse_id, ids) if key}
     found = db.session.scalars(select(Organization).where(Organization.id.in_(wanted)))
-    return {option(o)["value"]: option(o)["text"] for o in found}
+    return {entry["value"]: entry["text"] for entry in map(option, found)}
 
 
 def find_or_create(data: dict, actor: User) -> Organization:
