@@ -12,7 +12,6 @@ from registry.models import (
     DomainError,
     Expert,
     User,
-    UserRole,
 )
 from registry.schemas.common import MAX_ID
 from registry.services import permissions as may
@@ -57,10 +56,7 @@ def request_for(user: User, request_id: int, *, to_change: bool = False,
 def assignment_for(user: User, assignment_id: int) -> Assignment:
     """An expert sees its own assignments, not its colleagues'; others see their requests'."""
     assignment = get_row(Assignment, assignment_id, "assignment")
-    if user.role is UserRole.EXPERT:
-        may.allow(may.can_respond(user, assignment), "not your assignment")
-    else:
-        may.allow(may.can_see_request(user, assignment.request))
+    may.allow(may.can_see_assignment(user, assignment), "not your assignment")
     return assignment
 
 
@@ -109,9 +105,9 @@ def request_view(user: User):
     """An expert sees the request it works on, not who else was excluded or declined, and why."""
     from registry.schemas.cases import RequestSchema
 
-    if user.role is UserRole.EXPERT:
-        return RequestSchema(exclude=("exclusions", "assignments"))
-    return RequestSchema()
+    if may.sees_who_else_stands(user):
+        return RequestSchema()
+    return RequestSchema(exclude=("exclusions", "assignments"))
 
 
 def expert_view(user: User, expert: Expert):

@@ -224,6 +224,18 @@ def scope_assignments(query: Select, user: User) -> Select:
     return scope_cases(query.join(Assignment.request).join(DispatchRequest.case), user)
 
 
+def can_see_assignment(user: User, assignment: Assignment) -> bool:
+    """An expert sees its own assignments, not its colleagues'; others see their requests'."""
+    if user.role is UserRole.EXPERT:
+        return can_respond(user, assignment)
+    return can_see_request(user, assignment.request)
+
+
+def sees_who_else_stands(user: User) -> bool:
+    """Who else was proposed, excluded or declined on a request, and why: not for experts."""
+    return user.role is not UserRole.EXPERT
+
+
 def can_dispatch(user: User, request: DispatchRequest) -> bool:
     """Choosing who serves (confirming a proposal, picking by hand): the region's coordinators."""
     if user.role is UserRole.ADMIN:

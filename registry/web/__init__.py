@@ -18,6 +18,7 @@ from sqlalchemy import inspect
 
 from registry.extensions import db, login_manager
 from registry.models import UserRole
+from registry.services import permissions
 from registry.web.labels import label_of, language_name, local_time, name_of
 
 bp = Blueprint("web", __name__)
@@ -69,7 +70,7 @@ def register_web(app: Flask) -> None:
     for blueprint in (bp, auth.bp, clerk.bp, expert.bp, admin.bp, calendar_feed.bp):
         app.register_blueprint(blueprint)
     app.jinja_env.globals.update(label_of=label_of, local_time=local_time, name_of=name_of,
-                                 language_name=language_name)
+                                 language_name=language_name, may=permissions)
     before_render_template.connect(signed_in_user_loaded, app)
     login_manager.login_view = "auth.login"
     login_manager.login_message = None  # the sign-in page says why by itself
