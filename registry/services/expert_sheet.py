@@ -135,7 +135,6 @@ def items(text: str) -> list[str]:
     return [item.strip() for item in LIST_SPLIT.split(text) if item.strip()]
 
 
-
 # -- reading -----------------------------------------------------------------------------------
 
 def cell_text(value) -> str:

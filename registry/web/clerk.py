@@ -31,12 +31,11 @@ from registry.web.labels import choices, is_english
 
 bp = Blueprint("clerk", __name__, url_prefix="/clerk")
 
+
 @bp.before_request
 @login_required
 def clerks_only():
     may.allow(may.uses_clerk_pages(current_user), "these pages are for court clerks")
-
-
 
 
 # -- lists ---------------------------------------------------------------------------------------
