@@ -104,8 +104,13 @@ def request_history(request: DispatchRequest) -> list[dict]:
             (AuditEvent.entity == "dispatch_request") & (AuditEvent.entity_id == str(request.id)),
             (AuditEvent.entity == "assignment") & AuditEvent.entity_id.in_(assignment_ids)))
         .order_by(AuditEvent.at, AuditEvent.id))
-    return [{"at": e.at, "action": e.action, "status": _request_status_after(e)}
-            for e in events]
+    history = [{"at": e.at, "action": e.action, "status": _request_status_after(e)}
+               for e in events]
+    if not any(e["action"] == "create" for e in history):
+        # Rows loaded in bulk (the demo registry, an import) have no filing event: the
+        # request's own creation time still tells when it was filed.
+        history.insert(0, {"at": request.created_at, "action": "create", "status": None})
+    return history
 
 
 def _request_status_after(event: AuditEvent) -> str | None:

@@ -319,3 +319,11 @@ def test_an_inline_party_name_is_trimmed_and_a_blank_one_refused(client, world, 
     again = client.post("/clerk/organizations", data={"name": " 华芯"})
     assert first.json["value"] == again.json["value"]
     assert db.session.query(Organization).filter_by(name="华芯").count() == 1
+
+
+def test_a_request_without_audit_events_still_shows_when_it_was_filed(client, world, sign_in):
+    sign_in("clerk_sh")
+    html = client.get(f"/clerk/requests/{world.sh_request.id}").get_data(as_text=True)
+    history = html[html.index('<ol class="history">'):]
+    history = history[:history.index("</ol>")]
+    assert "<li>" in history and "<time" in history
