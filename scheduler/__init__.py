@@ -4,12 +4,14 @@
     plan = solve(load_problem(doc), time_limit_s=10).to_dict()
 """
 
+from scheduler.candidates import Candidate, candidates
+from scheduler.clock import Cancelled
 from scheduler.plan import Assignment, Plan, Unfilled, invalid_plan
 from scheduler.problem import Problem, ProblemError, load_problem
 from scheduler.solve import solve
 from scheduler.verify import Violation, verify
 
 __all__ = [
-    "Assignment", "Plan", "Problem", "ProblemError", "Unfilled", "Violation",
-    "invalid_plan", "load_problem", "solve", "verify",
+    "Assignment", "Cancelled", "Candidate", "Plan", "Problem", "ProblemError", "Unfilled",
+    "Violation", "candidates", "invalid_plan", "load_problem", "solve", "verify",
 ]

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from scheduler.clock import NEVER, Stop
 from scheduler.problem import ROLES, Expert, Problem
 
 RULE_KEYS = (
@@ -258,8 +259,12 @@ def _conflict_keys(problem: Problem, n_exp: int) -> np.ndarray:
     return np.unique(np.array(keys, dtype=np.int64))
 
 
-def eligible_pairs(problem: Problem, idx: Index | None = None) -> Eligibility:
-    """Compute every pair that passes rules 1-7, 11, busy days and spare capacity."""
+def eligible_pairs(problem: Problem, idx: Index | None = None,
+                   stop: Stop = NEVER) -> Eligibility:
+    """Compute every pair that passes rules 1-7, 11, busy days and spare capacity.
+
+    A stop request is honoured between blocks (seconds at 20,000 x 5,000).
+    """
     idx = idx or build_index(problem)
     n_req, n_exp = idx.n_req, idx.n_exp
     counts = np.zeros((n_req, len(RULE_KEYS)), dtype=np.int64)
@@ -273,6 +278,7 @@ def eligible_pairs(problem: Problem, idx: Index | None = None) -> Eligibility:
             continue
         step = max(1, _BLOCK_CELLS // len(es))
         for lo in range(0, len(rs_all), step):
+            stop.check()
             parts.append(_dense_rules(idx, fit_u, rs_all[lo:lo + step], es, counts))
     if parts:
         req, exp, fit, km = (np.concatenate(x) for x in zip(*parts, strict=True))

@@ -5,14 +5,16 @@ from __future__ import annotations
 import numpy as np
 from ortools.linear_solver import pywraplp
 
+from scheduler.clock import NEVER, Stop
 from scheduler.lns import constraint_groups
 from scheduler.model import State
 
 
-def max_priority(state: State, time_limit_s: float) -> bool:
+def max_priority(state: State, time_limit_s: float, stop: Stop = NEVER) -> bool:
     """Replace the free pairs by a plan of proven maximum filled priority, if found in time.
 
-    Pinned pairs stay. Returns True when the optimum was proven and installed.
+    Pinned pairs stay. Returns True when the optimum was proven and installed. A stop
+    request interrupts SCIP and raises Cancelled.
     """
     m = state.m
     pinned = np.zeros(len(m.req), dtype=bool)
@@ -49,7 +51,8 @@ def max_priority(state: State, time_limit_s: float) -> bool:
     if hint:
         solver.SetHint([assign[p] for p in hint], [1.0] * len(hint))
     solver.SetTimeLimit(int(min(max(0.01, time_limit_s), 3600.0) * 1000))
-    status = solver.Solve()
+    with stop.interrupting(solver.InterruptSolve):
+        status = solver.Solve()
     if status in (pywraplp.Solver.OPTIMAL, pywraplp.Solver.FEASIBLE):
         bound = solver.Objective().BestBound()
         value = solver.Objective().Value()

@@ -1,4 +1,8 @@
-"""Words for coordinators: reasons per assignment, diagnosis per unfilled seat, metrics."""
+"""Words for coordinators: reasons per assignment, diagnosis per unfilled seat, metrics.
+
+The English reasons and summaries are worded from facts (pair_facts, blocked_counts) that
+the plan carries too, so the registry can word them in any language.
+"""
 
 from __future__ import annotations
 
@@ -27,67 +31,86 @@ def _city_name(model: Model, code: str) -> str:
     return model.problem.city(code).name or code
 
 
-def reasons(model: Model, p: int, load_after: int, pinned: bool) -> tuple[str, ...]:
-    """Short sentences a coordinator reads for the pair p."""
+def pair_facts(model: Model, p: int, load_after: int) -> dict:
+    """What the reasons for pair p say, as data the registry can word in any language."""
     pr = model.problem
     r, e = pr.requests[int(model.req[p])], pr.experts[int(model.exp[p])]
+    field, request_field, proficiency = best_field_match(r, e) or (None, None, None)
+    return {
+        "field": field, "request_field": request_field, "proficiency": proficiency,
+        "from_city": e.city, "to_city": r.city, "remote": r.remote,
+        "load_after": load_after, "capacity": e.max_concurrent,
+        "kept": bool(model.prev[p]), "panel_seats": r.seats,
+    }
+
+
+def reasons(model: Model, facts: dict, distance_km: float, pinned: bool) -> tuple[str, ...]:
+    """Short English sentences a coordinator reads, worded from the pair's facts."""
     out = []
     if pinned:
         out.append("pinned: confirmed earlier")
-    match = best_field_match(r, e)
-    if match:
-        out.append(f"field {match[0]} matches request field {match[1]} "
-                   f"(proficiency {match[2]}/3)")
-    km = float(model.el.km[p])
-    if r.remote:
+    if facts["field"] is not None:
+        out.append(f"field {facts['field']} matches request field {facts['request_field']} "
+                   f"(proficiency {facts['proficiency']}/3)")
+    if facts["remote"]:
         out.append("remote work: no travel")
-    elif e.city == r.city:
-        out.append(f"based in {_city_name(model, r.city)}: no travel")
+    elif facts["from_city"] == facts["to_city"]:
+        out.append(f"based in {_city_name(model, facts['to_city'])}: no travel")
     else:
-        out.append(f"{km:.0f} km from {_city_name(model, e.city)} to "
-                   f"{_city_name(model, r.city)}")
-    out.append(f"load after this assignment {load_after}/{e.max_concurrent}")
-    if model.prev[p]:
+        out.append(f"{distance_km:.0f} km from {_city_name(model, facts['from_city'])} to "
+                   f"{_city_name(model, facts['to_city'])}")
+    out.append(f"load after this assignment {facts['load_after']}/{facts['capacity']}")
+    if facts["kept"]:
         out.append("kept from the previous proposal")
-    if r.seats > 1:
-        out.append(f"one of {r.seats} panel seats; no shared current organisation")
+    if facts["panel_seats"] > 1:
+        out.append(f"one of {facts['panel_seats']} panel seats; no shared current organisation")
     return tuple(out)
 
 
-def diagnose(model: Model, state: State, r: int) -> tuple[dict, str]:
-    """Experts ruled out per hard rule for request r (counts only), and a sentence on
-    what was the last straw."""
-    counts = {k: int(v) for k, v in zip(RULE_KEYS, model.el.counts[r], strict=True)}
-    counts["panel_independence"] = 0
+def blocked_counts(model: Model, state: State, r: int) -> dict:
+    """Eligible experts request r has left, and how many of them this plan blocks by
+    workload, double booking or panel independence (each expert under the first)."""
     ps = np.arange(model.req_ptr[r], model.req_ptr[r + 1])
     ps = ps[~state.chosen[ps]]
-    full = booked = panel = 0
+    blocked = {"eligible": len(ps), "workload": 0, "double_booking": 0,
+               "panel_independence": 0}
     days = model.req_days[r]
     panel_orgs = set().union(*(model.exp_orgs[x] for x in state.panel.get(r, ())))
     for p in ps:
         e = int(model.exp[p])
         if state.load[e] >= model.cap[e]:
-            full += 1
+            blocked["workload"] += 1
         elif len(days) and state.occ[e, days].any():
-            booked += 1
+            blocked["double_booking"] += 1
         elif model.exp_orgs[e] & panel_orgs:
-            panel += 1
-    counts["workload"] += full
-    counts["double_booking"] += booked
-    counts["panel_independence"] += panel
+            blocked["panel_independence"] += 1
+    return blocked
+
+
+def diagnose(model: Model, state: State, r: int) -> tuple[dict, dict, str]:
+    """Experts ruled out per hard rule for request r (counts only), the counts this plan
+    blocks (blocked_counts), and a sentence on what was the last straw."""
+    counts = {k: int(v) for k, v in zip(RULE_KEYS, model.el.counts[r], strict=True)}
+    counts["panel_independence"] = 0
+    blocked = blocked_counts(model, state, r)
+    for rule in ("workload", "double_booking", "panel_independence"):
+        counts[rule] += blocked[rule]
     diagnosis = {k: counts[k] for k in DIAGNOSIS_KEYS}
-    return diagnosis, _summary(len(ps), full, booked, panel)
+    return diagnosis, blocked, _summary(blocked)
 
 
-def _summary(eligible: int, full: int, booked: int, panel: int) -> str:
+def _summary(blocked: dict) -> str:
+    eligible = blocked["eligible"]
     if eligible == 0:
         return ("no expert passes the fixed rules (role to language, busy days, spare "
                 "capacity): widen the search")
-    straws = [(full, "capacity (workload): the eligible experts are fully booked elsewhere"),
-              (booked, "double booking: the eligible experts are busy on those days"),
-              (panel, "panel independence: the eligible experts share an organisation "
-                      "with the panel")]
-    parts = [f"{n} of {eligible} eligible experts blocked by {text}" for n, text in straws if n]
+    straws = [("workload", "capacity (workload): the eligible experts are fully booked "
+                           "elsewhere"),
+              ("double_booking", "double booking: the eligible experts are busy on those days"),
+              ("panel_independence", "panel independence: the eligible experts share an "
+                                     "organisation with the panel")]
+    parts = [f"{blocked[rule]} of {eligible} eligible experts blocked by {text}"
+             for rule, text in straws if blocked[rule]]
     return "; ".join(parts) if parts else "eligible experts were left to higher-priority requests"
 
 
@@ -96,6 +119,7 @@ def metrics(model: Model, state: State, bound: int | None) -> dict:
     chosen = state.chosen
     load = model.base_load + state.load
     util = load / np.maximum(1, model.max_conc)
+    priority = model.el.index.req_prio
     return {
         "filled_priority": state.filled_priority(),
         "seats_filled": int(chosen.sum()),
@@ -105,13 +129,20 @@ def metrics(model: Model, state: State, bound: int | None) -> dict:
         "previous_kept": int((model.prev & chosen).sum()),
         "previous_total": len(pr.previous),
         "max_utilization": round(float(util.max(initial=0.0)), 4),
+        # Between the most and the least loaded expert: how evenly the work is shared.
+        "utilization_spread": round(float(util.max(initial=0.0) - util.min(initial=0.0)), 4),
+        # Per priority (5 most urgent): [seats filled, seats asked for].
+        "by_priority": {str(int(level)): [int(state.filled[priority == level].sum()),
+                                          int(model.seats[priority == level].sum())]
+                        for level in np.unique(priority)},
         "bound": bound,
     }
 
 
 def build_plan(model: Model, state: State, status: str, bound: int | None,
-               solver: dict) -> Plan:
-    """Assemble the dispatch-plan/1 result with reasons, diagnoses and metrics."""
+               solver: dict, hand_dispatch: State | None = None) -> Plan:
+    """Assemble the dispatch-plan/1 result with reasons, facts, diagnoses and metrics (with
+    hand dispatch's metrics beside them, when it was computed)."""
     pr = model.problem
     pinned = set(model.pinned.tolist())
     load = model.base_load.copy()
@@ -120,15 +151,20 @@ def build_plan(model: Model, state: State, status: str, bound: int | None,
         p = int(p)
         r, e = int(model.req[p]), int(model.exp[p])
         load[e] += 1
+        facts = pair_facts(model, p, int(load[e]))
+        distance_km = float(model.el.km[p])
         assignments.append(Assignment(
             request=pr.requests[r].id, expert=pr.experts[e].id, fit=int(model.el.fit[p]),
-            distance_km=float(model.el.km[p]), pinned=p in pinned,
-            reasons=reasons(model, p, int(load[e]), p in pinned)))
+            distance_km=distance_km, pinned=p in pinned,
+            reasons=reasons(model, facts, distance_km, p in pinned), facts=facts))
     unfilled = []
     for r in np.flatnonzero(state.filled < model.seats):
         r = int(r)
-        diagnosis, summary = diagnose(model, state, r)
+        diagnosis, blocked, summary = diagnose(model, state, r)
         unfilled.append(Unfilled(pr.requests[r].id, int(model.seats[r] - state.filled[r]),
-                                 diagnosis, summary))
+                                 diagnosis=diagnosis, summary=summary, blocked=blocked))
+    figures = metrics(model, state, bound)
+    if hand_dispatch is not None:
+        figures["hand_dispatch"] = metrics(model, hand_dispatch, bound)
     return Plan(status=status, assignments=tuple(assignments), unfilled=tuple(unfilled),
-                metrics=metrics(model, state, bound), solver=solver)
+                metrics=figures, solver=solver)

@@ -12,6 +12,7 @@ from collections import defaultdict
 import numpy as np
 from ortools.sat.python import cp_model
 
+from scheduler.clock import NEVER, Stop
 from scheduler.model import Model, State, lexicographic_big
 
 
@@ -65,10 +66,12 @@ def _score(model: Model, pairs: np.ndarray, big_sub: int) -> np.ndarray:
 
 
 def optimise(state: State, reqs: np.ndarray, exps: np.ndarray, time_limit_s: float,
-             seed: int = 0, workers: int = 1, primary_only: bool = False) -> tuple[bool, str]:
+             seed: int = 0, workers: int = 1, primary_only: bool = False,
+             stop: Stop = NEVER) -> tuple[bool, str]:
     """Re-optimise the pairs reqs x exps in place; return (improved, CP-SAT status name).
 
-    With `primary_only` the objective is the filled priority alone (easy to prove).
+    With `primary_only` the objective is the filled priority alone (easy to prove). A stop
+    request ends the search and raises Cancelled (the state is left half-changed then).
     """
     m = state.m
     entered = time.monotonic()
@@ -135,7 +138,8 @@ def optimise(state: State, reqs: np.ndarray, exps: np.ndarray, time_limit_s: flo
     solver.parameters.max_time_in_seconds = max(0.01, time_limit_s - (time.monotonic() - entered))
     solver.parameters.num_workers = workers
     solver.parameters.random_seed = seed
-    status = solver.solve(model)
+    with stop.interrupting(solver.stop_search):
+        status = solver.solve(model)
     name = solver.status_name(status)
     if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         new = [p for p in allowed if solver.boolean_value(assign[int(p)])]
@@ -182,16 +186,17 @@ def neighbourhood(state: State, seed_request: int, rng: np.random.Generator,
 
 
 def run_lns(state: State, deadline: float, rng: np.random.Generator, seeds: list[int],
-            on_improve=None, workers: int = 1) -> int:
+            on_improve=None, workers: int = 1, stop: Stop = NEVER) -> int:
     """Improve the plan around each seed request until the deadline; return improvements."""
     improved = 0
     for r in seeds:
+        stop.check()
         left = deadline - time.monotonic()
         if left < 0.05:
             break
         reqs, exps = neighbourhood(state, int(r), rng)
         ok, _ = optimise(state, reqs, exps, min(0.5, left), seed=int(rng.integers(1 << 30)),
-                         workers=workers)
+                         workers=workers, stop=stop)
         if ok:
             improved += 1
             if on_improve:

@@ -12,13 +12,14 @@ class Assignment:
     fit: int
     distance_km: float
     pinned: bool = False
-    reasons: tuple[str, ...] = ()
+    reasons: tuple[str, ...] = ()  # English sentences, worded from `facts`
+    facts: dict = field(default_factory=dict)  # explain.pair_facts: the reasons as data
 
     def to_dict(self) -> dict:
         return {
             "request": self.request, "expert": self.expert, "fit": self.fit,
             "distance_km": round(self.distance_km, 1), "pinned": self.pinned,
-            "reasons": list(self.reasons),
+            "reasons": list(self.reasons), "facts": dict(self.facts),
         }
 
 
@@ -27,11 +28,12 @@ class Unfilled:
     request: str
     missing: int
     diagnosis: dict = field(default_factory=dict)  # rule key -> experts it ruled out
-    summary: str = ""  # one sentence: what was the last straw
+    summary: str = ""  # one English sentence: what was the last straw, worded from `blocked`
+    blocked: dict = field(default_factory=dict)  # explain.blocked_counts: eligible, and blocked
 
     def to_dict(self) -> dict:
         return {"request": self.request, "missing": self.missing, "diagnosis": self.diagnosis,
-                "summary": self.summary}
+                "summary": self.summary, "blocked": dict(self.blocked)}
 
 
 @dataclass(frozen=True)

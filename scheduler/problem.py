@@ -110,6 +110,10 @@ class Request:
     parties: frozenset[str] = frozenset()
     excluded: frozenset[str] = frozenset()
 
+    def shares_a_day_with(self, other: Request) -> bool:
+        """Rule 8: one expert cannot serve both (written work has no days: never)."""
+        return any(a.overlaps(b) for a in self.days for b in other.days)
+
 
 @dataclass(frozen=True)
 class Pair:

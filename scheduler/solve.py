@@ -9,6 +9,8 @@ from collections.abc import Callable
 import numpy as np
 
 from scheduler.baseline import baseline_state
+from scheduler.clock import Clock, Stop
+from scheduler.eligibility import eligible_pairs
 from scheduler.exact import max_priority
 from scheduler.explain import build_plan
 from scheduler.flow import relax, top_pairs
@@ -23,52 +25,30 @@ HINT_PAIRS_PER_REQUEST = 80
 WORKERS = 2
 
 
-class _Clock:
-    """The time limit, counted from when the caller's work began (default: now)."""
-
-    def __init__(self, limit_s: float, progress: Callable[[dict], None] | None,
-                 started: float | None = None):
-        self.entered = time.monotonic()
-        self.start = self.entered if started is None else min(started, self.entered)
-        self.limit_s = limit_s
-        self.progress = progress
-        self.bound = None
-
-    def elapsed(self) -> float:
-        return time.monotonic() - self.start
-
-    def deadline(self, reserve_s: float) -> float:
-        # Never less than a sliver after solve was entered: a caller that spent the whole
-        # limit reading the problem still gets a plan (the phases that cannot be paid for
-        # are skipped).
-        return max(self.entered + 0.05, self.start + self.limit_s - reserve_s)
-
-    def report(self, phase: str, state: State | None) -> None:
-        if self.progress is None:
-            return
-        self.progress({
-            "elapsed_s": round(self.elapsed(), 3), "phase": phase,
-            "filled_priority": None if state is None else state.filled_priority(),
-            "objective": None if state is None else state.objective(),
-            "bound": self.bound,
-        })
-
-
 def solve(problem: Problem, *, time_limit_s: float | None = None, seed: int = 0,
           progress: Callable[[dict], None] | None = None, workers: int = WORKERS,
-          started: float | None = None) -> Plan:
-    """Assign experts to requests under the 13 rules; never raises on a valid problem.
+          started: float | None = None, stop: Callable[[], bool] | None = None) -> Plan:
+    """Assign experts to requests under the 13 rules; on a valid problem, raises only
+    Cancelled (when `stop` returns True).
 
     The limit (default: the problem's settings.time_limit_s) bounds the caller's whole job:
     it counts from `started`, a time.monotonic() reading taken when the caller began (before
     reading and validating the problem; default: now), and keeps back the time to turn the
     plan into a document and write it out. So `python -m scheduler solve` and the registry's
     dispatch.solve_run honour a limit the same way.
+
+    `progress` receives a dict {elapsed_s, phase, filled_priority, objective, seats_filled,
+    bound, gap} when a phase ends and at most every 0.5 s during a search. `stop` is polled
+    between phases and, from a watcher thread, while CP-SAT or SCIP run (so it must be
+    cheap and thread-safe); once it returns True, solve raises Cancelled, within about
+    0.1 s during a search. The min-cost flows hold the GIL and cannot be interrupted: a stop
+    waits for the one running (measured here: up to ~2 s at 5,000 x 2,000, ~4 s at
+    20,000 x 5,000).
     """
     limit = time_limit(problem, time_limit_s)
-    clock = _Clock(limit, progress, started)
+    clock = Clock(limit, progress, started, Stop(stop))
     rng = np.random.default_rng(seed)
-    model = build_model(problem)
+    model = build_model(problem, eligible_pairs(problem, stop=clock.stop))
     clock.report("eligibility", None)
     # Kept back for the final fill and build_plan (reasons, diagnoses, metrics), and for the
     # caller to write the plan out (to_dict and JSON: ~15 µs per request).
@@ -99,6 +79,7 @@ def solve(problem: Problem, *, time_limit_s: float | None = None, seed: int = 0,
         chosen = np.zeros(n_pairs, dtype=bool)
         clock.bound = int((model.el.index.req_prio
                            * np.minimum(model.seats, np.diff(model.req_ptr))).sum())
+    clock.report("bound", None)
     hint = chosen
     if left() > cost_hint + 2 * cost_greedy:
         if small or plain:
@@ -109,6 +90,7 @@ def solve(problem: Problem, *, time_limit_s: float | None = None, seed: int = 0,
             hint, _ = relax(model, top_pairs(model, HINT_PAIRS_PER_REQUEST) | chosen)
     elif "bound flow" not in skipped:
         skipped.append("hint flow")
+    clock.stop.check()
     if "bound flow" in skipped:
         # No flow to repair: start from hand dispatch itself, so the plan is never below
         # it (what follows only accepts improvements) and the guard is not needed.
@@ -116,6 +98,7 @@ def solve(problem: Problem, *, time_limit_s: float | None = None, seed: int = 0,
     else:
         state = repair(model, hint)
     fill(state)
+    clock.stop.check()
     if "bound flow" in skipped:
         pass  # the second start would be the same hand-dispatch order
     elif left() > 2 * cost_greedy:
@@ -136,12 +119,13 @@ def solve(problem: Problem, *, time_limit_s: float | None = None, seed: int = 0,
         engine = "min-cost-flow + MIP (SCIP) for priority + CP-SAT (whole problem)"
         everyone = np.arange(model.n_req), np.arange(model.n_exp)
         if not proven:
-            proven = max_priority(state, left() - cost_greedy - 0.3)
+            proven = max_priority(state, left() - cost_greedy - 0.3, stop=clock.stop)
             clock.report("mip priority", state)
         if left() > cost_greedy + 0.05:
             _, status = optimise(state, *everyone, left() - cost_greedy, seed=seed,
-                                 workers=workers)
+                                 workers=workers, stop=clock.stop)
             secondary_proven = status == "OPTIMAL"
+            clock.report("cp-sat", state)
     elif not small and left() > cost_greedy + 0.1:
         engine = "min-cost-flow bound + repair + CP-SAT LNS"
         # Seats the flow filled but repair had to give up: where priority was lost.
@@ -152,12 +136,14 @@ def solve(problem: Problem, *, time_limit_s: float | None = None, seed: int = 0,
     else:
         skipped.append("MIP/CP-SAT" if small else "LNS")
     fill(state)
-    guarded = False
+    clock.stop.check()
+    guarded, hand = False, None
     if "bound flow" in skipped:
         pass  # the start was hand dispatch itself
     elif left() > cost_greedy or not skipped:
         before = state.filled_priority()
-        state, guarded = _not_below_baseline(model, state, baseline_state(model))
+        hand = baseline_state(model)  # also shown beside the plan
+        state, guarded = _not_below_baseline(model, state, hand)
         if guarded:
             # Hand dispatch won on the house objective: whatever CP-SAT or the flow proved
             # about the solver's plan says nothing about the secondary terms of this one.
@@ -174,7 +160,8 @@ def solve(problem: Problem, *, time_limit_s: float | None = None, seed: int = 0,
         "eligible_pairs": int(len(model.req)), "seed": seed, "workers": workers,
         "baseline_fallback": guarded, "skipped": skipped,
     }
-    return build_plan(model, state, "optimal" if proven else "feasible", clock.bound, solver)
+    return build_plan(model, state, "optimal" if proven else "feasible", clock.bound, solver,
+                      hand_dispatch=hand)
 
 
 def time_limit(problem: Problem, time_limit_s: float | None) -> float:
@@ -185,27 +172,26 @@ def time_limit(problem: Problem, time_limit_s: float | None) -> float:
     return min(max(limit, 0.0), MAX_TIME_LIMIT_S)
 
 
-def _improve(state: State, deadline: float, rng: np.random.Generator, clock: _Clock,
+def _improve(state: State, deadline: float, rng: np.random.Generator, clock: Clock,
              workers: int, first: np.ndarray | None = None) -> None:
     """LNS rounds: neighbourhoods around open seats first, then around previous pairs lost."""
     m = state.m
-    last_report = [time.monotonic()]
 
     def on_improve() -> None:
-        if time.monotonic() - last_report[0] > 0.5:
-            last_report[0] = time.monotonic()
-            clock.report("lns", state)
+        clock.tick("lns", state)
 
     rounds = 0
     if first is not None and len(first):
         lost = first[np.argsort(-m.el.index.req_prio[first], kind="stable")]
-        run_lns(state, deadline, rng, [int(r) for r in lost] * 2, on_improve, workers=1)
+        run_lns(state, deadline, rng, [int(r) for r in lost] * 2, on_improve, workers=1,
+                stop=clock.stop)
     while time.monotonic() < deadline - 0.05 and rounds < 50:
         rounds += 1
         seeds = _seed_requests(state, rng)
         if not seeds:
             break
-        if run_lns(state, deadline, rng, seeds, on_improve, workers=1) == 0 and rounds > 2:
+        if run_lns(state, deadline, rng, seeds, on_improve, workers=1,
+                   stop=clock.stop) == 0 and rounds > 2:
             break
 
 
