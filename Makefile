@@ -45,11 +45,13 @@ browser-deps:
 			"browser-deps); the browser tests will be skipped" >&2; \
 	fi
 
+# The web server and one solver worker (registry/jobs.py) beside it; Ctrl-C stops both.
 demo: install
 	$(FLASK) db upgrade
 	$(FLASK) seed --demo
 	$(FLASK) demo-logins
-	$(FLASK) run --host 127.0.0.1 --port 5000
+	@$(FLASK) worker --slot 1 & worker=$$!; trap 'kill $$worker 2>/dev/null; wait $$worker' EXIT INT TERM; \
+		$(FLASK) run --host 127.0.0.1 --port 5000
 
 # Every test, the browser tests (tests/browser) included: they skip, saying so, when
 # Debian's Chromium is missing and cannot be installed here.

@@ -85,17 +85,27 @@ def run_migrations_online():
     if conf_args.get("process_revision_directives") is None:
         conf_args["process_revision_directives"] = process_revision_directives
 
+    # DBOS's job tables share the database (registry/jobs.py): they are DBOS's to migrate,
+    # not ours to autogenerate or drop.
+    metadata = get_metadata()
+    conf_args.setdefault("include_name", lambda name, type_, _parents: (
+        type_ != "table" or name in metadata.tables))
+
     connectable = get_engine()
 
     with connectable.connect() as connection:
         context.configure(
             connection=connection,
-            target_metadata=get_metadata(),
+            target_metadata=metadata,
             **conf_args
         )
 
         with context.begin_transaction():
             context.run_migrations()
+
+    # Then DBOS's own tables, by DBOS (idempotent), once ours are committed.
+    from registry import jobs
+    jobs.prepare_database(current_app)
 
 
 if context.is_offline_mode():

@@ -32,6 +32,7 @@ def create_app(config: dict | None = None) -> Flask:
 
 def register_extensions(app: Flask) -> None:
     from registry import models  # noqa: F401  (every table known to SQLAlchemy and Alembic)
+    from registry.services import notifications
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"),
@@ -40,6 +41,7 @@ def register_extensions(app: Flask) -> None:
     csrf.init_app(app)
     openapi.init_app(app)
     i18n.init_app(app)
+    notifications.init_app(app)  # mail after commits (services/notifications.py)
 
 
 def register_blueprints(app: Flask) -> None:

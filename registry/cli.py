@@ -10,7 +10,7 @@ from registry.extensions import db
 
 def register_commands(app: Flask) -> None:
     for command in (seed_command, demo_logins_command, create_user_command,
-                    export_problem_command, import_plan_command):
+                    export_problem_command, import_plan_command, worker_command):
         app.cli.add_command(command)
 
 
@@ -111,3 +111,18 @@ def import_plan_command(plan_file, run_id):
     click.echo(summary)
 
 
+
+
+@click.command("worker")
+@click.option("--slot", default=1, show_default=True, type=click.IntRange(1, 99),
+              help="This machine's worker slot. Each process takes its own slot and keeps it "
+                   "across restarts: a restarted slot re-runs the jobs its predecessor left.")
+@click.option("--executor-id", default=None,
+              help="The slot's name across machines (default: HOSTNAME-worker-SLOT).")
+def worker_command(slot, executor_id):
+    """Solve queued solver runs, one at a time, until stopped (SIGTERM or Ctrl-C)."""
+    from flask import current_app
+
+    from registry import jobs
+
+    jobs.run_worker(current_app._get_current_object(), slot, executor_id)

@@ -8,7 +8,7 @@ from flask.testing import FlaskClient
 from flask_migrate import upgrade
 from sqlalchemy import text
 
-from registry import create_app
+from registry import create_app, jobs
 from registry.extensions import db
 from tests.factories import Builder
 
@@ -57,6 +57,7 @@ def app(database_url):
         yield app
         db.session.remove()
         empty_tables()
+        jobs.dispose(app)
         db.engine.dispose()
 
 

@@ -235,11 +235,12 @@ def test_migration_0005_moves_problem_and_plan_out_of_the_parameters_and_back(tm
                 "'2025-01-01', '2025-03-31', :parameters, 'done', 1.0, '{}', '{}', '', "
                 "'2025-01-10 00:00:00')"), {"parameters": json.dumps(old)})
         upgrade(revision="0005")
-        run = db.session.get(SolverRun, 1)
-        assert run.parameters == {"as_of": "2025-01-10"}
-        assert (run.problem, run.plan, run.held_seats_breaking_rules) == (
-            {"requests": []}, {"assignments": []}, ["rule 6"])
-        db.session.remove()
+        with db.engine.connect() as connection:  # raw: the model is at the newest revision
+            row = connection.execute(text(
+                "SELECT parameters, problem, plan, held_seats_breaking_rules FROM solver_run"
+            )).one()
+        assert [json.loads(value) for value in row] == [
+            {"as_of": "2025-01-10"}, {"requests": []}, {"assignments": []}, ["rule 6"]]
         downgrade(revision="0004")
         with db.engine.connect() as connection:
             stored = connection.execute(text("SELECT parameters FROM solver_run")).scalar()

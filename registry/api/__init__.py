@@ -6,7 +6,8 @@ from registry.extensions import csrf, openapi
 
 # Blueprints whose every call needs a bearer token (reference data is public; the token
 # endpoint authenticates with HTTP Basic itself).
-PROTECTED = frozenset({"users", "organizations", "experts", "cases", "requests", "assignments"})
+PROTECTED = frozenset({"users", "organizations", "experts", "cases", "requests", "assignments",
+                       "solver_runs"})
 
 
 def require_authentication():
@@ -26,12 +27,13 @@ def register_api(app: Flask) -> None:
         organizations,
         reference,
         requests,
+        solver_runs,
         tokens,
         users,
     )
 
     for module in (tokens, users, reference, organizations, experts, cases, requests,
-                   assignments):
+                   assignments, solver_runs):
         # Token-authenticated JSON calls carry no browser session, so CSRF does not apply.
         csrf.exempt(module.bp)
         openapi.register_blueprint(module.bp)

@@ -3,7 +3,7 @@
 import enum
 from datetime import date, datetime
 
-from sqlalchemy import Date, Float, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import Date, Float, ForeignKey, Integer, String, Text, UniqueConstraint, update
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from registry.extensions import db
@@ -74,8 +74,18 @@ class SolverRun(db.Model):
     plan: Mapped[dict | None] = mapped_column(JSONType)
     # Confirmed seats left out of the problem because their expert now breaks a rule.
     held_seats_breaking_rules: Mapped[list] = mapped_column(JSONType, default=list)
-    status: Mapped[SolverRunStatus] = enum_column(SolverRunStatus, default=SolverRunStatus.QUEUED)
+    status: Mapped[SolverRunStatus] = enum_column(SolverRunStatus, default=SolverRunStatus.QUEUED,
+                                                  index=True)
     progress: Mapped[float] = mapped_column(Float, default=0.0)
+    # The durable job that solves the run (registry/jobs.py), the worker slot that holds it,
+    # how many times a worker took it, and when that worker last said it was alive.
+    job_id: Mapped[str | None] = mapped_column(String(64), unique=True)
+    worker: Mapped[str] = mapped_column(String(120), default="")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The solver's latest report while it runs: phase, elapsed_s, seats_filled,
+    # filled_priority, objective, bound, gap (written at most twice a second).
+    figures: Mapped[dict] = mapped_column(JSONType, default=dict)
     metrics: Mapped[dict] = mapped_column(JSONType, default=dict)
     timings: Mapped[dict] = mapped_column(JSONType, default=dict)
     error: Mapped[str] = mapped_column(Text, default="")
@@ -89,11 +99,38 @@ class SolverRun(db.Model):
         values.setdefault("progress", 0.0)
         values.setdefault("parameters", {})
         values.setdefault("held_seats_breaking_rules", [])
+        values.setdefault("figures", {})
+        values.setdefault("worker", "")
+        values.setdefault("attempts", 0)
         super().__init__(**values)
 
     @property
     def is_finished(self) -> bool:
         return not SOLVER_RUN_TRANSITIONS[self.status]
+
+    @classmethod
+    def compare_and_set(cls, run_id: int, expected: set[SolverRunStatus],
+                        target: SolverRunStatus, *conditions, **values) -> bool:
+        """Move run `run_id` from one of `expected` to `target` in one UPDATE, only if it is
+        still there (and `conditions` hold); True when this call made the move.
+
+        Of two racing moves exactly one wins: the database decides, not a read made earlier.
+        Each expected -> target move must be legal (a run may stay running: a heartbeat).
+        """
+        for status in expected:
+            if target is not status and target not in SOLVER_RUN_TRANSITIONS[status]:
+                raise InvalidTransition("solver run {run_id} cannot go from {current} to "
+                                        "{target}", run_id=run_id, current=status.value,
+                                        target=target.value)
+        if target in (S.DONE, S.FAILED, S.CANCELLED):
+            values.setdefault("finished_at", utcnow())
+        if target is S.CANCELLED:
+            values.setdefault("plan", None)
+        result = db.session.execute(
+            update(cls).where(cls.id == run_id, cls.status.in_(expected), *conditions)
+            .values(status=target, **values)
+            .execution_options(synchronize_session=False))
+        return result.rowcount == 1
 
     def check_move_to(self, status: SolverRunStatus) -> None:
         if status not in SOLVER_RUN_TRANSITIONS[self.status]:

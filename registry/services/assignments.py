@@ -9,11 +9,15 @@ from registry.models import (
     Exclusion,
     ExclusionReason,
     Expert,
+    SolverRun,
     User,
+    sync_request_status,
 )
+from registry.services import notifications
 from registry.services import permissions as may
 from registry.services.audit import record
-from registry.services.dispatch import check_manual_assignment
+from registry.services.dispatch import check_manual_assignment, check_override
+from registry.services.proposals import run_assignments
 
 
 def _audited(assignment: Assignment, actor: User, action: str, change) -> Assignment:
@@ -37,7 +41,9 @@ def confirm(assignment: Assignment, actor: User) -> Assignment:
         raise DomainError("cannot confirm: {objections}", field="expert_id",
                           objections="; ".join(objections))
     assignment.coordinator_id = assignment.coordinator_id or actor.id
-    return _audited(assignment, actor, "confirm", assignment.confirm)
+    _audited(assignment, actor, "confirm", assignment.confirm)
+    notifications.assignment_confirmed(assignment)  # mailed once the transaction commits
+    return assignment
 
 
 def accept(assignment: Assignment, actor: User) -> Assignment:
@@ -76,3 +82,69 @@ def assign_by_hand(request: DispatchRequest, expert: Expert, note: str,
                             reasons=[why])
     db.session.add(assignment)
     return confirm(assignment, actor)
+
+
+def confirm_run(run: SolverRun, actor: User) -> dict:
+    """Confirm every proposal of the run that still holds, in the caller's one transaction.
+
+    Each confirmation is checked against the registry as it stands after the ones before it
+    (a savepoint each: a refused one leaves nothing behind), so two proposals that now
+    collide cannot both be confirmed. Returns {"confirmed": [...], "refused": [(assignment,
+    DomainError)]}.
+    """
+    may.allow(may.can_act_in_region(actor, run.region), "only coordinators of the region")
+    confirmed, refused = [], []
+    for assignment in run_assignments(run):
+        try:
+            with db.session.begin_nested():
+                confirm(assignment, actor)
+            confirmed.append(assignment)
+        except DomainError as error:
+            refused.append((assignment, error))
+    record(actor, "solver_run.confirm_all", "solver_run", run.id, after={
+        "confirmed": [a.id for a in confirmed],
+        "refused": {str(a.id): error.message for a, error in refused}})
+    return {"confirmed": confirmed, "refused": refused}
+
+
+def use_expert(request: DispatchRequest, expert: Expert, actor: User, *,
+               replacing: Assignment | None = None, run: SolverRun | None = None) -> Assignment:
+    """Make the coordinator's choice a proposal on the request, in place of `replacing` (a
+    proposal there) when the seats are full.
+
+    The choice is verified by the scheduler against the current proposal of the run's
+    requests and today's registry; when it breaks a rule, DomainError names the rule and
+    nothing changes.
+    """
+    may.allow(may.can_dispatch(actor, request), "only coordinators of the case's region")
+    existing = next((a for a in request.assignments if a.expert_id == expert.id), None)
+    if existing is not None and existing.status is not AssignmentStatus.WITHDRAWN:
+        raise DomainError("expert {expert_id} already has an assignment on request "
+                          "{request_id}", field="expert_id",
+                          expert_id=expert.id, request_id=request.id)
+    if replacing is not None and (replacing.request_id != request.id
+                                  or replacing.status is not AssignmentStatus.PROPOSED):
+        raise DomainError("only a proposal on this request can be replaced",
+                          field="replacing_id")
+    active = [a for a in request.assignments if a.is_active and a is not replacing]
+    if len(active) >= request.seats:
+        raise DomainError("the request's seats are all taken: choose the proposal this "
+                          "expert replaces", field="replacing_id")
+    if broken := check_override(request, expert, replacing=replacing, run=run):
+        raise broken[0]
+    if replacing is not None:
+        replacing.move_to(AssignmentStatus.WITHDRAWN)
+    why = ["chosen by the coordinator in place of the solver's proposal"]
+    if existing is None:
+        existing = Assignment(request=request, expert=expert, coordinator_id=actor.id,
+                              solver_run=run, reasons=why)
+        db.session.add(existing)
+    else:  # the pair is unique: a withdrawn proposal of this expert is revived
+        existing.move_to(AssignmentStatus.PROPOSED)
+        existing.coordinator_id, existing.solver_run, existing.reasons = actor.id, run, why
+    sync_request_status(request)
+    db.session.flush()
+    record(actor, "assignment.override", "assignment", existing.id, after={
+        "request": request.id, "expert": expert.id,
+        "replacing": replacing.id if replacing else None})
+    return existing

@@ -9,12 +9,23 @@ solver themselves. The caller owns the transaction: nothing here commits.
 
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date
 
 import scheduler
-from registry.models import DispatchRequest, DomainError, Expert, SolverRun, SolverRunStatus
+from registry.i18n import N_
+from registry.models import (
+    Assignment,
+    DispatchRequest,
+    DomainError,
+    Expert,
+    SolverRun,
+    SolverRunStatus,
+)
 from registry.services import plan_import, problem_export
 from registry.services.plan_import import listing
+from scheduler.problem import DEFAULT_WEIGHTS, MAX_WEIGHTS  # noqa: F401 (for the run form)
+from scheduler.verify import RULE_NAMES
 
 
 def export_problem(region: str, start: date, end: date, as_of: date | None = None, actor=None,
@@ -90,6 +101,113 @@ def check_manual_assignment(request: DispatchRequest, expert: Expert,
     return verify_plan(problem, {"assignments": pairs})
 
 
+# What each rule protects, for the coordinator who just tried to break it (the rule keys are
+# the scheduler's: verify.RULE_NAMES; their short names are in web/labels.py).
+RULE_EXPLANATIONS = {
+    "reference": N_("the request or the expert is not in the registry"),
+    "role": N_("the expert does not serve in the role the request needs"),
+    "appointment": N_("the expert's appointment does not cover the request's days"),
+    "expertise": N_("none of the expert's fields matches the request's technical fields"),
+    "jurisdiction": N_("the expert's appointment is not recognised where the case is heard"),
+    "travel": N_("the case's city is farther than the expert travels"),
+    "conflict_of_interest": N_("the expert declared a conflict with a party or its counsel, "
+                               "or worked for one of them within the cooling-off period"),
+    "availability": N_("the expert is unavailable on the request's days"),
+    "double_booking": N_("the expert is already booked on some of the request's days"),
+    "workload": N_("the expert would carry more assignments than it can take at once"),
+    "seats": N_("the request has no seat left"),
+    "language": N_("the expert does not speak a language the request needs"),
+    "panel_independence": N_("the expert works for the same organisation as another member "
+                             "of the panel"),
+    "pinned": N_("a seat confirmed earlier would be lost"),
+}
+
+
+class RuleBroken(DomainError):
+    """A coordinator's choice that breaks one of the 13 rules (422): the rule in words."""
+
+    def __init__(self, rule: str, detail: str):
+        super().__init__(N_("rule “{rule}” forbids it: {explanation}"), field="expert_id",
+                         rule=rule, explanation=RULE_EXPLANATIONS.get(rule, rule))
+        self.rule, self.detail = rule, detail
+
+
+def check_override(request: DispatchRequest, expert: Expert, *,
+                   replacing: Assignment | None = None, run: SolverRun | None = None,
+                   as_of: date | None = None) -> list[RuleBroken]:
+    """The rules broken by putting `expert` on `request` in place of `replacing` ([] when
+    none), judged by the scheduler's verify against the current proposal and today's registry.
+
+    With a run holding the request, the whole proposal of the run's requests is verified with
+    the change (so double booking and workload count the expert's other proposals); without
+    one, the request's held seats plus the new pair, as for a hand pick.
+    """
+    as_of = as_of or date.today()
+    if why := problem_export.barred(expert, as_of):
+        return [RuleBroken("appointment", f"expert {expert.id} {why}")]
+    if not request.is_open:
+        raise DomainError("request {request_id} is {status}, not open", field="request_id",
+                          request_id=request.id, status=request.status.value)
+    mine = {"request": str(request.id), "expert": str(expert.id)}
+    if run is None or run.problem is None or not any(
+            item["id"] == mine["request"] for item in run.problem["requests"]):
+        problem, pairs = problem_export.hand_pick_problem(request, expert, as_of)
+    else:
+        requests = plan_import.problem_requests(run.problem)
+        pairs = [{"request": str(a.request_id), "expert": str(a.expert_id)}
+                 for r in requests for a in r.assignments if a.is_active and a is not replacing]
+        pairs.append(mine)
+        problem = plan_import.current_problem(run.problem, requests,
+                                              [(p["request"], p["expert"]) for p in pairs])
+    try:
+        violations = scheduler.verify(scheduler.load_problem(problem), {"assignments": pairs})
+    except scheduler.ProblemError as error:
+        return [RuleBroken("reference", listing(list(error.errors)))]
+    return [RuleBroken(RULE_NAMES[v.rule], v.message) for v in violations
+            if v.expert == mine["expert"] and v.request in (mine["request"], None)
+            or v.request == mine["request"] and v.rule in SEAT_RULES]
+
+
+SEAT_RULES = {10, 12}  # seats, panel independence: broken on the request by the new pair
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """An expert the coordinator could put on a request, as the solver values the pair."""
+
+    expert: Expert
+    value: int  # the solver's own objective coefficient: compare within one list only
+    fit: int
+    distance_km: float
+    facts: dict  # field match, cities, load after, capacity (as on plan assignments)
+    clashes: tuple[dict, ...]  # rules the pair breaks against the current proposal
+
+
+def candidates(request: DispatchRequest, run: SolverRun | None = None, limit: int = 10,
+               as_of: date | None = None) -> list[Candidate]:
+    """The request's best alternatives, best first, against its current proposal: from the
+    run's problem when the run covers the request, else from a one-request problem of today's
+    registry. Each says what it would break if added as things stand (clashes)."""
+    if run is not None and run.problem is not None and any(
+            item["id"] == str(request.id) for item in run.problem["requests"]):
+        document, requests = run.problem, plan_import.problem_requests(run.problem)
+    else:
+        document = problem_export.request_problem(request, as_of or date.today())
+        requests = [request]
+    pairs = [{"request": str(a.request_id), "expert": str(a.expert_id)}
+             for r in requests for a in r.assignments if a.is_active]
+    found = scheduler.candidates(scheduler.load_problem(document), pairs, str(request.id),
+                                 limit)
+    experts = {e.id: e for e in problem_export.load_rows(
+        Expert, problem_export.expert_options(), [int(c.expert) for c in found])}
+    return [Candidate(experts[int(c.expert)], c.value, c.fit, c.distance_km, c.facts,
+                      c.clashes) for c in found if int(c.expert) in experts]
+
+
+class SolveCancelled(Exception):
+    """The run was cancelled while the solver worked: there is no plan."""
+
+
 def solve_run(run: SolverRun, *, progress: Callable[[dict], None] | None = None,
               actor=None, seed: int = 0) -> str:
     """Solve a queued (or already started) run's problem with its time limit and weights and
@@ -97,32 +215,40 @@ def solve_run(run: SolverRun, *, progress: Callable[[dict], None] | None = None,
 
     The run ends done, or failed with the reason (an invalid problem, or a plan the registry
     refuses because it moved meanwhile; then no proposal is written). `progress` receives the
-    solver's reports as the run's own progress is updated. No commit here: a worker commits
-    after, or rolls back and marks the run failed itself.
+    solver's reports. No commit here: the caller commits after, or rolls back.
     """
     started = time.monotonic()
     if run.status is SolverRunStatus.QUEUED:
         run.start()
+    try:
+        plan = solve_plan(run, progress=progress, seed=seed, started=started)
+        return import_plan(plan, run_id=run.id, actor=actor)
+    except DomainError as error:
+        run.fail(error.message)
+        return f"Solver run {run.id} failed: {run.error}"
+
+
+def solve_plan(run: SolverRun, *, progress: Callable[[dict], None] | None = None,
+               stop: Callable[[], bool] | None = None, seed: int = 0,
+               started: float | None = None) -> dict:
+    """The dispatch-plan/1 document answering the run's problem, solved with the run's own
+    time limit and weights (counted from `started`, a time.monotonic() reading; default now).
+
+    Writes nothing. Raises DomainError when the problem is invalid, SolveCancelled when
+    `stop` turned true (the solver polls it at each phase and callback).
+    """
     run.check_move_to(SolverRunStatus.DONE)  # a finished run is not solved again
     try:
         problem = scheduler.load_problem(_problem_to_solve(run))
     except scheduler.ProblemError as error:
-        run.fail("the problem is invalid: " + listing(list(error.errors)))
-        return f"Solver run {run.id} failed: {run.error}"
-    limit = run.parameters.get("time_limit_s")
-
-    def report(event: dict) -> None:
-        run.report(event["elapsed_s"] / (limit or problem.settings.time_limit_s))
-        if progress is not None:
-            progress(event)
-
-    plan = scheduler.solve(problem, time_limit_s=limit, seed=seed, progress=report,
-                           started=started)
+        raise DomainError("the problem is invalid: {problems}", field="problem",
+                          problems=listing(list(error.errors))) from error
     try:
-        return import_plan(plan.to_dict(), run_id=run.id, actor=actor)
-    except DomainError as error:
-        run.fail(error.message)
-        return f"Solver run {run.id} failed: {run.error}"
+        plan = scheduler.solve(problem, time_limit_s=run.parameters.get("time_limit_s"),
+                               seed=seed, progress=progress, stop=stop, started=started)
+    except scheduler.Cancelled as cancelled:
+        raise SolveCancelled(run.id) from cancelled
+    return plan.to_dict()
 
 
 def _problem_to_solve(run: SolverRun) -> dict:

@@ -17,8 +17,10 @@ from registry.models import (
     DispatchRequest,
     ExclusionReason,
     Expert,
+    Jurisdiction,
     Organization,
     RecognitionAgreement,
+    SolverRun,
     User,
     UserRole,
 )
@@ -54,6 +56,11 @@ def uses_clerk_pages(user: User) -> bool:
 
 def uses_expert_pages(user: User) -> bool:
     return user.role is UserRole.EXPERT
+
+
+def uses_console_pages(user: User) -> bool:
+    """The dispatch console: coordinators for their region, admins for every region."""
+    return user.role in (UserRole.COORDINATOR, UserRole.ADMIN)
 
 
 def allow(condition: bool, message: str = "outside your scope", **params) -> None:
@@ -259,6 +266,19 @@ def can_act_in_region(user: User, region: str) -> bool:
         return True
     return (user.role is UserRole.COORDINATOR
             and region_jurisdictions(region) <= region_jurisdictions(user.region))
+
+
+def scope_solver_runs(query: Select, user: User) -> Select:
+    """Solver runs: a coordinator sees the runs of regions within its own, admins all."""
+    if user.role is UserRole.ADMIN:
+        return query
+    if user.role is not UserRole.COORDINATOR:
+        raise Forbidden("only coordinators and admins see solver runs")
+    own = region_jurisdictions(user.region)
+    codes = [code for (code,) in db.session.execute(
+        select(Jurisdiction.code).union(select(RecognitionAgreement.code)))]
+    return query.where(SolverRun.region.in_(
+        [code for code in codes if region_jurisdictions(code) <= own]))
 
 
 def can_manage_users(user: User) -> bool:

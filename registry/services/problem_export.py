@@ -146,6 +146,16 @@ def hand_pick_problem(request: DispatchRequest, expert: Expert,
     return problem, problem["pinned"] + ([] if pair in problem["pinned"] else [pair])
 
 
+def request_problem(request: DispatchRequest, as_of: date) -> dict:
+    """A one-request problem with every expert its region recognises (for the candidates of
+    a request no solver run has covered)."""
+    agreements = agreements_in_force(as_of)
+    jurisdictions = recognised_jurisdictions({request.case.handling_body.jurisdiction_code},
+                                             agreements)
+    experts = list(db.session.scalars(candidate_experts(jurisdictions, as_of)))
+    return problem_document([request], experts, as_of, agreements)
+
+
 def barred(expert: Expert, as_of: date) -> str:
     """Why the expert may not be in any problem on as_of or today ("" when it may)."""
     if expert.status is not ExpertStatus.ACTIVE:

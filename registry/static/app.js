@@ -1,4 +1,5 @@
-// The registry's only script: search-as-you-type selects (Tom Select) and htmx glue.
+// The pages' script: search-as-you-type selects (Tom Select) and htmx glue (the console's
+// charts are drawn by js/console-charts.js).
 // Loaded from our own origin; no inline code, so a strict Content-Security-Policy holds.
 "use strict";
 

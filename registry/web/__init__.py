@@ -1,7 +1,8 @@
 """The browser pages: one blueprint per user group, on one layout, under a strict CSP.
 
-`web` holds the start page, `auth` signing in and out, `clerk` the court clerk's pages and
-`expert` the expert's. Pages use the same services, schemas and permission checks as the API.
+`web` holds the start page, `auth` signing in and out, `clerk` the court clerk's pages,
+`expert` the expert's and `coordinator` the regional coordinator's dispatch console. Pages
+use the same services, schemas and permission checks as the API.
 """
 
 from flask import (
@@ -29,7 +30,7 @@ CONTENT_SECURITY_POLICY = ("default-src 'self'; script-src 'self'; style-src 'se
                            "frame-ancestors 'none'; base-uri 'self'; object-src 'none'")
 
 START_PAGES = {UserRole.CLERK: "clerk.requests", UserRole.EXPERT: "expert.assignments",
-               UserRole.ADMIN: "admin.accounts"}
+               UserRole.COORDINATOR: "coordinator.requests", UserRole.ADMIN: "admin.accounts"}
 
 
 @bp.get("/")
@@ -42,7 +43,8 @@ def home():
 
 def secure_headers(response):
     """Pages run under a strict CSP (Swagger UI, which needs inline code, is left alone)."""
-    if request.blueprint in {"web", "auth", "clerk", "expert", "admin", "calendar_feed"} or \
+    if request.blueprint in {"web", "auth", "clerk", "expert", "admin", "calendar_feed",
+                             "coordinator"} or \
             (request.blueprint is None and not request.path.startswith("/api/")):
         if response.mimetype == "text/html":
             response.headers.setdefault("Content-Security-Policy",
@@ -64,10 +66,11 @@ def signed_in_user_loaded(_app, **_extra):
 
 
 def register_web(app: Flask) -> None:
-    from registry.web import admin, auth, calendar_feed, clerk, expert
+    from registry.web import admin, auth, calendar_feed, clerk, coordinator, expert
 
     # The iCalendar feed has a blueprint of its own: calendar apps fetch it without signing in.
-    for blueprint in (bp, auth.bp, clerk.bp, expert.bp, admin.bp, calendar_feed.bp):
+    for blueprint in (bp, auth.bp, clerk.bp, expert.bp, coordinator.bp, admin.bp,
+                      calendar_feed.bp):
         app.register_blueprint(blueprint)
     app.jinja_env.globals.update(label_of=label_of, local_time=local_time, name_of=name_of,
                                  language_name=language_name, may=permissions)

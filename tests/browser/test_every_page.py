@@ -1,4 +1,5 @@
-"""Every page of the clerk and the expert, in Chinese and in English, for people to look at.
+"""Every page of the clerk, the expert and the coordinator, in Chinese and in English, for people
+to look at.
 
 The journeys screenshot the pages they pass through; this fills in the rest (lists, blank
 forms, confirmation steps), and checks each page loads in both languages within the window,
@@ -46,3 +47,15 @@ def test_every_expert_page_in_both_languages(page, live_server, sign_in):
                      r"/expert/declarations/affiliations/\d+/end")
     page.goto(live_server.link(end))
     screenshot_languages(page, "every-expert-affiliation-end", fits_width=True)
+
+
+def test_every_console_page_in_both_languages(page, live_server, sign_in):
+    sign_in("coordinator.yrd")
+    request = first_link(page, live_server, "/console/",
+                         r"/console/requests/\d+/candidates")
+    for name, path in [("console-requests", "/console/"),
+                       ("console-experts", "/console/experts"),
+                       ("console-runs", "/console/runs"),
+                       ("console-candidates", request)]:
+        page.goto(live_server.link(path))
+        screenshot_languages(page, f"every-{name}")
