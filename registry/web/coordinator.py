@@ -56,7 +56,7 @@ from registry.services import permissions as may
 from registry.services.access import NotFound
 from registry.services.listing import page_of
 from registry.services.problem_export import SETTINGS
-from registry.web import labels
+from registry.web import proposal_words
 from registry.web.forms import Form, filters, search_text, submit
 from registry.web.labels import choices, is_english
 
@@ -76,12 +76,10 @@ def coordinators_only():
 
 @bp.context_processor
 def words():
-    """The console's words for the solver's phases, rules and facts (web/labels.py)."""
-    return {"phase_name": labels.phase_name, "rule_name": labels.rule_name,
-            "seat_reasons": labels.seat_reasons, "diagnosis_lines": labels.diagnosis_lines,
-            "last_straw": labels.last_straw, "clash_words": labels.clash_words,
-            "empty_seats": labels.empty_seats,
-            "default_time_limit": DEFAULT_TIME_LIMIT_S}
+    """The console's words for the solver's phases, rules and facts (web/proposal_words.py)."""
+    names = ("phase_name", "rule_name", "seat_reasons", "diagnosis_lines", "last_straw",
+             "clash_words", "empty_seats")
+    return {name: getattr(proposal_words, name) for name in names}
 
 
 # -- the region: requests and experts ------------------------------------------------------------
@@ -189,9 +187,9 @@ def proposal_context(run) -> dict:
     """A done run's page: one page of its requests, the figures, map and chart of all."""
     args = filters(ProposalArgs())
     view = proposals.proposal_view(run, args.get("show"), args["page"], args.get("request"))
-    say = labels.Phrases()
-    return {"view": view, "headline": labels.headline_rows(view.headline), "say": say,
-            "words": labels.proposal_words(say),
+    say = proposal_words.Phrases()
+    return {"view": view, "headline": proposal_words.headline_rows(view.headline), "say": say,
+            "words": proposal_words.proposal_words(say),
             "urls": {"confirm": row_url("coordinator.confirm_assignment", "assignment_id"),
                      "candidates": row_url("coordinator.candidates", "request_id", run=run.id)},
             "map_data": console_charts.requests_map(run.region, view.request_ids),
