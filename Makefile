@@ -62,6 +62,7 @@ test: install-dev browser-deps
 bench: install-dev
 	$(BIN)/python -m benchmarks.expert_search
 	$(BIN)/python -m benchmarks.pages
+	$(BIN)/python -m benchmarks.console --gc-freeze
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache

@@ -28,7 +28,7 @@ from flask_migrate import upgrade
 from sqlalchemy import text
 from werkzeug.serving import make_server
 
-from registry import create_app
+from registry import create_app, jobs
 from registry.extensions import db
 from registry.services import seeding
 from tests.browser.harness import (
@@ -104,6 +104,7 @@ def live_server(tmp_path_factory):
         with app.app_context():
             if shared_url:  # the other tests expect the shared database empty
                 empty_tables()
+            jobs.dispose(app)  # the Run form's DBOS client holds connections of its own
             db.engine.dispose()
 
 
