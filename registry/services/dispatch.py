@@ -149,14 +149,11 @@ def check_override(request: DispatchRequest, expert: Expert, *,
         raise DomainError("request {request_id} is {status}, not open", field="request_id",
                           request_id=request.id, status=request.status.value)
     mine = {"request": str(request.id), "expert": str(expert.id)}
-    if run is None or run.problem is None or not any(
-            item["id"] == mine["request"] for item in run.problem["requests"]):
+    if not _covers(run, request):
         problem, pairs = problem_export.hand_pick_problem(request, expert, as_of)
     else:
         requests = plan_import.problem_requests(run.problem)
-        pairs = [{"request": str(a.request_id), "expert": str(a.expert_id)}
-                 for r in requests for a in r.assignments if a.is_active and a is not replacing]
-        pairs.append(mine)
+        pairs = _active_pairs(requests, leaving_out=replacing) + [mine]
         problem = plan_import.current_problem(run.problem, requests,
                                               [(p["request"], p["expert"]) for p in pairs])
     try:
@@ -169,6 +166,19 @@ def check_override(request: DispatchRequest, expert: Expert, *,
 
 
 SEAT_RULES = {10, 12}  # seats, panel independence: broken on the request by the new pair
+
+
+def _covers(run: SolverRun | None, request: DispatchRequest) -> bool:
+    """Whether the run's problem holds the request (so its proposal is the context)."""
+    return run is not None and run.problem is not None and any(
+        item["id"] == str(request.id) for item in run.problem["requests"])
+
+
+def _active_pairs(requests: list[DispatchRequest],
+                  leaving_out: Assignment | None = None) -> list[dict]:
+    """The current proposal of these requests: every seat proposed, confirmed or accepted."""
+    return [{"request": str(a.request_id), "expert": str(a.expert_id)}
+            for r in requests for a in r.assignments if a.is_active and a is not leaving_out]
 
 
 @dataclass(frozen=True)
@@ -188,16 +198,13 @@ def candidates(request: DispatchRequest, run: SolverRun | None = None, limit: in
     """The request's best alternatives, best first, against its current proposal: from the
     run's problem when the run covers the request, else from a one-request problem of today's
     registry. Each says what it would break if added as things stand (clashes)."""
-    if run is not None and run.problem is not None and any(
-            item["id"] == str(request.id) for item in run.problem["requests"]):
+    if _covers(run, request):
         document, requests = run.problem, plan_import.problem_requests(run.problem)
     else:
         document = problem_export.request_problem(request, as_of or date.today())
         requests = [request]
-    pairs = [{"request": str(a.request_id), "expert": str(a.expert_id)}
-             for r in requests for a in r.assignments if a.is_active]
-    found = scheduler.candidates(scheduler.load_problem(document), pairs, str(request.id),
-                                 limit)
+    found = scheduler.candidates(scheduler.load_problem(document), _active_pairs(requests),
+                                 str(request.id), limit)
     experts = {e.id: e for e in problem_export.load_rows(
         Expert, problem_export.expert_options(), [int(c.expert) for c in found])}
     return [Candidate(experts[int(c.expert)], c.value, c.fit, c.distance_km, c.facts,
