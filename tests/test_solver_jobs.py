@@ -186,16 +186,22 @@ def test_an_illegal_compare_and_set_is_refused_before_any_write(app, world):
 def test_progress_is_written_at_most_twice_a_second_and_at_each_phase(app, world):
     run = start(world)
     solver_runs._claim(run.id, run.job_id, "slot-1")
-    writer = solver_runs._ProgressWriter(db.engine, run.id)
+    writer = solver_runs._ProgressWriter(db.engine, run.id, limit_s=2)
 
     writer({"phase": "repair", "elapsed_s": 0.1, "seats_filled": 1})
     writer({"phase": "repair", "elapsed_s": 0.2, "seats_filled": 2})  # too soon: skipped
     db.session.expire_all()
     assert db.session.get(SolverRun, run.id).figures["seats_filled"] == 1
 
-    writer({"phase": "lns", "elapsed_s": 0.3, "seats_filled": 3})  # a new phase: written
+    writer({"phase": "lns", "elapsed_s": 0.5, "seats_filled": 3})  # a new phase: written
     db.session.expire_all()
-    assert db.session.get(SolverRun, run.id).figures["seats_filled"] == 3
+    written = db.session.get(SolverRun, run.id)
+    assert written.figures["seats_filled"] == 3
+    assert written.progress == 0.25  # 0.5 s of the 2 s limit
+
+    writer({"phase": "done", "elapsed_s": 2.4, "seats_filled": 3})
+    db.session.expire_all()
+    assert db.session.get(SolverRun, run.id).progress == 0.99  # 1 once the plan is stored
 
 
 def test_the_sweep_fails_runs_whose_worker_went_silent(app, world):

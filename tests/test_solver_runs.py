@@ -19,7 +19,7 @@ from registry.models import (
     SolverRun,
     SolverRunStatus,
 )
-from registry.models.assignments import SOLVER_RUN_TRANSITIONS
+from registry.models.assignments import SOLVER_RUN_TRANSITIONS, running_progress
 from registry.services import dispatch
 from tests.test_dispatch_export import AS_OF, DAYS, JAN, MAR
 from tests.test_dispatch_import import a_plan
@@ -87,7 +87,7 @@ def test_an_illegal_move_is_refused_with_a_409_and_changes_nothing(app, current,
 
 def test_finishing_records_the_figures_and_full_progress(app):
     run = a_run(S.RUNNING)
-    run.report(0.4)
+    run.progress = running_progress(0.4)
     assert run.progress == 0.4
 
     run.finish({"seats_filled": 2}, {"wall_s": 0.5})
@@ -96,10 +96,9 @@ def test_finishing_records_the_figures_and_full_progress(app):
                                                         {"wall_s": 0.5})
 
 
-def test_progress_stays_below_one_until_the_plan_is_stored(app):
-    run = a_run(S.RUNNING)
-    run.report(1.7)
-    assert run.progress == 0.99
+def test_progress_stays_below_one_until_the_plan_is_stored():
+    assert running_progress(1.7) == 0.99
+    assert running_progress(-0.2) == 0.0
 
 
 def test_a_failed_or_cancelled_run_keeps_its_reason_and_no_plan(app):

@@ -7,11 +7,9 @@ a database of its own, created here)."""
 import os
 import signal
 import subprocess
-import sys
 import time
 import uuid
 from datetime import date, timedelta
-from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, make_url, select, text
@@ -20,9 +18,9 @@ from registry import create_app, jobs
 from registry.extensions import db
 from registry.models import Assignment, AssignmentStatus, SolverRun, SolverRunStatus, User, UserRole
 from registry.services import solver_runs
+from tests.processes import flask
 
 S = SolverRunStatus
-ROOT = Path(__file__).resolve().parents[1]
 WAIT_S = 90
 
 
@@ -37,14 +35,6 @@ def _database(tmp_path) -> str:
         connection.execute(text(f'CREATE DATABASE "{name}"'))
     admin.dispose()
     return make_url(url).set(database=name).render_as_string(hide_password=False)
-
-
-def flask(url: str, *args: str, log: Path | None = None, **extra_env) -> subprocess.Popen:
-    """`flask ARGS` in a process of its own on the database at `url`, its output in `log`."""
-    env = dict(os.environ, DATABASE_URL=url, REGISTRY_ENV="development", **extra_env)
-    with open(log or os.devnull, "a") as output:
-        return subprocess.Popen([sys.executable, "-m", "flask", "--app", "registry", *args],
-                                cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT)
 
 
 @pytest.fixture(scope="module")

@@ -57,6 +57,12 @@ SOLVER_RUN_TRANSITIONS: dict[SolverRunStatus, frozenset[SolverRunStatus]] = {
 }
 
 
+def running_progress(share: float) -> float:
+    """A running solve's progress: its share of the time limit, below 1 (1 means the plan is
+    stored)."""
+    return min(max(float(share), 0.0), 0.99)
+
+
 class SolverRun(db.Model):
     """One solve of a region's open requests: its parameters, the problem exported for it,
     the plan that answered it, and where it stands (queued -> running -> done | failed |
@@ -148,11 +154,6 @@ class SolverRun(db.Model):
         """A solver took the queued run."""
         self._move_to(S.RUNNING)
         self.progress = 0.0
-
-    def report(self, progress: float) -> None:
-        """How far the running solve is, from 0 to 1 (1 is kept for the stored plan)."""
-        if self.status is S.RUNNING:
-            self.progress = min(max(float(progress), 0.0), 0.99)
 
     def finish(self, metrics: dict, timings: dict | None = None) -> None:
         """The plan is stored: record its figures and the solver's account of the solve."""

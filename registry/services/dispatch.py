@@ -251,11 +251,16 @@ def solve_plan(run: SolverRun, *, progress: Callable[[dict], None] | None = None
         raise DomainError("the problem is invalid: {problems}", field="problem",
                           problems=listing(list(error.errors))) from error
     try:
-        plan = scheduler.solve(problem, time_limit_s=run.parameters.get("time_limit_s"),
-                               seed=seed, progress=progress, stop=stop, started=started)
+        plan = scheduler.solve(problem, time_limit_s=time_limit_of(run), seed=seed,
+                               progress=progress, stop=stop, started=started)
     except scheduler.Cancelled as cancelled:
         raise SolveCancelled(run.id) from cancelled
     return plan.to_dict()
+
+
+def time_limit_of(run: SolverRun) -> float:
+    """The run's time limit in seconds: its own, else the export's default."""
+    return problem_export.settings(run.parameters)["time_limit_s"]
 
 
 def _problem_to_solve(run: SolverRun) -> dict:

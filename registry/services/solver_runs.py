@@ -18,6 +18,7 @@ from sqlalchemy import Select, select, update
 from registry import jobs
 from registry.extensions import db
 from registry.models import DomainError, SolverRun, SolverRunStatus, User
+from registry.models.assignments import running_progress
 from registry.models.base import utcnow
 from registry.schemas.common import MAX_ID
 from registry.services import access, audit, dispatch
@@ -110,7 +111,8 @@ def execute(run_id: int, job_id: str, worker: str) -> str:
     run = db.session.get(SolverRun, run_id, populate_existing=True)
     with _Heartbeat(engine, run_id):
         try:
-            plan = dispatch.solve_plan(run, progress=_ProgressWriter(engine, run_id),
+            progress = _ProgressWriter(engine, run_id, dispatch.time_limit_of(run))
+            plan = dispatch.solve_plan(run, progress=progress,
                                        stop=_CancelCheck(engine, run_id), started=started)
         except dispatch.SolveCancelled:
             db.session.rollback()
@@ -183,12 +185,22 @@ def fail_stale_runs(now=None) -> list[int]:
     return failed
 
 
-class _ProgressWriter:
-    """Writes the solver's reports to the run, at most every PROGRESS_EVERY_S and at each new
-    phase. Called from solver threads: it holds the engine, not the Flask app."""
+def _touch(engine, run_id: int, **values) -> None:
+    """Write to a running run in a short transaction of its own (not the session's, which
+    will write the plan); a run no longer running is left alone."""
+    with engine.begin() as connection:
+        connection.execute(update(SolverRun).where(
+            SolverRun.id == run_id, SolverRun.status == S.RUNNING)
+            .values(heartbeat_at=utcnow(), **values))
 
-    def __init__(self, engine, run_id: int):
-        self.engine, self.run_id = engine, run_id
+
+class _ProgressWriter:
+    """Writes the solver's reports to the run (its figures, and its progress as the share of
+    the time limit used), at most every PROGRESS_EVERY_S and at each new phase. Called from
+    solver threads: it holds the engine, not the Flask app."""
+
+    def __init__(self, engine, run_id: int, limit_s: float):
+        self.engine, self.run_id, self.limit_s = engine, run_id, limit_s
         self.last_write, self.last_phase = 0.0, None
 
     def __call__(self, event: dict) -> None:
@@ -196,11 +208,8 @@ class _ProgressWriter:
         if event.get("phase") == self.last_phase and now - self.last_write < PROGRESS_EVERY_S:
             return
         self.last_write, self.last_phase = now, event.get("phase")
-        figures = {key: event.get(key) for key in FIGURE_KEYS}
-        with self.engine.begin() as connection:
-            connection.execute(update(SolverRun).where(
-                SolverRun.id == self.run_id, SolverRun.status == S.RUNNING)
-                .values(figures=figures, heartbeat_at=utcnow()))
+        _touch(self.engine, self.run_id, figures={key: event.get(key) for key in FIGURE_KEYS},
+               progress=running_progress((event.get("elapsed_s") or 0) / self.limit_s))
 
 
 class _CancelCheck:
@@ -241,7 +250,4 @@ class _Heartbeat:
 
     def _beat(self) -> None:
         while not self.done.wait(HEARTBEAT_EVERY_S):
-            with self.engine.begin() as connection:
-                connection.execute(update(SolverRun).where(
-                    SolverRun.id == self.run_id, SolverRun.status == S.RUNNING)
-                    .values(heartbeat_at=utcnow()))
+            _touch(self.engine, self.run_id)

@@ -247,7 +247,7 @@ def confirm_run(run_id):
     outcome = assignment_service.confirm_run(run, current_user)
     refusals = [_("%(expert)s on request %(request)s not confirmed: %(reason)s",
                   expert=assignment.expert.name, request=assignment.request_id,
-                  reason=reason_text(error)) for assignment, error in outcome["refused"]]
+                  reason=translate_error(error)) for assignment, error in outcome["refused"]]
     db.session.commit()
     flash(ngettext("%(num)d proposal confirmed.", "%(num)d proposals confirmed.",
                    len(outcome["confirmed"])), "success")
@@ -288,10 +288,6 @@ def run_at(run_id: int, request_id: int, show: str | None = None) -> str:
     return url_for("coordinator.run", run_id=run_id, request=request_id,
                    show=show if show in proposals.SHOW else None,
                    _anchor=f"request-{request_id}")
-
-
-def reason_text(error) -> str:
-    return translate_error(error) if isinstance(error, DomainError) else str(error)
 
 
 # -- the candidate browser ---------------------------------------------------------------------

@@ -9,11 +9,7 @@ on its own list. The request and the experts come from the seeded registry and t
 own proposal, never hard-coded.
 """
 
-import os
-import subprocess
-import sys
 import uuid
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
@@ -30,8 +26,8 @@ from registry.models import (
 )
 from registry.services import accounts, dispatch
 from tests.browser.harness import DOCS_SCREENSHOTS, screenshot, sign_out
+from tests.processes import flask
 
-ROOT = Path(__file__).resolve().parents[2]
 COORDINATOR = "coordinator.yrd"
 PASSWORD = "correct horse battery staple"
 SOLVE_TIMEOUT_MS = 60_000
@@ -40,14 +36,9 @@ SOLVE_TIMEOUT_MS = 60_000
 @pytest.fixture(scope="module")
 def worker(live_server, tmp_path_factory):
     """One `flask worker` process on the live server's database, as `make demo` starts."""
-    url = live_server.app.config["SQLALCHEMY_DATABASE_URI"]
-    log = tmp_path_factory.mktemp("worker") / "worker.log"
-    env = dict(os.environ, DATABASE_URL=url, REGISTRY_ENV="development", MAIL_BACKEND="none")
-    with open(log, "w") as output:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "flask", "--app", "registry", "worker",
-             "--executor-id", f"browser-{uuid.uuid4().hex[:8]}"],
-            cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT)
+    process = flask(live_server.app.config["SQLALCHEMY_DATABASE_URI"], "worker",
+                    "--executor-id", f"browser-{uuid.uuid4().hex[:8]}",
+                    log=tmp_path_factory.mktemp("worker") / "worker.log")
     yield process
     process.terminate()
     process.wait(timeout=30)
