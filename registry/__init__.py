@@ -31,7 +31,10 @@ def create_app(config: dict | None = None) -> Flask:
 
 
 def register_extensions(app: Flask) -> None:
-    from registry import models  # noqa: F401  (every table known to SQLAlchemy and Alembic)
+    from registry import (
+        models,  # noqa: F401  (every table known to SQLAlchemy and Alembic)
+        security,
+    )
     from registry.services import notifications
 
     db.init_app(app)
@@ -42,6 +45,9 @@ def register_extensions(app: Flask) -> None:
     openapi.init_app(app)
     i18n.init_app(app)
     notifications.init_app(app)  # mail after commits (services/notifications.py)
+    # Sign-in throttling, then the headers of every response (registry/security.py). The
+    # throttle's before_request must come first, before anything reads a request body.
+    security.init_app(app)
 
 
 def register_blueprints(app: Flask) -> None:

@@ -9,8 +9,12 @@ from registry.extensions import db
 
 
 def register_commands(app: Flask) -> None:
+    from registry.cli_ops import OPERATIONS_COMMANDS
+
     for command in (seed_command, demo_logins_command, create_user_command,
-                    export_problem_command, import_plan_command, worker_command):
+                    export_problem_command, import_plan_command, worker_command,
+                    purge_tokens_command,
+                    *OPERATIONS_COMMANDS):
         app.cli.add_command(command)
 
 
@@ -18,12 +22,20 @@ def register_commands(app: Flask) -> None:
 @click.option("--demo", is_flag=True, help="Also add the demo registry (experts, cases, requests).")
 @click.option("--experts", default=400, show_default=True, help="Demo experts to create.")
 def seed_command(demo: bool, experts: int):
-    """Load the reference data (cities, IPC fields, courts, agreements); idempotent."""
+    """Load the reference data (cities, IPC fields, courts, agreements); idempotent.
+
+    --demo runs in development only (REGISTRY_ENV development or testing).
+    """
+    from registry.models import DomainError
     from registry.services import seeding
 
     counts = seeding.load_reference_data()
-    if demo:
-        counts.update(seeding.load_demo_registry(experts=experts))
+    try:
+        if demo:
+            counts.update(seeding.load_demo_registry(experts=experts))
+    except DomainError as error:
+        db.session.rollback()
+        raise click.UsageError(error.message) from error
     db.session.commit()
     seeding.refresh_statistics()
     click.echo("Seeded: " + ", ".join(f"{n} {what}" for what, n in counts.items()))
@@ -111,6 +123,16 @@ def import_plan_command(plan_file, run_id):
     click.echo(summary)
 
 
+
+
+@click.command("purge-tokens")
+def purge_tokens_command():
+    """Delete expired API tokens (issuing a token also does this)."""
+    from registry.services import accounts
+
+    purged = accounts.purge_expired_tokens()
+    db.session.commit()
+    click.echo(f"Purged {purged} expired API token(s).")
 
 
 @click.command("worker")

@@ -1,6 +1,7 @@
 """Configuration from environment variables, with safe defaults."""
 
 import os
+import secrets
 
 DEVELOPMENT_ENVS = {"development", "testing"}
 
@@ -12,23 +13,85 @@ class ConfigError(RuntimeError):
 def from_environment(instance_path: str) -> dict:
     """Read settings from the environment; outside development a SECRET_KEY is required."""
     env = os.environ.get("REGISTRY_ENV", "production")
-    secret_key = os.environ.get("SECRET_KEY")
-    if not secret_key:
-        if env not in DEVELOPMENT_ENVS:
-            raise ConfigError(
-                "SECRET_KEY is not set. Set it, or set REGISTRY_ENV=development for a local run.")
-        secret_key = "dev-only-not-secret"
+    secret_key = os.environ.get("SECRET_KEY") or local_secret_key(env, instance_path)
     database_url = os.environ.get(
         "DATABASE_URL", f"sqlite:///{os.path.join(instance_path, 'registry.sqlite')}")
     return {
         "REGISTRY_ENV": env,
         "SECRET_KEY": secret_key,
         "SQLALCHEMY_DATABASE_URI": database_url,
+        # A pooled connection is tested before use: after a database restart the stale ones
+        # are replaced instead of failing the request.
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "TOKEN_LIFETIME_HOURS": int(os.environ.get("TOKEN_LIFETIME_HOURS", "12")),
         # Bodies past this are refused (413) before they are read; the largest legitimate one
         # is an expert spreadsheet (5 MB, see services/expert_sheet.py).
         "MAX_CONTENT_LENGTH": 8 * 1024 * 1024,
-    } | mail_settings(env) | job_settings()
+        # Every other body (JSON, forms) is held to this (registry/input_guard.py).
+        "JSON_MAX_BYTES": 1024 * 1024,
+    } | mail_settings(env) | job_settings() | cookie_settings(env) | throttle_settings()
+
+
+SECRET_KEY_FILE = "secret_key"
+
+
+def local_secret_key(env: str, instance_path: str) -> str:
+    """Without SECRET_KEY: refuse outside development; in tests a key per process; in
+    development one made at random once and kept in instance/secret_key (mode 0600), so that
+    sessions survive restarts and nobody can forge one with a key printed in the source."""
+    if env not in DEVELOPMENT_ENVS:
+        raise ConfigError(
+            "SECRET_KEY is not set. Set it, or set REGISTRY_ENV=development for a local run.")
+    if env == "testing":
+        return secrets.token_hex(32)
+    path = os.path.join(instance_path, SECRET_KEY_FILE)
+    if not os.path.exists(path):
+        _write_new_key(path)
+    with open(path, encoding="ascii") as file:
+        return file.read().strip()
+
+
+def _write_new_key(path: str) -> None:
+    """Written aside, then linked into place (which fails if the file exists): two processes
+    starting at once agree on one key, and nobody reads a half-written one."""
+    aside = f"{path}.{os.getpid()}"
+    descriptor = os.open(aside, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w", encoding="ascii") as file:
+        file.write(secrets.token_hex(32))
+    try:
+        os.link(aside, path)
+    except FileExistsError:
+        pass  # another process was first: use its key
+    finally:
+        os.unlink(aside)
+
+
+def cookie_settings(env: str) -> dict:
+    """Session and remember-me cookies: never readable by scripts, not sent on cross-site
+    posts, and over HTTPS only in production (a local run is plain HTTP)."""
+    secure = env not in DEVELOPMENT_ENVS
+    return {
+        "SESSION_COOKIE_SECURE": secure, "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_SECURE": secure, "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+    }
+
+
+def throttle_settings() -> dict:
+    """Sign-in throttling (registry/security.py, docs/security.md). Limits are Flask-Limiter
+    strings; only failed attempts count. Several workers must share one storage: Redis."""
+    return {
+        "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
+        # Redis keys start with this (memory:// ignores it); set per app, unlike Flask-Limiter's
+        # own RATELIMIT_KEY_PREFIX, which its shared extension object keeps from the first app.
+        "RATELIMIT_STORAGE_OPTIONS": {
+            "key_prefix": os.environ.get("RATELIMIT_KEY_PREFIX", "registry-limits")},
+        "SIGN_IN_LIMIT_PER_ACCOUNT": os.environ.get("SIGN_IN_LIMIT_PER_ACCOUNT",
+                                                    "5 per minute; 20 per hour"),
+        "SIGN_IN_LIMIT_PER_ADDRESS": os.environ.get("SIGN_IN_LIMIT_PER_ADDRESS",
+                                                    "20 per minute; 100 per hour"),
+    }
 
 
 def job_settings() -> dict:

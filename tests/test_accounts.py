@@ -8,7 +8,7 @@ from registry.models import AuditEvent, DomainError, Organization, User, UserRol
 from registry.services import seeding
 from registry.services.accounts import create_user
 
-PASSWORD = "long enough"
+PASSWORD = "long enough to pass"
 
 
 @pytest.fixture
@@ -64,7 +64,11 @@ def test_creating_a_user_writes_an_audit_event(reference):
 @pytest.mark.parametrize("email, role, password, scope, field, message", [
     ("not-an-email", "admin", PASSWORD, {}, "email", "not an email"),
     ("a@b.cn", "judge", PASSWORD, {}, "role", "unknown role 'judge'"),
-    ("a@b.cn", "admin", "short", {}, "password", "at least 8 characters"),
+    ("a@b.cn", "admin", "short", {}, "password", "at least 12 characters"),
+    ("a@b.cn", "admin", "eleven char", {}, "password", "at least 12 characters"),
+    ("a@b.cn", "admin", "Q1W2E3R4T5Y6", {}, "password", "most common"),
+    ("a@b.cn", "admin", " qwerty123456 ", {}, "password", "most common"),
+    ("long.name@court.cn", "admin", "Long.Name@Court.cn!", {}, "password", "email address"),
     ("a@b.cn", "clerk", PASSWORD, {}, "body", "needs a handling body"),
     ("a@b.cn", "clerk", PASSWORD, {"body": "xx_court"}, "body", "no organization"),
     ("a@b.cn", "coordinator", PASSWORD, {}, "region", "needs a region"),
@@ -144,7 +148,7 @@ def test_create_user_command_refuses_a_short_password(runner, app):
     result = runner.invoke(args=["create-user", "a@b.cn", "--role", "admin",
                                  "--password", "short"])
     assert result.exit_code != 0
-    assert "the password needs at least 8 characters" in result.output
+    assert "the password needs at least 12 characters" in result.output
     assert count(User) == 0
 
 

@@ -200,8 +200,8 @@ def test_each_role_needs_its_scope(role, scope):
         User(email="x@example.cn", role=role).check_scope()
 
 
-def test_a_password_needs_eight_characters():
-    with pytest.raises(DomainError, match="8"):
+def test_a_password_needs_twelve_characters():
+    with pytest.raises(DomainError, match="12"):
         User(email="x@example.cn", role=UserRole.ADMIN).set_password("short")
 
 

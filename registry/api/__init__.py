@@ -4,17 +4,20 @@ from flask import Flask, request
 
 from registry.extensions import csrf, openapi
 
-# Blueprints whose every call needs a bearer token (reference data is public; the token
-# endpoint authenticates with HTTP Basic itself).
-PROTECTED = frozenset({"users", "organizations", "experts", "cases", "requests", "assignments",
-                       "solver_runs"})
+# What anyone may call: reference data (read only), the token endpoint (it checks HTTP Basic
+# itself) and the OpenAPI document with its Swagger UI. Everything else under /api/ needs a
+# bearer token, a blueprint added later included.
+PUBLIC = frozenset({"reference", "tokens", "api-docs"})
 
 
 def require_authentication():
-    """Identify the caller before arguments are parsed: no token means 401, never 422."""
+    """Identify the caller before anything reads the body: an anonymous call to a non-public
+    operation gets 401 at once, so its body (200 MB, or JSON nested 500 deep) is never parsed.
+    The caller is known by a bearer token only, never by a session cookie (api/auth.py)."""
     from registry.api.auth import api_user
 
-    if request.blueprint in PROTECTED:
+    blueprint = request.blueprint  # None for an unknown address: that stays a 404
+    if request.path.startswith("/api/") and blueprint and blueprint not in PUBLIC:
         api_user()
 
 

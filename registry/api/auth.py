@@ -16,7 +16,8 @@ def user_from_bearer_token(req) -> User | None:
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token:
         return None
-    stored = db.session.get(ApiToken, hash_token(token.strip()))
+    stored = db.session.get(ApiToken, hash_token(token.strip()),
+                            options=[joinedload(ApiToken.user)])  # one query per call
     if stored is None or stored.expires_at <= utcnow() or not stored.user.active:
         return None
     return stored.user

@@ -1,9 +1,11 @@
 """Accounts, their roles and scopes, and API tokens."""
 
 import enum
+import functools
 import hashlib
 import secrets
 from datetime import datetime, timedelta
+from pathlib import Path
 
 from flask_login import UserMixin
 from sqlalchemy import Boolean, ForeignKey, String, false
@@ -11,9 +13,53 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from registry.extensions import db
+from registry.i18n import N_
 from registry.models.base import DomainError, UTCDateTime, utcnow
 from registry.models.experts import Expert, enum_column
 from registry.models.organizations import Organization
+
+# -- the password policy: every account, whoever sets its password (admin, user, CLI) ----------
+
+PASSWORD_MIN_LENGTH = 12
+PASSWORD_MAX_LENGTH = 200
+# 19,640 common passwords, lower case (source and licence: seeds/common-passwords.md).
+COMMON_PASSWORDS_FILE = Path(__file__).resolve().parents[2] / "seeds" / "common-passwords.txt"
+TOO_SHORT = N_("the password needs at least {min_length} characters")
+TOO_LONG = N_("the password may have at most {max_length} characters")
+TOO_COMMON = N_("This password is one of the most common ones; choose another.")
+HOLDS_EMAIL = N_("The password must not contain the account's email address.")
+
+
+@functools.cache
+def common_passwords() -> frozenset[str]:
+    """Read once per process, on first use: starting a process costs no file read."""
+    with open(COMMON_PASSWORDS_FILE, encoding="utf-8") as file:
+        return frozenset(line.rstrip("\n") for line in file if line.strip())
+
+
+def is_common_password(password: str) -> bool:
+    return password.strip().lower() in common_passwords()
+
+
+def holds_email(password: str, email: str) -> bool:
+    return bool(email) and email.strip().lower() in password.lower()
+
+
+def check_password_policy(password: str | None, email: str | None = None) -> None:
+    """Refuse a password that is too short or long, common, or holds the account's email.
+
+    Raises:
+        DomainError: on the field "password".
+    """
+    password = password or ""
+    if len(password) < PASSWORD_MIN_LENGTH:
+        raise DomainError(TOO_SHORT, field="password", min_length=PASSWORD_MIN_LENGTH)
+    if len(password) > PASSWORD_MAX_LENGTH:
+        raise DomainError(TOO_LONG, field="password", max_length=PASSWORD_MAX_LENGTH)
+    if is_common_password(password):
+        raise DomainError(TOO_COMMON, field="password")
+    if email and holds_email(password, email):
+        raise DomainError(HOLDS_EMAIL, field="password")
 
 
 class UserRole(enum.StrEnum):
@@ -45,8 +91,8 @@ class User(UserMixin, db.Model):
         return self.active
 
     def set_password(self, password: str) -> None:
-        if len(password) < 8:
-            raise DomainError("the password needs at least 8 characters", field="password")
+        """Hash a password that passes the policy (`check_password_policy`)."""
+        check_password_policy(password, self.email)
         self.password_hash = generate_password_hash(password)
 
     def check_password(self, password: str) -> bool:

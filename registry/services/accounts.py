@@ -8,6 +8,7 @@ change may leave the registry without an active admin (`keep_an_active_admin`).
 import functools
 import re
 import unicodedata
+from datetime import timedelta
 
 from sqlalchemy import Select, delete, exists, func, or_, select
 from sqlalchemy.orm import joinedload
@@ -25,12 +26,13 @@ from registry.models import (
     RecognitionAgreement,
     User,
     UserRole,
+    utcnow,
 )
+from registry.models.base import clean_email
 from registry.schemas.common import parse_id
 from registry.services import audit, organizations
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
-MIN_PASSWORD = 8
 # The one scope each role takes (None: admins act everywhere).
 SCOPE_OF_ROLE = {UserRole.CLERK: "body", UserRole.COORDINATOR: "region",
                  UserRole.EXPERT: "expert_id", UserRole.ADMIN: None}
@@ -51,9 +53,8 @@ def create_user(email: str, role: str, password: str, *, body=None, region: str 
     Raises:
         DomainError: naming the field that is wrong.
     """
-    check_password(password)
     user = build_user(email, role, body=body, region=region, expert_id=expert_id)
-    user.set_password(password)
+    user.set_password(password)  # the password policy, with the account's email
     return add_user(user, actor)
 
 
@@ -103,12 +104,6 @@ def check_role(role) -> UserRole:
         choices = ", ".join(r.value for r in UserRole)
         raise DomainError("unknown role {role!r}: choose one of {choices}", field="role",
                           role=role, choices=choices) from None
-
-
-def check_password(password: str | None) -> None:
-    if not password or len(password) < MIN_PASSWORD:
-        raise DomainError("the password needs at least {min_length} characters",
-                          field="password", min_length=MIN_PASSWORD)
 
 
 def resolve_scope(role: UserRole, given: dict, user: User | None = None) -> dict:
@@ -227,11 +222,13 @@ def update_account(user: User, data: dict, actor: User) -> User:
         audit.record(actor, "update", "user", user.id,
                      before={key: before[key] for key in changed},
                      after={key: after[key] for key in changed})
+    if before["active"] and not active:
+        revoke_tokens(user, actor, reason="deactivated")
     return user
 
 
 def set_active(user: User, active: bool, actor: User) -> User:
-    """Deactivating an account stops its tokens at once (they are checked on every call)."""
+    """Deactivating an account deletes its tokens: reactivating it revives none."""
     return update_account(user, {"active": active}, actor)
 
 
@@ -240,11 +237,10 @@ def reset_password(user: User, password: str, actor: User) -> User:
 
     The account's API tokens are revoked: a reset usually means the old password leaked.
     """
-    check_password(password)
     before = user.must_change_password
     user.set_password(password)
     user.must_change_password = True
-    revoked = db.session.execute(delete(ApiToken).where(ApiToken.user_id == user.id)).rowcount
+    revoked = revoke_tokens(user, actor, reason="password reset")
     audit.record(actor, "reset_password", "user", user.id,
                  before={"must_change_password": bool(before)},
                  after={"must_change_password": True, "tokens_revoked": revoked})
@@ -253,7 +249,6 @@ def reset_password(user: User, password: str, actor: User) -> User:
 
 def choose_password(user: User, password: str) -> User:
     """The user replaces a temporary password with one of its own."""
-    check_password(password)
     if user.check_password(password):
         raise DomainError("choose a password other than the temporary one", field="password")
     user.set_password(password)
@@ -261,6 +256,40 @@ def choose_password(user: User, password: str) -> User:
     audit.record(user, "change_password", "user", user.id,
                  before={"must_change_password": True}, after={"must_change_password": False})
     return user
+
+
+# -- API tokens --------------------------------------------------------------------------------
+
+def issue_token(user: User, lifetime: timedelta) -> tuple[ApiToken, str]:
+    """A new bearer token for the account (added, not committed); expired tokens go first."""
+    purge_expired_tokens()
+    stored, token = ApiToken.issue(user, lifetime)
+    db.session.add(stored)
+    audit.record(user, "token.issued", "user", user.id,
+                 after={"token": stored.token_hash[:12],
+                        "expires_at": stored.expires_at.isoformat()})
+    return stored, token
+
+
+def revoke_token(stored: ApiToken, actor: User) -> None:
+    """Delete one token (its holder signing out of the API)."""
+    audit.record(actor, "token.revoked", "user", stored.user_id,
+                 after={"token": stored.token_hash[:12], "reason": "revoked by its holder"})
+    db.session.delete(stored)
+
+
+def revoke_tokens(user: User, actor: User | None, reason: str) -> int:
+    """Delete every token of the account; return how many there were."""
+    revoked = db.session.execute(delete(ApiToken).where(ApiToken.user_id == user.id)).rowcount
+    if revoked:
+        audit.record(actor, "token.revoked", "user", user.id,
+                     after={"tokens": revoked, "reason": reason})
+    return revoked
+
+
+def purge_expired_tokens() -> int:
+    """Delete the tokens whose time is up (they no longer work anyway); return how many."""
+    return db.session.execute(delete(ApiToken).where(ApiToken.expires_at <= utcnow())).rowcount
 
 
 # -- lists and pickers -------------------------------------------------------------------------
@@ -337,13 +366,29 @@ def region_choices(english: bool) -> list[tuple[str, str]]:
 def _nobody() -> str:
     """Checked against when no account has the email, so that a wrong email costs as much time
     as a wrong password and the answer time does not tell which accounts exist. Hashed on
-    first use, not at import: every process would pay a full password hash to start."""
+    first use, not at import: every process would pay a full password hash to start. It uses
+    the same method as every account's hash (werkzeug's default)."""
     return generate_password_hash("no account has this email")
 
 
+def account_id(email: str) -> int | None:
+    """The id of the account with this email (for the audit log of sign-in attempts)."""
+    email = (email or "").strip().lower()
+    if not email.isprintable():
+        return None
+    return db.session.scalar(select(User.id).where(User.email == email))
+
+
 def authenticate(email: str, password: str) -> User | None:
-    """The active account these credentials belong to, or None: one check for pages and API."""
-    user = db.session.scalar(select(User).where(User.email == email.strip().lower()))
+    """The active account these credentials belong to, or None: one check for pages and API.
+
+    Every failure costs one full password hash: unknown, inactive and known accounts alike.
+    """
+    try:  # the address in its one spelling (full-width letters, upper case, spaces around)
+        email = clean_email((email or "").strip())
+    except DomainError:  # a NUL, control or invisible character names no account
+        email = None
+    user = email and db.session.scalar(select(User).where(User.email == email))
     if user is None:
         check_password_hash(_nobody(), password)
         return None

@@ -12,9 +12,11 @@ from pathlib import Path
 from flask import current_app
 from sqlalchemy import select, text
 
+from registry.config import DEVELOPMENT_ENVS
 from registry.extensions import db
 from registry.models import (
     City,
+    DomainError,
     IpcField,
     Jurisdiction,
     Organization,
@@ -32,7 +34,8 @@ BODY_KINDS = {  # courts.csv kind -> OrganizationKind
 }
 IPC_LEVELS = ("section", "class", "subclass")
 
-DEMO_PASSWORD = "demo-password"
+# Public (printed by `flask demo-logins`), so the demo registry is refused outside development.
+DEMO_PASSWORD = "registry-demo-2026"
 # email, role, scope (create_user keyword arguments), what the account may act on
 DEMO_USERS = (
     ("admin@demo.example.com", "admin", {}, "everything"),
@@ -129,9 +132,18 @@ def load_agreements() -> int:
 
 
 def load_demo_registry(experts: int = 400, seed: int = 7) -> dict[str, int]:
-    """Add a realistic, deterministic demo registry; do nothing if it is already there."""
+    """Add a realistic, deterministic demo registry; do nothing if it is already there.
+
+    Raises:
+        DomainError: outside development (REGISTRY_ENV development or testing): the demo
+            accounts' password is public.
+    """
     from registry.services import demo
 
+    env = current_app.config.get("REGISTRY_ENV", "production")
+    if env not in DEVELOPMENT_ENVS:
+        raise DomainError("the demo registry, whose accounts share a public password, is only "
+                          "for development: REGISTRY_ENV is {env}, not development", env=env)
     return demo.build(experts=experts, seed=seed)
 
 

@@ -1,19 +1,12 @@
-"""The browser pages: one blueprint per user group, on one layout, under a strict CSP.
+"""The browser pages: one blueprint per user group, on one layout, under a strict CSP
+(registry/security.py sets it, with the other security headers, on every response).
 
 `web` holds the start page, `auth` signing in and out, `clerk` the court clerk's pages,
 `expert` the expert's and `coordinator` the regional coordinator's dispatch console. Pages
 use the same services, schemas and permission checks as the API.
 """
 
-from flask import (
-    Blueprint,
-    Flask,
-    before_render_template,
-    redirect,
-    render_template,
-    request,
-    url_for,
-)
+from flask import Blueprint, Flask, before_render_template, redirect, render_template, url_for
 from flask_login import current_user
 from sqlalchemy import inspect
 
@@ -23,11 +16,6 @@ from registry.services import permissions
 from registry.web.labels import label_of, language_name, local_time, name_of
 
 bp = Blueprint("web", __name__)
-
-# Every script and style comes from our own static folder; no inline code, no CDN.
-CONTENT_SECURITY_POLICY = ("default-src 'self'; script-src 'self'; style-src 'self'; "
-                           "img-src 'self' data:; connect-src 'self'; form-action 'self'; "
-                           "frame-ancestors 'none'; base-uri 'self'; object-src 'none'")
 
 START_PAGES = {UserRole.CLERK: "clerk.requests", UserRole.EXPERT: "expert.assignments",
                UserRole.COORDINATOR: "coordinator.requests", UserRole.ADMIN: "admin.accounts"}
@@ -39,21 +27,6 @@ def home():
     if current_user.is_authenticated and current_user.role in START_PAGES:
         return redirect(url_for(START_PAGES[current_user.role]))
     return render_template("index.html")
-
-
-def secure_headers(response):
-    """Pages run under a strict CSP (Swagger UI, which needs inline code, is left alone)."""
-    if request.blueprint in {"web", "auth", "clerk", "expert", "admin", "calendar_feed",
-                             "coordinator"} or \
-            (request.blueprint is None and not request.path.startswith("/api/")):
-        if response.mimetype == "text/html":
-            response.headers.setdefault("Content-Security-Policy",
-                                        CONTENT_SECURITY_POLICY)
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        if current_user.is_authenticated:  # private pages stay out of shared caches
-            response.headers.setdefault("Cache-Control", "private, no-store")
-    return response
 
 
 def signed_in_user_loaded(_app, **_extra):
@@ -77,5 +50,3 @@ def register_web(app: Flask) -> None:
     before_render_template.connect(signed_in_user_loaded, app)
     login_manager.login_view = "auth.login"
     login_manager.login_message = None  # the sign-in page says why by itself
-    if app.config.get("CONTENT_SECURITY_POLICY", True):
-        app.after_request(secure_headers)

@@ -1,17 +1,21 @@
 """Signing in and out with a session (Flask-Login), each attempt in the audit log.
 
+Failed attempts are throttled per account and per address (registry/security.py): past the
+limit the form is shown again with a message and 429 Retry-After, before any password check.
+
 After an admin's password reset, the account must choose a new password: until it has,
 every page but that one and signing out sends it there.
 """
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_limiter.errors import RateLimitExceeded
 from flask_login import current_user, login_required, login_user, logout_user
 from marshmallow import Schema, fields, validate
-from sqlalchemy import select
 
+from registry import security
 from registry.extensions import db
 from registry.models import User
 from registry.models.base import DomainError
@@ -32,13 +36,9 @@ def sign_in(data: dict) -> User:
     """The user these credentials belong to; a failed attempt is recorded and refused."""
     user = accounts.authenticate(data["email"], data["password"])
     if user is None:
-        email = data["email"].strip().lower()
-        known = db.session.scalar(select(User.id).where(User.email == email))
-        record(None, "sign_in_failed", "user", known or "-",
-               after={"email": email, "from": request.remote_addr})
-        db.session.commit()  # the failed attempt stays recorded
+        security.failed_sign_in(via="web")  # counted, and recorded for good
         raise DomainError("The email or password is wrong, or the account is inactive.")
-    record(user, "sign_in", "user", user.id, after={"from": request.remote_addr})
+    record(user, "auth.sign_in", "user", user.id, after={"from": request.remote_addr})
     login_user(user, remember=False)
     return user
 
@@ -53,6 +53,7 @@ def safe_next(target: str | None) -> str | None:
 
 
 @bp.route("/sign-in", methods=["GET", "POST"])
+@security.throttle_sign_in
 def login():
     form = Form(SignInSchema(), request.form if request.method == "POST" else None)
     if request.method == "POST" and (user := submit(form, sign_in)):
@@ -63,10 +64,23 @@ def login():
     return render_template("auth/login.html", form=form), status
 
 
+@bp.errorhandler(RateLimitExceeded)
+def too_many_attempts(_error):
+    """The sign-in form again, with what was typed as email and when to try again."""
+    wait = security.throttled_sign_in(via="web")
+    form = Form(SignInSchema(), request.form)
+    message = _("Too many failed sign-in attempts. Try again in %(minutes)s minute(s).",
+                minutes=-(-wait // 60))
+    response = make_response(render_template("auth/login.html", form=form, throttled=message),
+                             429)
+    response.headers["Retry-After"] = str(wait)
+    return response
+
+
 @bp.post("/sign-out")
 @login_required
 def logout():
-    record(current_user, "sign_out", "user", current_user.id)
+    record(current_user, "auth.sign_out", "user", current_user.id)
     db.session.commit()
     logout_user()
     return redirect(url_for("auth.login"))

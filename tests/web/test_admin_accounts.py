@@ -162,7 +162,7 @@ def test_the_scope_input_of_another_role_is_ignored(world, admin):
     ({"email": "x@example.cn", "role": "expert", "expert_id": "abc"}, "expert_id",
      "Not a valid integer."),
     ({"email": "x@example.cn", "role": "admin", "password": "short"}, "password",
-     "Length must be between 8 and 200."),
+     "Length must be between 12 and 200."),
     ({"email": "x@example.cn"}, "role", "Missing data for required field."),
 ])
 def test_bad_input_comes_back_beside_its_field_and_writes_nothing(make, admin, posted, field,
@@ -416,7 +416,7 @@ def test_sign_out_still_works_while_the_password_is_temporary(world, admin, clie
 
 @pytest.mark.parametrize("password, confirm, field, message", [
     ("temporary pass", "temporary pass", "password", "other than the temporary one"),
-    ("short", "short", "password", "Length must be between 8 and 200."),
+    ("short", "short", "password", "Length must be between 12 and 200."),
     (NEW_PASSWORD, "something else", "confirm", "The two passwords differ."),
 ])
 def test_a_bad_new_password_is_refused_beside_its_field(world, admin, client, password,
