@@ -6,15 +6,19 @@ as a page in its interface language. Each handler rolls the transaction back fir
 refused write leaves nothing behind.
 """
 
-from flask import Flask, jsonify, make_response, render_template, request
+import psycopg
+from flask import Flask, current_app, jsonify, make_response, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from marshmallow import ValidationError
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DisconnectionError, IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 from werkzeug.http import HTTP_STATUS_CODES
 
-from registry.extensions import db
+from registry import input_guard
+from registry.extensions import db, login_manager
 from registry.i18n import N_, translate_error, translate_messages
 from registry.models import AuditLogIsAppendOnly, DomainError
 
@@ -23,10 +27,18 @@ STATUS_TITLES = {
     400: N_("Bad request"), 401: N_("Please sign in"), 403: N_("Not allowed"),
     404: N_("Not found"), 405: N_("Method not allowed"), 409: N_("Conflict"),
     413: N_("Too large"), 422: N_("The data is not valid"), 429: N_("Too many requests"),
-    500: N_("Something went wrong"),
+    500: N_("Something went wrong"), 503: N_("Temporarily unavailable"),
 }
 CONFLICT = N_("The change conflicts with existing data; reload and retry.")
 INVALID = N_("The data is not valid.")
+UNAVAILABLE = N_("The database cannot be reached at the moment; nothing was changed. Please "
+                 "try again in a few seconds.")
+RETRY_AFTER_S = 5  # a PostgreSQL restart or failover takes seconds, not minutes
+
+# What SQLAlchemy and psycopg raise when the database is down, restarting or unreachable
+# (SQLite's "database is locked" is an OperationalError too: retrying is right for it as well).
+DATABASE_OUTAGES = (OperationalError, InterfaceError, DisconnectionError, PoolTimeout,
+                    psycopg.OperationalError, psycopg.InterfaceError)
 
 
 def wants_json() -> bool:
@@ -52,36 +64,57 @@ def respond(status: int, message: str, errors: dict | None = None):
                                          message=message, errors=errors), status)
 
 
-def _nul_paths(value, path: str = "body") -> list[str]:
-    """Where a NUL character hides in parsed JSON (keys or strings), as dotted paths."""
-    if isinstance(value, str):
-        return [path] if "\x00" in value else []
-    items = value.items() if isinstance(value, dict) else \
-        enumerate(value) if isinstance(value, list) else ()
-    return [found for key, item in items
-            for found in _nul_paths(str(key), path) + _nul_paths(item, f"{path}.{key}")]
+def lost_a_race(error: Exception) -> bool:
+    """PostgreSQL gave up on this transaction to let a concurrent one go on (a deadlock, a
+    serialization failure: SQLSTATE class 40): a conflict for the loser, not an outage."""
+    return (getattr(getattr(error, "orig", error), "sqlstate", None) or "").startswith("40")
 
 
-def refuse_nul_characters():
-    """PostgreSQL text cannot hold NUL; no name or number needs one. Refuse it up front, in the
-    query string, a form or a JSON body, on pages and API alike."""
-    where = [f"query.{key}" for key, value in request.args.items(multi=True)
-             if "\x00" in key or "\x00" in value]
-    where += [f"form.{key}" for key, value in request.form.items(multi=True)
-              if "\x00" in key or "\x00" in value]
-    if request.is_json:
-        where += _nul_paths(request.get_json(silent=True))
-    if "\x00" in request.path:
-        where.append("path")
-    if where:
-        message = _("Text may not contain NUL characters.")
-        return respond(422, message, {"json": {w: [_("contains a NUL character")]
-                                               for w in where}})
-    return None
+def database_unavailable(error: Exception):
+    """503 with Retry-After when the database cannot be reached (restart, failover, network).
+
+    One warning line, no traceback: an outage is an operational fact, not a bug. The pool
+    already tests connections before use (config.py), so the next request after recovery
+    gets a fresh one and nothing needs restarting.
+    """
+    if lost_a_race(error):
+        db.session.rollback()
+        return respond(409, _(CONFLICT))
+    current_app.logger.warning("database unavailable, answered 503: %s: %s",
+                               type(error).__name__, str(error).splitlines()[0][:200]
+                               if str(error) else "")
+    try:
+        db.session.rollback()
+    except Exception:  # noqa: BLE001 (the connection is gone; the session is discarded below)
+        pass
+    db.session.remove()
+    # The page's header asks who is signed in, which would ask the database again.
+    login_manager._update_request_context_with_user()
+    response = respond(503, _(UNAVAILABLE))
+    response.headers["Retry-After"] = str(RETRY_AFTER_S)
+    return response
+
+
+def discard_session_quietly(_error=None) -> None:
+    """End the request's session even when its connection died after the answer was made.
+
+    Flask-SQLAlchemy's own teardown rolls the session back; on a connection the database has
+    just closed (a restart) that raises, outside every error handler, and the finished answer
+    becomes a 500. Registered after Flask-SQLAlchemy, this teardown runs before it.
+    """
+    try:
+        db.session.remove()
+    except DATABASE_OUTAGES as error:
+        current_app.logger.warning("database connection lost after the answer: %s",
+                                   type(error).__name__)
+        db.session.registry.clear()  # the connection is invalidated; the pool replaces it
 
 
 def register_error_handlers(app: Flask) -> None:
-    app.before_request(refuse_nul_characters)
+    input_guard.register(app)
+    for outage in DATABASE_OUTAGES:
+        app.register_error_handler(outage, database_unavailable)
+    app.teardown_appcontext(discard_session_quietly)
 
     @app.errorhandler(DomainError)
     def domain_error(error: DomainError):
@@ -96,8 +129,10 @@ def register_error_handlers(app: Flask) -> None:
         return respond(422, _(INVALID), {"json": translate_messages(error.messages)})
 
     @app.errorhandler(IntegrityError)
-    def integrity_error(error: IntegrityError):
-        # Reached only when two writers race past our own checks: report a conflict.
+    @app.errorhandler(StaleDataError)
+    def integrity_error(_error):
+        # Reached only when two writers race past our own checks (a constraint, or a row
+        # version that moved under a stale read): report a conflict.
         db.session.rollback()
         return respond(409, _(CONFLICT))
 

@@ -140,8 +140,6 @@ VALIDATION_MESSAGES = (
     N_("{end} must not be before {start}"),
     N_("an organization can be a party once per case"),
     N_("each IPC code may appear once"),
-    N_("Text may not contain NUL characters."),
-    N_("contains a NUL character"),
 )
 
 

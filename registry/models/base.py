@@ -1,5 +1,6 @@
 """Column types and errors shared by every model."""
 
+import unicodedata
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
@@ -62,3 +63,31 @@ class InvalidTransition(DomainError):
     """A status change that the lifecycle does not allow."""
 
     status = 409
+
+
+# Unicode categories an identifier may not hold after NFKC: controls (Cc), format characters
+# such as U+200B ZERO WIDTH SPACE and U+202E RIGHT-TO-LEFT OVERRIDE (Cf), surrogates (Cs),
+# private use (Co), unassigned code points (Cn) and line or paragraph separators (Zl, Zp).
+HIDDEN_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
+
+
+def clean_identifier(text: str, field: str | None = None) -> str:
+    """An identifier (case number, file number, body code, email address) in its one spelling.
+
+    NFKC folds look-alikes onto one form (full-width ２０２５ becomes 2025, full-width brackets
+    ASCII ones), so two spellings of one number collide on uniqueness. What NFKC leaves
+    ambiguous is refused: invisible or control characters, and digits other than 0-9 (NFKC
+    keeps Arabic-Indic ٣ as it is, and Python's \\d and int() would read it as 3).
+    """
+    normal = unicodedata.normalize("NFKC", text).strip()
+    if any(unicodedata.category(char) in HIDDEN_CATEGORIES for char in normal):
+        raise DomainError("contains an invisible or control character", field=field)
+    if any(unicodedata.category(char) == "Nd" and not char.isascii() for char in normal):
+        raise DomainError("contains a digit other than 0-9", field=field)
+    return normal
+
+
+def clean_email(text: str) -> str:
+    """An email address in its one spelling: an identifier, lower-cased (casefold), so that
+    Ａdmin@Example.com and admin@example.com are one account."""
+    return clean_identifier(text).casefold()

@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
-from registry.models.base import DomainError
+from registry.models.base import DomainError, clean_identifier
 
 COURT_CASE_NUMBER = re.compile(
     r"^[（(](?P<year>(?:19|20)\d{2})[）)]"
@@ -24,8 +24,13 @@ TYPE_CODES = frozenset({
 })
 
 # Administrative adjudication and arbitration bodies number their files their own way
-# (e.g. 沪知局裁字〔2024〕12号, （2024）深国仲受1234号): we only ask for a year and a number.
-OTHER_CASE_NUMBER = re.compile(r"^(?=.*(?:19|20)\d{2})(?=.*\d+号?$).{6,60}$")
+# (e.g. 沪知局裁字〔2024〕12号, （2024）深国仲受1234号, SHIAC/2024/0012): we ask for the shape
+# they share: some letters (the institution's mark), a filing year, and a sequence number of
+# its own at the end. Checked on the canonical spelling, where every digit is 0-9.
+OTHER_LENGTH = range(6, 61)
+FILING_YEAR = re.compile(r"(?<![0-9])(?:19|20)[0-9]{2}(?![0-9])")
+DIGIT_RUN = re.compile(r"[0-9]+")
+SEQUENCE_AT_END = re.compile(r"[0-9]+号?$")
 
 
 @dataclass(frozen=True)
@@ -49,14 +54,24 @@ class CaseNumberError(DomainError, ValueError):
     """A malformed case number: a template and its parameters, as every DomainError."""
 
 
+def canonical(number: str) -> str:
+    """The one spelling of a case number: NFKC-folded, invisible characters and digits other
+    than 0-9 refused (base.clean_identifier), runs of spaces made one."""
+    try:
+        return " ".join(clean_identifier(number).split())
+    except DomainError as error:
+        raise CaseNumberError(error.template, **error.params) from None
+
+
 def normalise(number: str) -> str:
-    """Write brackets full-width, as courts print them, so that one case has one spelling."""
-    return number.strip().replace("(", "（").replace(")", "）")
+    """The canonical spelling with brackets full-width, as courts print them, so that one case
+    has one spelling: （20２５）… and (2025)… are both stored as （2025）…."""
+    return canonical(number).replace("(", "（").replace(")", "）")
 
 
 def parse_court_case_number(number: str, today: date | None = None) -> CaseNumber:
     """Parse a court case number or raise CaseNumberError saying what is wrong."""
-    match = COURT_CASE_NUMBER.match(number.strip())
+    match = COURT_CASE_NUMBER.match(canonical(number))
     if not match:
         raise CaseNumberError(
             "{number!r} is not a court case number: expected （year）court code [知] type "
@@ -73,8 +88,15 @@ def parse_court_case_number(number: str, today: date | None = None) -> CaseNumbe
                       int(match["seq"]))
 
 
+def has_file_number_shape(text: str) -> bool:
+    return (len(text) in OTHER_LENGTH and any(char.isalpha() for char in text)
+            and FILING_YEAR.search(text) is not None
+            and SEQUENCE_AT_END.search(text) is not None
+            and len(DIGIT_RUN.findall(text)) >= 2)  # the sequence is not the year itself
+
+
 def check_other_case_number(number: str) -> None:
-    if not OTHER_CASE_NUMBER.match(number.strip()):
+    if not has_file_number_shape(canonical(number)):
         raise CaseNumberError(
             "{number!r} is not a file number: it needs a filing year and a sequence number, "
             "e.g. 沪知局裁字〔2024〕12号", number=number)

@@ -5,23 +5,45 @@ from datetime import date
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from registry.models import UserRole
-from registry.schemas.common import Id, PageArgs, PageSchema, Trimmed
+from registry.models.users import (
+    HOLDS_EMAIL,
+    PASSWORD_MAX_LENGTH,
+    PASSWORD_MIN_LENGTH,
+    TOO_COMMON,
+    holds_email,
+    is_common_password,
+)
+from registry.schemas.common import Email, Id, PageArgs, PageSchema, Trimmed
 
-PASSWORD = validate.Length(8, 200)  # services.accounts.check_password says the same
+
+def not_common(password: str) -> None:
+    if is_common_password(password):
+        raise ValidationError(TOO_COMMON)
+
+
+# The password policy (models/users.py check_password_policy) at the edge, for the API and the
+# forms alike; the model checks it again, with the account's email, whoever sets a password.
+PASSWORD = [validate.Length(PASSWORD_MIN_LENGTH, PASSWORD_MAX_LENGTH), not_common]
 
 
 class UserSchema(Schema):
     id = fields.Int(dump_only=True)
-    email = fields.Email(required=True)
+    email = Email(required=True)
     role = fields.Enum(UserRole, by_value=True, required=True)
     password = fields.Str(required=True, load_only=True, validate=PASSWORD)
     body = fields.Str(load_only=True, metadata={"description": "clerk: body code or id"})
-    body_id = fields.Int(dump_only=True)
+    body_id = fields.Int(dump_only=True, allow_none=True)
     region = fields.Str(allow_none=True)
     expert_id = Id(allow_none=True)
     active = fields.Bool(dump_only=True)
     must_change_password = fields.Bool(dump_only=True)
     created_at = fields.DateTime(dump_only=True)
+
+    @validates_schema
+    def password_without_email(self, data, **_kwargs):
+        email, password = data.get("email"), data.get("password")
+        if email and password and holds_email(password, email):
+            raise ValidationError(HOLDS_EMAIL, field_name="password")
 
 
 class UserUpdateSchema(Schema):

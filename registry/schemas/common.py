@@ -1,12 +1,65 @@
 """Field types shared by several resources."""
 
+import math
+import re
 from datetime import date
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from registry.input_guard import MAX_INTEGER_DIGITS
+from registry.models.base import DomainError, clean_email, clean_identifier
 from registry.models.experts import IPC_CODE
 
-IpcCode = fields.Str(validate=validate.Regexp(
+INTEGER_TEXT = re.compile(rf"^\s*[+-]?[0-9]{{1,{MAX_INTEGER_DIGITS}}}\s*$")
+
+
+class WholeNumber(fields.Int):
+    """An integer as clients write one: 3, 3.0 or "3"; never 3.9 silently stored as 3, nor
+    a string of 5,000 digits (input_guard refuses those in JSON; forms send text)."""
+
+    def _validated(self, value):
+        if isinstance(value, float) and not (math.isfinite(value) and value.is_integer()):
+            raise self.make_error("invalid", input=value)
+        if isinstance(value, str) and not INTEGER_TEXT.match(value):
+            raise self.make_error("invalid", input=value)
+        return super()._validated(value)
+
+
+class Identifier(fields.Str):
+    """Text that identifies something (a case or file number, a body's code, a registry id):
+    one spelling, no invisible characters, digits 0-9 only (models/base.clean_identifier).
+    `spelling` may add a kind's own conventions (case numbers: full-width brackets)."""
+
+    def __init__(self, spelling=clean_identifier, **kwargs):
+        super().__init__(**kwargs)
+        self.spelling = spelling
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        text = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            return self.spelling(text)
+        except DomainError as error:
+            raise ValidationError(error.message) from None
+
+
+class WholeNested(fields.Nested):
+    """A nested item that is always whole: a partial update (PATCH) replaces a list of these
+    entirely, so each item still needs its required fields and gets its defaults."""
+
+    def _deserialize(self, value, attr, data, partial=None, **kwargs):
+        return super()._deserialize(value, attr, data, partial=False, **kwargs)
+
+
+class Email(fields.Email):
+    def _deserialize(self, value, attr, data, **kwargs):
+        text = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            return clean_email(text)
+        except DomainError as error:
+            raise ValidationError(error.message) from None
+
+
+IpcCode = Identifier(validate=validate.Regexp(
     IPC_CODE, error="{input!r} is not an IPC code such as G, G06, G06F or G06F30"))
 LanguageCode = fields.Str(validate=validate.Regexp(
     r"^[a-z]{2,3}$", error="{input!r} is not a language code such as zh, en or yue"))
@@ -19,14 +72,14 @@ MAX_ID = 2**31 - 1
 def parse_id(text) -> int | None:
     """A row id written as text (a form's or a picker's value), or None if it cannot be one."""
     key = str(text or "").strip()
-    if not (key.isascii() and key.isdigit()):
+    if not (key.isascii() and key.isdigit() and len(key) <= MAX_INTEGER_DIGITS):
         return None
     number = int(key)
     return number if 0 < number <= MAX_ID else None
 
 
 def Id(**kwargs) -> fields.Int:  # noqa: N802 (reads like the other field types)
-    return fields.Int(validate=validate.Range(1, MAX_ID), **kwargs)
+    return WholeNumber(validate=validate.Range(1, MAX_ID), **kwargs)
 
 
 class Trimmed(fields.Str):
@@ -44,7 +97,7 @@ def input_names(schema: Schema, data: dict) -> frozenset[str]:
 
 
 def ipc_code_field(**kwargs):
-    return fields.Str(validate=IpcCode.validate, **kwargs)
+    return Identifier(validate=IpcCode.validate, **kwargs)
 
 
 def require_distinct(items: list[dict], key: str, message: str) -> None:
@@ -81,8 +134,8 @@ MAX_PAGE = 10_000  # deeper than any person pages; past it, narrow the search
 
 
 class PageArgs(Schema):
-    page = fields.Int(load_default=1, validate=validate.Range(1, MAX_PAGE))
-    per_page = fields.Int(load_default=20, validate=validate.Range(1, MAX_PAGE_SIZE))
+    page = WholeNumber(load_default=1, validate=validate.Range(1, MAX_PAGE))
+    per_page = WholeNumber(load_default=20, validate=validate.Range(1, MAX_PAGE_SIZE))
 
 
 class PageSchema(Schema):

@@ -12,7 +12,14 @@ from marshmallow import (
 
 from registry.i18n import N_
 from registry.models import RequestStatus
-from registry.schemas.common import PLANNED_DAYS, Id, PageArgs, Trimmed, ipc_code_field
+from registry.schemas.common import (
+    PLANNED_DAYS,
+    Id,
+    PageArgs,
+    Trimmed,
+    WholeNumber,
+    ipc_code_field,
+)
 from registry.schemas.solver_runs import SolverRunRequestSchema, WeightsSchema
 
 WEIGHT_INPUTS = tuple(WeightsSchema().fields)  # fit, travel_per_km, fairness
@@ -52,7 +59,7 @@ class ConsoleRequestArgs(PageArgs):
     """Filters of the console's request list; without a status, the open requests."""
 
     status = fields.Enum(RequestStatus, by_value=True)
-    priority = fields.Int(validate=validate.Range(1, 5))
+    priority = WholeNumber(validate=validate.Range(1, 5))
     field = ipc_code_field()
     city = fields.Str(validate=validate.Length(1, 32))
     start = fields.Date(data_key="from", validate=PLANNED_DAYS)

@@ -1,14 +1,17 @@
 """Experts and what they declare: availability, affiliations and conflicts."""
 
-from marshmallow import Schema, fields, validate, validates, validates_schema
+from marshmallow import EXCLUDE, RAISE, Schema, fields, validate, validates, validates_schema
 
 from registry.models import CreditKind, ExpertRole, ExpertStatus
 from registry.schemas.common import (
     DateRangeSchema,
+    Email,
     Id,
     LanguageCode,
     PageArgs,
     PageSchema,
+    WholeNested,
+    WholeNumber,
     ipc_code_field,
     require_distinct,
     require_order,
@@ -19,11 +22,18 @@ ROLES = [role.value for role in ExpertRole]
 
 class ExpertFieldSchema(Schema):
     code = ipc_code_field(required=True, attribute="ipc_code")
-    proficiency = fields.Int(load_default=2, validate=validate.Range(1, 3))
+    proficiency = WholeNumber(load_default=2, validate=validate.Range(1, 3))
 
 
 class ExpertPublicSchema(Schema):
-    """What a court clerk may see of an expert assigned to its case: no contact details."""
+    """What a court clerk may see of an expert assigned to its case: no contact details.
+
+    Only dumped. GET /experts/{id} documents its 200 with this schema (the whole record's
+    alt_response shares the status code), so the document allows the whole record's
+    further properties: EXCLUDE, not RAISE, is what `additionalProperties` is made from."""
+
+    class Meta:
+        unknown = EXCLUDE
 
     id = fields.Int(dump_only=True)
     name = fields.Str(required=True, validate=validate.Length(1, 100))
@@ -31,7 +41,7 @@ class ExpertPublicSchema(Schema):
                         validate=validate.Length(min=1), attribute="role_names")
     home_city = fields.Str(required=True, attribute="home_city_code")
     jurisdiction = fields.Str(dump_only=True, attribute="jurisdiction_code")
-    fields_ = fields.List(fields.Nested(ExpertFieldSchema), required=True, data_key="fields",
+    fields_ = fields.List(WholeNested(ExpertFieldSchema), required=True, data_key="fields",
                           attribute="fields", validate=validate.Length(min=1))
     languages = fields.List(LanguageCode, load_default=["zh"], attribute="language_codes",
                             validate=validate.Length(min=1))
@@ -40,13 +50,16 @@ class ExpertPublicSchema(Schema):
 class ExpertSchema(ExpertPublicSchema):
     """The whole record, for the expert itself, coordinators of its region and admins."""
 
+    class Meta:
+        unknown = RAISE  # loaded from clients: an unknown field is a mistake to report
+
     appointing_body_id = Id(allow_none=True)
     appointed_from = fields.Date(allow_none=True)
     appointed_until = fields.Date(allow_none=True)
     status = fields.Enum(ExpertStatus, by_value=True, load_default=ExpertStatus.ACTIVE)
-    max_concurrent = fields.Int(load_default=3, validate=validate.Range(1, 50))
+    max_concurrent = WholeNumber(load_default=3, validate=validate.Range(1, 50))
     max_travel_km = fields.Float(allow_none=True, validate=validate.Range(0, 5000))
-    email = fields.Email(allow_none=True)
+    email = Email(allow_none=True)
     phone = fields.Str(allow_none=True, validate=validate.Regexp(
         r"^\+?[0-9 \-]{5,20}$", error="{input!r} is not a phone number"))
     created_at = fields.DateTime(dump_only=True)

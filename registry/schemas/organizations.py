@@ -3,20 +3,20 @@
 from marshmallow import Schema, fields, validate
 
 from registry.models import OrganizationKind
-from registry.schemas.common import PageArgs, PageSchema, Trimmed
+from registry.schemas.common import Identifier, PageArgs, PageSchema, Trimmed
 
 
 class OrganizationSchema(Schema):
     id = fields.Int(dump_only=True)
     name = Trimmed(required=True, validate=validate.Length(1, 200))
     name_en = Trimmed(allow_none=True, validate=validate.Length(max=200))
-    registry_id = fields.Str(allow_none=True, validate=validate.Regexp(
+    registry_id = Identifier(allow_none=True, validate=validate.Regexp(
         r"^[0-9A-Za-z_\-]{2,40}$",
         error="{input!r} is not a registry id (an 18-character unified social credit code)"),
         metadata={"description": "unified social credit code (统一社会信用代码) or other id"})
     kind = fields.Enum(OrganizationKind, by_value=True, required=True)
     city = fields.Str(allow_none=True, attribute="city_code")
-    case_number_code = fields.Str(allow_none=True, validate=validate.Length(max=12))
+    case_number_code = Identifier(allow_none=True, validate=validate.Length(max=12))
 
 
 class OrganizationArgs(PageArgs):
