@@ -41,6 +41,7 @@ from tests.browser.harness import (
     is_noise,
     path_of,
 )
+from tests.conftest import empty_tables
 
 HERE = Path(__file__).resolve().parent
 TIMEOUT_MS = 10_000  # a local page slower than this is broken, not slow
@@ -76,12 +77,6 @@ def build_demo_database() -> None:
     seeding.load_demo_registry()  # the command's defaults: 400 experts, seed 7
     db.session.commit()
     seeding.refresh_statistics()
-
-
-def empty_tables() -> None:
-    with db.engine.begin() as connection:
-        for table in reversed(db.metadata.sorted_tables):
-            connection.execute(table.delete())
 
 
 @pytest.fixture(scope="module")
