@@ -1,7 +1,11 @@
 """Flask extensions, created unbound so that importing needs no app."""
 
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 
+from flask import has_request_context, request
 from flask_babel import Babel
 from flask_login import LoginManager
 from flask_migrate import Migrate
@@ -25,7 +29,49 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
-db = SQLAlchemy(model_class=Base)
+# Requests that may write. On SQLite their transactions begin IMMEDIATE (see below).
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+_writing = ContextVar("writing", default=False)
+
+
+@contextmanager
+def write_transaction() -> Iterator[None]:
+    """Outside a request (the solver worker, commands): transactions begun inside take
+    SQLite's write lock at once, as a write request's do."""
+    token = _writing.set(True)
+    try:
+        yield
+    finally:
+        _writing.reset(token)
+
+
+def _takes_write_lock() -> bool:
+    return _writing.get() or (has_request_context() and request.method not in SAFE_METHODS)
+
+
+class RegistrySQLAlchemy(SQLAlchemy):
+    def _make_engine(self, bind_key, options, app):
+        engine = super()._make_engine(bind_key, options, app)
+        if engine.dialect.name == "sqlite":
+            _transactions_we_control(engine)
+        return engine
+
+
+def _transactions_we_control(engine: Engine) -> None:
+    """SQLite's driver begins a transaction by itself, DEFERRED, just before the first write;
+    a transaction that read and then writes fails at once ("database is locked") when
+    another connection committed meanwhile, and what it read may be stale. So a write
+    request's transaction begins IMMEDIATE, here: it holds SQLite's one write lock before
+    its first read, and what it checks is what it changes (services/locks.py). Reads are
+    left as they were: they never wait (WAL)."""
+
+    @event.listens_for(engine, "begin")
+    def _begin(connection) -> None:
+        if _takes_write_lock():
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+db = RegistrySQLAlchemy(model_class=Base)
 migrate = Migrate()
 openapi = Api()
 login_manager = LoginManager()

@@ -6,15 +6,16 @@ from sqlalchemy import select
 
 from registry.api.auth import api_user
 from registry.extensions import db
-from registry.models import Assignment, DispatchRequest, Expert, UserRole
+from registry.models import Assignment, Expert, UserRole
 from registry.schemas.assignments import (
     AssignmentArgs,
     AssignmentPageSchema,
     AssignmentSchema,
     DeclineSchema,
     ManualAssignmentSchema,
+    MoveSchema,
 )
-from registry.services import access
+from registry.services import access, case_queries
 from registry.services import assignments as service
 from registry.services import permissions as may
 from registry.services.listing import page_of
@@ -39,7 +40,8 @@ class AssignmentList(MethodView):
         for key in ("status", "request_id", "expert_id"):
             if args.get(key) is not None:
                 query = query.where(getattr(Assignment, key) == args[key])
-        return page_of(query.order_by(Assignment.id.desc()), args)
+        return page_of(query.options(*case_queries.ASSIGNMENT_DUMP)
+                       .order_by(Assignment.id.desc()), args)
 
     @bp.arguments(ManualAssignmentSchema)
     @bp.response(201, AssignmentSchema)
@@ -47,7 +49,7 @@ class AssignmentList(MethodView):
         """Put an expert on a request by hand (coordinators): checked against the 13 rules."""
         user = api_user()
         may.allow(user.role in (UserRole.COORDINATOR, UserRole.ADMIN), "only coordinators")
-        request = access.get_row(DispatchRequest, data["request_id"], "request")
+        request = access.request_for(user, data["request_id"])
         expert = access.get_row(Expert, data["expert_id"], "expert")
         assignment = service.assign_by_hand(request, expert, data["note"], user)
         db.session.commit()
@@ -64,22 +66,24 @@ class AssignmentItem(MethodView):
 
 @bp.route("/<int:assignment_id>/confirm")
 class AssignmentConfirm(MethodView):
+    @bp.arguments(MoveSchema)
     @bp.response(200, AssignmentSchema)
-    def post(self, assignment_id):
+    def post(self, data, assignment_id):
         """Confirm a proposal (coordinators of the case's region)."""
         user, assignment = assignment_in_scope(assignment_id)
-        service.confirm(assignment, user)
+        service.confirm(assignment, user, seen=data["version"])
         db.session.commit()
         return assignment
 
 
 @bp.route("/<int:assignment_id>/accept")
 class AssignmentAccept(MethodView):
+    @bp.arguments(MoveSchema)
     @bp.response(200, AssignmentSchema)
-    def post(self, assignment_id):
+    def post(self, data, assignment_id):
         """Accept confirmed work (the assigned expert)."""
         user, assignment = assignment_in_scope(assignment_id)
-        service.accept(assignment, user)
+        service.accept(assignment, user, seen=data["version"])
         db.session.commit()
         return assignment
 
@@ -91,6 +95,6 @@ class AssignmentDecline(MethodView):
     def post(self, data, assignment_id):
         """Decline work, with a reason (the assigned expert)."""
         user, assignment = assignment_in_scope(assignment_id)
-        service.decline(assignment, data["reason"], user)
+        service.decline(assignment, data["reason"], user, seen=data["version"])
         db.session.commit()
         return assignment

@@ -46,8 +46,10 @@ class ExpertList(MethodView):
     def get(self, args):
         """Search experts by field (IPC prefix), city, jurisdiction, role, language, date."""
         user = api_user()
-        query = may.scope_experts(service.search(args), user)
-        return page_of(query, args)
+        found = page_of(may.scope_experts(service.search(args), user), args)
+        # Each expert in the view this user has of it: contacts only for its managers.
+        return jsonify(dict(found, items=[access.expert_view(user, expert).dump(expert)
+                                          for expert in found["items"]]))
 
     @bp.arguments(ExpertSchema)
     @bp.response(201, ExpertSchema)

@@ -3,6 +3,7 @@
 from registry.models.assignments import (
                                          ACTIVE_ASSIGNMENT_STATUSES,
                                          SERVED_STATUSES,
+                                         STANDING_STATUSES,
                                          Assignment,
                                          AssignmentStatus,
                                          SolverRun,
@@ -45,7 +46,7 @@ from registry.models.organizations import HANDLING_BODY_KINDS, Organization, Org
 from registry.models.users import ApiToken, User, UserRole
 
 __all__ = [
-    "ACTIVE_ASSIGNMENT_STATUSES", "SERVED_STATUSES", "HANDLING_BODY_KINDS",
+    "ACTIVE_ASSIGNMENT_STATUSES", "SERVED_STATUSES", "STANDING_STATUSES", "HANDLING_BODY_KINDS",
     "Affiliation", "ApiToken", "Assignment", "AssignmentStatus", "AttendanceDays", "AuditEvent",
     "AuditLogIsAppendOnly", "Case", "CaseField", "CaseKind", "CaseStage", "City", "CreditKind",
     "CreditRecord", "DeclaredConflict", "DispatchRequest", "DomainError", "Exclusion",

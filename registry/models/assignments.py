@@ -36,6 +36,9 @@ ASSIGNMENT_TRANSITIONS: dict[AssignmentStatus, frozenset[AssignmentStatus]] = {
 ACTIVE_ASSIGNMENT_STATUSES = frozenset({A.PROPOSED, A.CONFIRMED, A.ACCEPTED})
 # Assignments that mean the expert served on the case (for the one-procedure rule).
 SERVED_STATUSES = frozenset({A.CONFIRMED, A.ACCEPTED, A.COMPLETED})
+# Assignments that give their expert standing on the request: the filing body sees the expert
+# and the expert sees the request. A withdrawn, cancelled or declined one gives none.
+STANDING_STATUSES = ACTIVE_ASSIGNMENT_STATUSES | SERVED_STATUSES
 MAX_DECLINE_REASON = 500
 
 
@@ -188,6 +191,9 @@ class Assignment(db.Model):
     decline_reason: Mapped[str] = mapped_column(String(MAX_DECLINE_REASON), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    # Lifecycle moves are compare-and-set on this (see DispatchRequest.version).
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    __mapper_args__ = {"version_id_col": version}
 
     request: Mapped[DispatchRequest] = relationship(back_populates="assignments")
     expert: Mapped[Expert] = relationship()
@@ -218,6 +224,14 @@ class Assignment(db.Model):
     def move_to(self, status: AssignmentStatus) -> None:
         self.check_move_to(status)
         self.status = status
+
+    def check_version(self, seen: int | None) -> None:
+        """A caller that says which version it saw moves the row only from that version: of
+        an accept and a decline sent together from one screen, exactly one wins."""
+        if seen is not None and seen != self.version:
+            raise InvalidTransition("assignment {assignment_id} changed since you saw it (it "
+                                    "is {current} now); reload it", field="version",
+                                    assignment_id=self.id, current=self.status.value)
 
     def confirm(self) -> None:
         self.move_to(A.CONFIRMED)

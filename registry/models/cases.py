@@ -204,6 +204,10 @@ class DispatchRequest(db.Model):
                                                 index=True)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Every UPDATE names the version it read: a move made from a stale read changes nothing
+    # and fails (StaleDataError, a 409) instead of overwriting the move that won.
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    __mapper_args__ = {"version_id_col": version}
 
     case: Mapped[Case] = relationship(back_populates="requests")
     city: Mapped[City] = relationship()

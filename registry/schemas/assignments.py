@@ -18,6 +18,8 @@ class AssignmentSchema(Schema):
     expert_id = Id()
     expert_name = fields.Str(attribute="expert.name")
     status = fields.Enum(AssignmentStatus, by_value=True)
+    version = fields.Int(metadata={"description": "send it back with a move to make the move "
+                                                  "only from this version (409 otherwise)"})
     source = fields.Str(metadata={"description": "solver or coordinator"})
     solver_run_id = fields.Int(allow_none=True)
     coordinator_id = fields.Int(allow_none=True)
@@ -60,7 +62,14 @@ class AssignmentPageSchema(PageSchema):
     items = fields.List(fields.Nested(AssignmentSchema))
 
 
-class DeclineSchema(Schema):
+class MoveSchema(Schema):
+    """A lifecycle move (confirm, accept, decline). With `version`, the move is made only
+    from the version the caller saw: of two moves sent together, exactly one wins."""
+
+    version = Id(load_default=None, metadata={"description": "the assignment's version seen"})
+
+
+class DeclineSchema(MoveSchema):
     # Any non-blank reason: 出差 ("away on business") says all in two characters.
     reason = Trimmed(required=True, error_messages={"required": REASON_NEEDED},
                      validate=[validate.Length(min=1, error=REASON_NEEDED),

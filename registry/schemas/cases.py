@@ -3,6 +3,7 @@
 from marshmallow import Schema, fields, validate, validates
 
 from registry.models import (
+    STANDING_STATUSES,
     CaseKind,
     CaseStage,
     ExclusionReason,
@@ -10,13 +11,16 @@ from registry.models import (
     PartyRole,
     RequestStatus,
     Service,
+    case_numbers,
 )
 from registry.schemas.common import (
     DateRangeSchema,
     Id,
+    Identifier,
     LanguageCode,
     PageArgs,
     PageSchema,
+    WholeNumber,
     ipc_code_field,
     require_distinct,
 )
@@ -32,7 +36,8 @@ class PartySchema(Schema):
 
 class CaseSchema(Schema):
     id = fields.Int(dump_only=True)
-    number = fields.Str(required=True, validate=validate.Length(1, 60), metadata={
+    number = Identifier(spelling=case_numbers.normalise, required=True,
+                        validate=validate.Length(1, 60), metadata={
         "description": "案号, e.g. （2024）沪73知民初123号; half-width brackets are accepted"})
     title = fields.Str(load_default="", validate=validate.Length(max=300))
     handling_body_id = Id(metadata={"description": "default: the clerk's own body"})
@@ -83,7 +88,7 @@ class RequestSchema(Schema):
     case_id = Id(required=True)
     case_number = fields.Str(dump_only=True, attribute="case.number")
     role = fields.Enum(ExpertRole, by_value=True, required=True)
-    seats = fields.Int(load_default=1, validate=validate.Range(1, 3))
+    seats = WholeNumber(load_default=1, validate=validate.Range(1, 3))
     service = fields.Enum(Service, by_value=True, required=True)
     city = fields.Str(attribute="city_code", metadata={"description": "default: the body's city"})
     days = fields.List(fields.Nested(DateRangeSchema), load_default=list,
@@ -91,13 +96,30 @@ class RequestSchema(Schema):
                        metadata={"description": "when the expert must attend; empty for "
                                                 "written work"})
     remote_allowed = fields.Bool(load_default=False)
-    priority = fields.Int(load_default=3, validate=validate.Range(1, 5))
+    priority = WholeNumber(load_default=3, validate=validate.Range(1, 5))
     language = fields.Str(allow_none=True, validate=LanguageCode.validate)
     note = fields.Str(load_default="", validate=validate.Length(max=2000))
     status = fields.Enum(RequestStatus, by_value=True, dump_only=True)
     exclusions = fields.List(fields.Nested(ExclusionSchema), load_default=list)
     assignments = fields.List(fields.Nested(AssignedExpertSchema), dump_only=True)
     created_at = fields.DateTime(dump_only=True)
+
+
+class StandingRequestSchema(RequestSchema):
+    """A request as its filing body sees it: the experts who stand on it (a withdrawn,
+    cancelled or declined proposal gives no standing) and the exclusions it records, not an
+    expert's decline and its reason."""
+
+    assignments = fields.Method("standing_assignments", dump_only=True)
+    exclusions = fields.Method("recorded_exclusions", dump_only=True)
+
+    def standing_assignments(self, request) -> list[dict]:
+        return AssignedExpertSchema(many=True).dump(
+            [a for a in request.assignments if a.status in STANDING_STATUSES])
+
+    def recorded_exclusions(self, request) -> list[dict]:
+        return ExclusionSchema(many=True).dump(
+            [e for e in request.exclusions if e.reason is not ExclusionReason.DECLINED])
 
 
 class RequestArgs(PageArgs):

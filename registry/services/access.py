@@ -1,7 +1,8 @@
 """Load a row only if the user may see it: the one check per action that pages and API share.
 
-Each loader answers NotFound (404) for a row that does not exist and Forbidden (403) for one
-outside the user's scope; the decisions themselves are made in `permissions`.
+Each loader answers NotFound (404) for a row that does not exist and for one the user may not
+see, in the same words, so that another body's ids reveal nothing; Forbidden (403) is for a
+row the user sees but may not change. The decisions themselves are made in `permissions`.
 """
 
 from registry.extensions import db
@@ -33,10 +34,17 @@ def get_row(model, key, what: str | None = None, load: tuple = ()):
     return row
 
 
+def visible(row, seen: bool, what: str, key):
+    """The row when the user may see it; else the NotFound a missing row gets."""
+    if not seen:
+        raise NotFound("{what} {key} not found", what=what, key=key)
+    return row
+
+
 def case_for(user: User, case_id: int, load: tuple = (), *, to_change: bool = False) -> Case:
     """A case the user may see; with `to_change`, one its body or region may also file for."""
     case = get_row(Case, case_id, "case", load)
-    may.allow(may.can_see_case(user, case))
+    visible(case, may.can_see_case(user, case), "case", case_id)
     if to_change:
         may.allow(may.can_file_for(user, case.handling_body), "you cannot file for that body")
     return case
@@ -46,7 +54,7 @@ def request_for(user: User, request_id: int, *, to_change: bool = False,
                 load: tuple = ()) -> DispatchRequest:
     """A request the user may see; with `to_change`, one its body or region may also change."""
     request = get_row(DispatchRequest, request_id, "request", load)
-    may.allow(may.can_see_request(user, request))
+    visible(request, may.can_see_request(user, request), "request", request_id)
     if to_change:
         may.allow(may.can_file_for(user, request.case.handling_body),
                   "only the filing body's clerks and its coordinators")
@@ -56,25 +64,24 @@ def request_for(user: User, request_id: int, *, to_change: bool = False,
 def assignment_for(user: User, assignment_id: int) -> Assignment:
     """An expert sees its own assignments, not its colleagues'; others see their requests'."""
     assignment = get_row(Assignment, assignment_id, "assignment")
-    may.allow(may.can_see_assignment(user, assignment), "not your assignment")
-    return assignment
+    return visible(assignment, may.can_see_assignment(user, assignment), "assignment",
+                   assignment_id)
 
 
 def expert_for(user: User, expert_id: int) -> Expert:
     expert = get_row(Expert, expert_id, "expert")
-    may.allow(may.can_see_expert(user, expert))
-    return expert
+    return visible(expert, may.can_see_expert(user, expert), "expert", expert_id)
 
 
 def expert_to_manage(user: User, expert_id: int) -> Expert:
-    expert = get_row(Expert, expert_id, "expert")
+    expert = expert_for(user, expert_id)
     may.allow(may.can_manage_expert(user, expert), "only coordinators of its region")
     return expert
 
 
 def expert_to_edit(user: User, expert_id: int, changing: frozenset[str]) -> Expert:
     """An expert record the user may change in each of the `changing` inputs, or Forbidden."""
-    expert = get_row(Expert, expert_id, "expert")
+    expert = expert_for(user, expert_id)
     editable = may.editable_expert_fields(user, expert)
     may.allow(bool(editable), "only the expert itself or coordinators of its region")
     refused = sorted(changing - editable)
@@ -85,7 +92,7 @@ def expert_to_edit(user: User, expert_id: int, changing: frozenset[str]) -> Expe
 
 def expert_for_declarations(user: User, expert_id: int) -> Expert:
     """Availability, affiliations and conflicts: the expert itself or its coordinators."""
-    expert = get_row(Expert, expert_id, "expert")
+    expert = expert_for(user, expert_id)
     may.allow(may.can_declare_for(user, expert), "only the expert or its coordinators")
     return expert
 
@@ -102,11 +109,14 @@ def owned(model, row_id: int, expert: Expert):
 # -- what each role is shown ---------------------------------------------------------------
 
 def request_view(user: User):
-    """An expert sees the request it works on, not who else was excluded or declined, and why."""
-    from registry.schemas.cases import RequestSchema
+    """Dispatchers see every proposal on a request; its filing body who stands on it; an
+    expert the request it works on, not who else was excluded or declined, and why."""
+    from registry.schemas.cases import RequestSchema, StandingRequestSchema
 
-    if may.sees_who_else_stands(user):
+    if may.sees_every_proposal(user):
         return RequestSchema()
+    if may.sees_who_else_stands(user):
+        return StandingRequestSchema()
     return RequestSchema(exclude=("exclusions", "assignments"))
 
 

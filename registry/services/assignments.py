@@ -17,43 +17,68 @@ from registry.services import notifications
 from registry.services import permissions as may
 from registry.services.audit import record
 from registry.services.dispatch import check_manual_assignment, check_override
+from registry.services.locks import hold
 from registry.services.proposals import run_assignments
 
 
-def _audited(assignment: Assignment, actor: User, action: str, change) -> Assignment:
+def _audited(assignment: Assignment, actor: User, action: str, change, **why) -> Assignment:
     before = {"status": assignment.status.value, "request": assignment.request.status.value}
     change()
+    db.session.flush()  # the event names the assignment's id, new or not
     record(actor, action, "assignment", assignment.id, before=before,
            after={"status": assignment.status.value,
-                  "request": assignment.request.status.value})
+                  "request": assignment.request.status.value, **why})
     return assignment
 
 
-def confirm(assignment: Assignment, actor: User) -> Assignment:
+def _hold(assignment: Assignment) -> None:
+    """Every move of an assignment holds its request (seats, the request's lifecycle) and its
+    expert (double booking, workload) first (services/locks.py)."""
+    hold(requests=[assignment.request], experts=[assignment.expert])
+
+
+def withdraw(assignment: Assignment, actor: User | None, because: str) -> None:
+    """A proposal leaves its seat (crowded out, replaced): an event of its own."""
+    _audited(assignment, actor, "withdraw",
+             lambda: assignment.move_to(AssignmentStatus.WITHDRAWN), because=because)
+
+
+def confirm(assignment: Assignment, actor: User, action: str = "confirm",
+            seen: int | None = None) -> Assignment:
     """Confirm a proposal once the 13 rules still hold for it in today's registry.
 
     Much may have moved since the solver proposed it: a conflict declared, a challenge upheld,
-    the same days confirmed elsewhere, another stage of the dispute served.
+    the same days confirmed elsewhere, another stage of the dispute served. The check runs
+    while the request and the expert are held, so no other write can change its answer.
     """
+    _hold(assignment)
     may.allow(may.can_confirm(actor, assignment), "only coordinators of the case's region")
+    assignment.check_version(seen)
     assignment.check_move_to(AssignmentStatus.CONFIRMED)
     if objections := check_manual_assignment(assignment.request, assignment.expert):
         raise DomainError("cannot confirm: {objections}", field="expert_id",
                           objections="; ".join(objections))
     assignment.coordinator_id = assignment.coordinator_id or actor.id
-    _audited(assignment, actor, "confirm", assignment.confirm)
+    _audited(assignment, actor, action, assignment.confirm)
     notifications.assignment_confirmed(assignment)  # mailed once the transaction commits
     return assignment
 
 
-def accept(assignment: Assignment, actor: User) -> Assignment:
+def accept(assignment: Assignment, actor: User, seen: int | None = None) -> Assignment:
+    """`seen`: the version the expert saw, when the call says (accept and decline buttons
+    do): then the move is made only from that version."""
+    _hold(assignment)
     may.allow(may.can_respond(actor, assignment), "only the assigned expert")
+    assignment.check_version(seen)
     return _audited(assignment, actor, "accept", assignment.accept)
 
 
-def decline(assignment: Assignment, reason: str, actor: User) -> Assignment:
+def decline(assignment: Assignment, reason: str, actor: User,
+            seen: int | None = None) -> Assignment:
     """Decline, and keep the expert off this request when the solver runs again."""
+    _hold(assignment)
     may.allow(may.can_respond(actor, assignment), "only the assigned expert")
+    assignment.check_version(seen)
     _audited(assignment, actor, "decline", lambda: assignment.decline(reason))
     request = assignment.request
     if assignment.expert_id not in request.excluded_expert_ids():
@@ -68,6 +93,7 @@ def assign_by_hand(request: DispatchRequest, expert: Expert, note: str,
 
     Proposals that the choice crowds out of the request's seats are withdrawn.
     """
+    hold(requests=[request], experts=[expert])
     may.allow(may.can_dispatch(actor, request), "only coordinators of the case's region")
     if any(a.expert_id == expert.id for a in request.assignments):
         raise DomainError("expert {expert_id} already has an assignment on request "
@@ -76,12 +102,12 @@ def assign_by_hand(request: DispatchRequest, expert: Expert, note: str,
     active = [a for a in request.assignments if a.is_active]
     proposals = [a for a in active if a.status is AssignmentStatus.PROPOSED]
     for crowded_out in proposals[:max(0, len(active) + 1 - request.seats)]:
-        crowded_out.move_to(AssignmentStatus.WITHDRAWN)
+        withdraw(crowded_out, actor, because="crowded_out")
     why = "chosen by hand by the coordinator" + (f": {note}" if note else "")
     assignment = Assignment(request=request, expert=expert, coordinator_id=actor.id,
                             reasons=[why])
     db.session.add(assignment)
-    return confirm(assignment, actor)
+    return confirm(assignment, actor, action="hand_pick")
 
 
 def confirm_run(run: SolverRun, actor: User) -> dict:
@@ -93,6 +119,10 @@ def confirm_run(run: SolverRun, actor: User) -> dict:
     DomainError)]}.
     """
     may.allow(may.can_act_in_region(actor, run.region), "only coordinators of the region")
+    proposals = run_assignments(run)
+    # All at once, in the one order every holder uses: holding them one by one while other
+    # writers do the same could deadlock.
+    hold(requests=[a.request for a in proposals], experts=[a.expert for a in proposals])
     confirmed, refused = [], []
     for assignment in run_assignments(run):
         try:
@@ -116,6 +146,7 @@ def use_expert(request: DispatchRequest, expert: Expert, actor: User, *,
     requests and today's registry; when it breaks a rule, DomainError names the rule and
     nothing changes.
     """
+    hold(requests=[request], experts=[expert] + ([replacing.expert] if replacing else []))
     may.allow(may.can_dispatch(actor, request), "only coordinators of the case's region")
     existing = next((a for a in request.assignments if a.expert_id == expert.id), None)
     if existing is not None and existing.status is not AssignmentStatus.WITHDRAWN:
@@ -133,7 +164,7 @@ def use_expert(request: DispatchRequest, expert: Expert, actor: User, *,
     if broken := check_override(request, expert, replacing=replacing, run=run):
         raise broken[0]
     if replacing is not None:
-        replacing.move_to(AssignmentStatus.WITHDRAWN)
+        withdraw(replacing, actor, because="replaced")
     why = ["chosen by the coordinator in place of the solver's proposal"]
     if existing is None:
         existing = Assignment(request=request, expert=expert, coordinator_id=actor.id,

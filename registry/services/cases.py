@@ -27,6 +27,7 @@ from registry.models.cases import COURT_KINDS
 from registry.services import permissions as may
 from registry.services.audit import record
 from registry.services.exclusions import CASE_WIDE_REASONS
+from registry.services.locks import hold
 
 
 def _organization(organization_id: int | None, field: str) -> Organization:
@@ -99,7 +100,8 @@ def create_case(data: dict, actor: User) -> Case:
 def create_request(data: dict, actor: User) -> DispatchRequest:
     may.allow(may.files_cases(actor), "experts do not file requests")
     case = db.session.get(Case, data["case_id"])
-    if case is None:
+    if case is None or not may.can_see_case(actor, case):
+        # Another body's case is as unknown as a missing one: its id reveals nothing.
         raise DomainError("unknown case {case_id}", field="case_id", case_id=data["case_id"])
     may.allow(may.can_file_for(actor, case.handling_body), "you cannot file for that body")
     city_code = data.get("city_code") or case.handling_body.city_code
@@ -155,6 +157,7 @@ def exclude(request: DispatchRequest, data: dict, actor: User) -> Exclusion:
         raise DomainError("expert {expert_id} is already excluded ({reason})",
                           field="expert_id", expert_id=expert.id, reason=exclusion.reason.value)
     affected = request.case.requests if reason in CASE_WIDE_REASONS else [request]
+    hold(requests=affected, experts=[expert])  # the exclusion is added to a new object: kept
     for each in affected:
         _withdraw_expert(each, expert.id, actor)
     record(actor, "exclude", "dispatch_request", request.id,
@@ -172,11 +175,14 @@ def _withdraw_expert(request: DispatchRequest, expert_id: int, actor: User) -> N
 
 
 def cancel_request(request: DispatchRequest, actor: User) -> DispatchRequest:
+    """Cancel the request and every seat on it, each seat an event of its own. Held first, so
+    a confirmation racing the cancel either lands before it (and is cancelled with it) or
+    finds the request cancelled: never a cancelled request with a seat."""
+    hold(requests=[request])
     before = request.status.value
     request.cancel()
-    for assignment in request.assignments:
-        if assignment.status in ACTIVE_ASSIGNMENT_STATUSES:
-            assignment.move_to(AssignmentStatus.CANCELLED)
+    _end_seats(request, ACTIVE_ASSIGNMENT_STATUSES, AssignmentStatus.CANCELLED, actor,
+               because="request_cancelled")
     record(actor, "cancel", "dispatch_request", request.id, before={"status": before},
            after={"status": request.status.value})
     return request
@@ -184,11 +190,25 @@ def cancel_request(request: DispatchRequest, actor: User) -> DispatchRequest:
 
 def complete_request(request: DispatchRequest, actor: User) -> DispatchRequest:
     """The work is done: the experts' seats stop counting towards their workload."""
+    hold(requests=[request])
     before = request.status.value
     request.move_to(RequestStatus.COMPLETED)
-    for assignment in request.assignments:
-        if assignment.status is AssignmentStatus.ACCEPTED:
-            assignment.move_to(AssignmentStatus.COMPLETED)
+    _end_seats(request, {AssignmentStatus.ACCEPTED}, AssignmentStatus.COMPLETED, actor,
+               because="request_completed")
     record(actor, "complete", "dispatch_request", request.id, before={"status": before},
            after={"status": request.status.value})
     return request
+
+
+# The audit action of an assignment's move that its request's end caused.
+END_OF_SEAT = {AssignmentStatus.CANCELLED: "cancel", AssignmentStatus.COMPLETED: "complete"}
+
+
+def _end_seats(request: DispatchRequest, statuses, target: AssignmentStatus, actor: User,
+               because: str) -> None:
+    for assignment in request.assignments:
+        if assignment.status in statuses:
+            before = assignment.status.value
+            assignment.move_to(target)
+            record(actor, END_OF_SEAT[target], "assignment", assignment.id,
+                   before={"status": before}, after={"status": target.value, "because": because})

@@ -23,6 +23,7 @@ from registry.models import (
     SolverRunStatus,
 )
 from registry.services import plan_import, problem_export
+from registry.services.locks import hold
 from registry.services.plan_import import listing
 from scheduler.problem import DEFAULT_WEIGHTS, MAX_WEIGHTS  # noqa: F401 (for the run form)
 from scheduler.verify import RULE_NAMES
@@ -65,6 +66,9 @@ def import_plan(plan: dict, run_id: int | None = None, actor=None) -> str:
         raise DomainError("the plan breaks the hard rules: {problems}", field="plan",
                           problems=listing(problems))
     requests = plan_import.problem_requests(run.problem)
+    # Checked and written while its requests and experts are held: a hand-pick or a decline
+    # meanwhile comes before (and the check sees it) or after (and sees the proposals).
+    hold(requests=requests, experts=plan_import.planned_experts(pairs))
     changes = plan_import.registry_changes(run.problem, requests, pairs)
     if not changes:
         current = plan_import.current_problem(run.problem, requests, pairs)

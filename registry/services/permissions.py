@@ -4,12 +4,12 @@ Clerks act for one handling body, coordinators for a region (a jurisdiction such
 agreement such as YRD), experts for their own record, admins for everything.
 """
 
+from flask import g, has_request_context
 from sqlalchemy import Select, false, select
 
 from registry.extensions import db
 from registry.models import (
-    ACTIVE_ASSIGNMENT_STATUSES,
-    SERVED_STATUSES,
+    STANDING_STATUSES,
     Assignment,
     AssignmentStatus,
     Case,
@@ -28,7 +28,7 @@ from registry.models.base import DomainError
 
 # Assignments through which an expert and a court know of each other: proposed, working on it,
 # or done. A withdrawn, cancelled or declined proposal gives no standing.
-STANDING = ACTIVE_ASSIGNMENT_STATUSES | SERVED_STATUSES
+STANDING = STANDING_STATUSES
 
 
 class Forbidden(DomainError):
@@ -38,11 +38,17 @@ class Forbidden(DomainError):
 
 
 def region_jurisdictions(region: str | None) -> set[str]:
-    """The jurisdiction codes a region covers: an agreement's members, or the region itself."""
+    """The jurisdiction codes a region covers: an agreement's members, or the region itself.
+
+    Asked several times by most requests, answered once per request (agreements are
+    reference data)."""
     if not region:
         return set()
-    agreement = db.session.get(RecognitionAgreement, region)
-    return agreement.member_codes() if agreement else {region}
+    known = g.setdefault("region_jurisdictions", {}) if has_request_context() else {}
+    if region not in known:
+        agreement = db.session.get(RecognitionAgreement, region)
+        known[region] = frozenset(agreement.member_codes() if agreement else {region})
+    return set(known[region])
 
 
 def case_jurisdiction(case: Case) -> str | None:
@@ -127,7 +133,10 @@ def scope_experts(query: Select, user: User) -> Select:
         return query.where(Expert.jurisdiction_code.in_(region_jurisdictions(user.region)))
     if user.role is UserRole.EXPERT:
         return query.where(Expert.id == user.expert_id)
-    raise Forbidden("clerks see experts only through their requests' assignments")
+    # A clerk finds the experts standing on its body's requests (can_see_expert), no others.
+    return query.where(Expert.id.in_(
+        select(Assignment.expert_id).join(DispatchRequest).join(Case)
+        .where(Case.handling_body_id == user.body_id, Assignment.status.in_(STANDING))))
 
 
 # -- cases and requests ----------------------------------------------------------------------
@@ -228,6 +237,8 @@ def may_exclude_expert(user: User, case: Case, expert: Expert) -> bool:
 def scope_assignments(query: Select, user: User) -> Select:
     if user.role is UserRole.EXPERT:
         return query.where(Assignment.expert_id == user.expert_id)
+    if not sees_every_proposal(user):  # a clerk: only who stands on its requests
+        query = query.where(Assignment.status.in_(STANDING))
     return scope_cases(query.join(Assignment.request).join(DispatchRequest.case), user)
 
 
@@ -235,12 +246,20 @@ def can_see_assignment(user: User, assignment: Assignment) -> bool:
     """An expert sees its own assignments, not its colleagues'; others see their requests'."""
     if user.role is UserRole.EXPERT:
         return can_respond(user, assignment)
+    if not sees_every_proposal(user) and assignment.status not in STANDING:
+        return False  # a withdrawn, cancelled or declined proposal gives the clerk no sight
     return can_see_request(user, assignment.request)
 
 
 def sees_who_else_stands(user: User) -> bool:
-    """Who else was proposed, excluded or declined on a request, and why: not for experts."""
+    """Who else stands on a request and who was excluded: not for experts."""
     return user.role is not UserRole.EXPERT
+
+
+def sees_every_proposal(user: User) -> bool:
+    """Withdrawn, cancelled and declined proposals, and the experts' reasons for declining:
+    the dispatchers'. A clerk sees who stands, and the exclusions its body records."""
+    return user.role in (UserRole.COORDINATOR, UserRole.ADMIN)
 
 
 def can_dispatch(user: User, request: DispatchRequest) -> bool:

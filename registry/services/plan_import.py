@@ -133,7 +133,7 @@ def registry_changes(problem: dict, requests: list[DispatchRequest], pairs) -> l
     changes += [f"request {rid} no longer exists" for rid in sorted(wanted - found.keys())]
     changes += [f"request {r.id} is {r.status.value}, no longer open"
                 for r in requests if not r.is_open]
-    experts = load_rows(Expert, expert_options(), sorted(_planned_experts(pairs)))
+    experts = load_rows(Expert, expert_options(), sorted(planned_experts(pairs)))
     changes += [f"expert {expert.id} {why}" for expert in experts
                 if (why := barred(expert, as_of))]
     return changes
@@ -147,12 +147,12 @@ def current_problem(problem: dict, requests: list[DispatchRequest], pairs) -> di
     """
     as_of = date.fromisoformat(problem["as_of"])
     held = {a.expert_id for r in requests for a in r.assignments if a.status in HELD_STATUSES}
-    experts = load_rows(Expert, expert_options(), sorted(_planned_experts(pairs) | held))
+    experts = load_rows(Expert, expert_options(), sorted(planned_experts(pairs) | held))
     eligible = [expert.id for expert in experts if not barred(expert, as_of)]
     return problem_document(requests, eligible, as_of, agreements_in_force(as_of))
 
 
-def _planned_experts(pairs) -> set[int]:
+def planned_experts(pairs) -> set[int]:
     return {int(e) for _, e in pairs if e.isdigit()}
 
 

@@ -201,7 +201,8 @@ def _active_seats(ids: list[int]) -> list[Assignment]:
              .where(Assignment.request_id.in_(ids),
                     Assignment.status.in_(ACTIVE_ASSIGNMENT_STATUSES))
              .options(load_only(Assignment.request_id, Assignment.expert_id, Assignment.status,
-                                Assignment.coordinator_id, Assignment.solver_run_id),
+                                Assignment.coordinator_id, Assignment.solver_run_id,
+                                Assignment.version),
                       expert.load_only(Expert.name), expert.lazyload("*"))
              .order_by(Assignment.id))
     return list(db.session.scalars(query))

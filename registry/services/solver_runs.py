@@ -14,9 +14,10 @@ from datetime import date, timedelta
 
 from flask import current_app
 from sqlalchemy import Select, select, update
+from sqlalchemy.orm import defer
 
 from registry import jobs
-from registry.extensions import db
+from registry.extensions import db, write_transaction
 from registry.models import DomainError, SolverRun, SolverRunStatus, User
 from registry.models.assignments import running_progress
 from registry.models.base import utcnow
@@ -92,7 +93,8 @@ def run_for(user: User, run_id: int) -> SolverRun:
         runs_query(user).with_only_columns(SolverRun.id).where(SolverRun.id == run_id))
     if not visible:
         raise NotFound("{what} {key} not found", what="solver run", key=run_id)
-    return access.get_row(SolverRun, run_id, "solver run")
+    # The problem document is read by a re-plan only; polls never need it.
+    return access.get_row(SolverRun, run_id, "solver run", load=(defer(SolverRun.problem),))
 
 
 # -- the worker side ---------------------------------------------------------------------------
@@ -129,7 +131,8 @@ def execute(run_id: int, job_id: str, worker: str) -> str:
             _fail(run_id, "the solver stopped on an internal error (see the worker's log)")
             return f"solver run {run_id} crashed"
         db.session.rollback()  # end the read transaction the solve held open
-        return _store(run_id, plan)
+        with write_transaction():  # on SQLite: take the write lock before reading anything
+            return _store(run_id, plan)
 
 
 def _store(run_id: int, plan: dict) -> str:

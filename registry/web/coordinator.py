@@ -34,7 +34,7 @@ from registry.models import (
     RequestStatus,
     SolverRunStatus,
 )
-from registry.schemas.common import MAX_ID, MAX_PAGE, Id, parse_id
+from registry.schemas.common import MAX_ID, MAX_PAGE, Id, WholeNumber, parse_id
 from registry.schemas.console import (
     WEIGHT_INPUTS,
     ConsoleExpertArgs,
@@ -57,7 +57,7 @@ from registry.services.access import NotFound
 from registry.services.listing import page_of
 from registry.services.problem_export import SETTINGS
 from registry.web import proposal_words
-from registry.web.forms import Form, filters, search_text, submit
+from registry.web.forms import Form, filters, search_text, seen_version, submit
 from registry.web.labels import choices, is_english
 
 bp = Blueprint("coordinator", __name__, url_prefix="/console")
@@ -168,7 +168,7 @@ class ProposalArgs(Schema):
     ?request= to land on the page holding that request (#request-<id> anchors need it)."""
 
     show = fields.Str(validate=validate.OneOf(proposals.SHOW))
-    page = fields.Int(load_default=1, validate=validate.Range(1, MAX_PAGE))
+    page = WholeNumber(load_default=1, validate=validate.Range(1, MAX_PAGE))
     request = Id()
 
 
@@ -261,7 +261,7 @@ def confirm_assignment(assignment_id):
     assignment = access.assignment_for(current_user, assignment_id)
     back = back_to(assignment)
     try:
-        assignment_service.confirm(assignment, current_user)
+        assignment_service.confirm(assignment, current_user, seen=seen_version(request.form))
         done = _("%(expert)s confirmed on request %(request)s.", expert=assignment.expert.name,
                  request=assignment.request_id)
         db.session.commit()

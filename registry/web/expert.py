@@ -36,7 +36,7 @@ from registry.services import assignments as assignment_service
 from registry.services import experts as expert_service
 from registry.services import permissions as may
 from registry.services.listing import page_of
-from registry.web.forms import Form, search_text, submit
+from registry.web.forms import Form, search_text, seen_version, submit
 from registry.web.labels import is_english
 
 bp = Blueprint("expert", __name__, url_prefix="/expert")
@@ -90,7 +90,9 @@ def assignments():
 @bp.post("/assignments/<int:assignment_id>/accept")
 def accept_assignment(assignment_id):
     assignment = access.assignment_for(current_user, assignment_id)
-    assignment_service.accept(assignment, current_user)
+    # Another tab may have answered since this page was shown: then nothing is accepted and
+    # the refusal (409) names the assignment, as any other refused move does.
+    assignment_service.accept(assignment, current_user, seen=seen_version(request.form))
     db.session.commit()
     flash(_("You accepted the work on %(number)s.",
             number=expert_queries.for_page(assignment).request.case.number), "success")
@@ -100,9 +102,10 @@ def accept_assignment(assignment_id):
 @bp.route("/assignments/<int:assignment_id>/decline", methods=["GET", "POST"])
 def decline_assignment(assignment_id):
     assignment = access.assignment_for(current_user, assignment_id)
-    form = Form(DeclineSchema(), posted())
+    # A stale version is the form's message: its input is hidden, nothing to mark beside.
+    form = Form(DeclineSchema(), posted(), aliases={"version": "_form"})
     if request.method == "POST" and submit(form, lambda data: assignment_service.decline(
-            assignment, data["reason"], current_user)):
+            assignment, data["reason"], current_user, seen=data["version"])):
         flash(_("You declined the work; the coordinator will find someone else."), "success")
         return redirect(url_for("expert.assignments"))
     return page("expert/decline.html", form, assignment=expert_queries.for_page(assignment))

@@ -8,7 +8,7 @@ typed and a translated message per input, for the page to show beside each field
 import re
 
 from flask import request
-from marshmallow import Schema, ValidationError
+from marshmallow import EXCLUDE, Schema, ValidationError
 from werkzeug.datastructures import MultiDict
 
 from registry.i18n import translate_error, translate_messages
@@ -127,6 +127,15 @@ def submit(form: Form, action):
             raise
         form.add_error(error)
         return None
+
+
+def seen_version(values: MultiDict) -> int | None:
+    """The version of the row that the page showed (its hidden `version` input), loaded by
+    the API's MoveSchema: the move is then made only from that version. A bad one is a 422;
+    none makes the move from whatever version is current, as in the API."""
+    from registry.schemas.assignments import MoveSchema
+
+    return MoveSchema(only=("version",), unknown=EXCLUDE).load(parse(values)[0])["version"]
 
 
 def filters(schema: Schema) -> dict:

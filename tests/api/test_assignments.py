@@ -3,6 +3,7 @@
 from datetime import date
 
 import pytest
+from sqlalchemy import select
 
 from registry.extensions import db
 from registry.models import (
@@ -129,9 +130,14 @@ def test_a_hand_pick_that_breaks_a_rule_is_refused_with_the_rule(client, world, 
 
 
 def test_only_the_regions_coordinators_pick_by_hand(client, world, as_):
-    for user in ["clerk_sh", "coordinator_gba", "expert_sh", "expert_gd"]:
+    # Clerks and experts are no coordinators (403); another region's coordinator does not
+    # even see the request (404, as if it did not exist).
+    for user, refused in [("clerk_sh", 403), ("expert_sh", 403), ("expert_gd", 403),
+                          ("coordinator_gba", 404)]:
         response = pick(client, as_(user), world.sh_request.id, world.js_expert.id)
-        assert response.status_code == 403, user
+        assert response.status_code == refused, user
+    assert not db.session.scalars(select(Assignment).where(
+        Assignment.expert_id == world.js_expert.id)).all()
 
 
 def test_the_same_expert_cannot_be_picked_twice(client, world, as_):
@@ -221,8 +227,17 @@ def test_an_expert_cannot_read_a_colleagues_assignment(client, world, as_, make)
                         status=AssignmentStatus.DECLINED, decline_reason="家中有人住院")
     db.session.add_all([mine, theirs])
     db.session.commit()
-    assert client.get(f"/api/v1/assignments/{theirs.id}",
-                      headers=as_("expert_gd")).status_code == 403
+    # Out of sight: the very answer an assignment that does not exist gets.
+    unseen = client.get(f"/api/v1/assignments/{theirs.id}", headers=as_("expert_gd"))
+    missing = client.get("/api/v1/assignments/999999", headers=as_("expert_gd"))
+    assert unseen.status_code == missing.status_code == 404
+    assert unseen.get_json()["message"] == f"assignment {theirs.id} not found"
+    for action, body in [("accept", None), ("decline", {"reason": "冒名谢绝"})]:
+        response = client.post(f"/api/v1/assignments/{theirs.id}/{action}",
+                               headers=as_("expert_gd"), json=body)
+        assert response.status_code == 404, action
+    db.session.expire_all()
+    assert db.session.get(Assignment, theirs.id).decline_reason == "家中有人住院"
     request_seen = client.get(f"/api/v1/requests/{world.gd_request.id}",
                               headers=as_("expert_gd")).get_json()
     assert "assignments" not in request_seen and "exclusions" not in request_seen

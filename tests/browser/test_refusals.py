@@ -99,23 +99,24 @@ def test_clerk_sees_its_own_body_and_is_refused_another(page, live_server, sign_
     assert response.status == 200
     assert ids.own_number in page.locator("main").inner_text()
 
-    refused(page, live_server, f"/clerk/cases/{ids.other_case}")
+    # Another body's case and request are as good as missing: 404, nothing of them shown.
+    refused(page, live_server, f"/clerk/cases/{ids.other_case}", 404)
     shown = page.content()
     assert ids.other_number not in shown
     assert not ids.other_title or ids.other_title not in shown
     screenshot(page, "clerk-refused-case.zh_Hans")
 
-    refused(page, live_server, f"/clerk/requests/{ids.other_request}")
+    refused(page, live_server, f"/clerk/requests/{ids.other_request}", 404)
     assert ids.other_number not in page.content()
-    refused(page, live_server, f"/clerk/cases/{ids.other_case}/requests/new")
+    refused(page, live_server, f"/clerk/cases/{ids.other_case}/requests/new", 404)
 
 
 def test_refusal_page_in_english(page, live_server, sign_in, ids):
     sign_in(CLERK)
     response = page.goto(live_server.link(f"/clerk/cases/{ids.other_case}", "en"))
-    assert response.status == 403
+    assert response.status == 404
     assert page.locator("html").get_attribute("lang") == "en"
-    assert page.locator("article.error-page h1").inner_text() == "Not allowed"
+    assert page.locator("article.error-page h1").inner_text() == "Not found"
     screenshot(page, "clerk-refused-case.en")
 
 
@@ -132,8 +133,8 @@ def test_expert_is_limited_to_expert_pages(page, live_server, sign_in, ids):
 
 def test_expert_is_refused_another_experts_work_and_days(page, live_server, sign_in, ids):
     sign_in("expert")
-    refused(page, live_server, f"/expert/assignments/{ids.other_assignment}/decline")
-    screenshot_languages(page, "expert-refused-assignment", status=403)
+    refused(page, live_server, f"/expert/assignments/{ids.other_assignment}/decline", 404)
+    screenshot_languages(page, "expert-refused-assignment", status=404)
     with live_server.app_context():
         before = db.session.get(Unavailability, ids.other_unavailability)
         span = (before.start, before.end)

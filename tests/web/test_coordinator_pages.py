@@ -12,6 +12,7 @@ from registry.extensions import db
 from registry.models import (
     Assignment,
     AssignmentStatus,
+    AuditEvent,
     ExpertRole,
     RequestStatus,
     SolverRun,
@@ -191,7 +192,7 @@ def test_a_run_of_another_region_cannot_steer_the_candidate_browser(client, worl
     url = f"/console/requests/{filled.id}/candidates?run={gd_run.id}"
     assert client.get(url).status_code == 404
     assert client.get(f"/console/requests/{filled.id}/candidates?run=abc").status_code == 404
-    assert client.get(f"/console/requests/{world.gd_request.id}/candidates").status_code == 403
+    assert client.get(f"/console/requests/{world.gd_request.id}/candidates").status_code == 404
 
 
 def test_a_coordinator_cannot_confirm_another_regions_proposal(client, world, make, sign_in):
@@ -199,7 +200,7 @@ def test_a_coordinator_cannot_confirm_another_regions_proposal(client, world, ma
     db.session.add(proposal)
     db.session.commit()
     sign_in("coordinator_sh")
-    assert client.post(f"/console/assignments/{proposal.id}/confirm").status_code == 403
+    assert client.post(f"/console/assignments/{proposal.id}/confirm").status_code == 404
     db.session.refresh(proposal)
     assert proposal.status is AssignmentStatus.PROPOSED
 
@@ -607,6 +608,34 @@ def test_a_refused_confirmation_says_why_and_changes_nothing(client, world, sign
     assert proposal.status is AssignmentStatus.PROPOSED
 
 
+def test_a_confirmation_sent_from_a_stale_run_page_is_refused(client, world, sign_in, solved):
+    """The run page showed the proposal at one version; it changed since (here its reasons):
+    the confirm button sent the version it showed, so nothing is confirmed."""
+    run, filled, _unfilled = solved
+    proposal = proposal_on(filled)
+    sign_in("coordinator_sh")
+    url = f"/console/assignments/{proposal.id}/confirm"
+
+    def shown_version() -> str:
+        html = client.get(f"/console/runs/{run.id}?request={filled.id}").get_data(True)
+        form = re.search(rf'<form[^>]*action="{re.escape(url)}"[^>]*>(.*?)</form>', html, re.S)
+        return re.search(r'name="version" value="(\d+)"', form.group(1)).group(1)
+
+    stale = shown_version()
+    proposal.reasons = ["a note added since the page was shown"]
+    db.session.commit()
+    response = client.post(url, data={"run": str(run.id), "version": stale},
+                           headers={"Accept-Language": "en"}, follow_redirects=True)
+    html = response.get_data(as_text=True)
+    assert 'class="flash flash-error"' in html and f"assignment {proposal.id}" in html
+    db.session.refresh(proposal)
+    assert proposal.status is AssignmentStatus.PROPOSED
+    assert db.session.query(AuditEvent).filter_by(action="confirm").count() == 0
+    response = client.post(url, data={"run": str(run.id), "version": shown_version()})
+    db.session.refresh(proposal)
+    assert proposal.status is AssignmentStatus.CONFIRMED
+
+
 def test_confirm_all_confirms_what_holds_and_says_what_was_refused(client, world, make,
                                                                    sign_in):
     first = make.request(case=make.case(body=world.sh_court, fields=("G06F",)),
@@ -668,6 +697,10 @@ def test_using_another_expert_replaces_the_proposal(client, world, make, sign_in
     db.session.expire_all()
     assert proposal_on(filled).expert_id == other.id
     assert db.session.get(Assignment, replaced.id).status is AssignmentStatus.WITHDRAWN
+    [withdrawn] = db.session.scalars(select(AuditEvent).where(
+        AuditEvent.action == "withdraw", AuditEvent.entity == "assignment")).all()
+    assert withdrawn.entity_id == str(replaced.id)
+    assert (withdrawn.after["status"], withdrawn.after["because"]) == ("withdrawn", "replaced")
 
 
 def test_an_expert_a_rule_forbids_is_refused_beside_the_form_and_nothing_changes(

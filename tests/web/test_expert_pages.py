@@ -113,6 +113,57 @@ def test_declining_with_a_blank_reason_is_refused_beside_the_field(client, world
     assert db.session.query(Exclusion).count() == 0
 
 
+def shown_version(html: str, form_action: str | None = None) -> str:
+    """The hidden version input of the form that posts to `form_action` (or of the page's
+    one form)."""
+    if form_action is not None:
+        html = re.search(rf'<form[^>]*action="{re.escape(form_action)}"[^>]*>(.*?)</form>',
+                         html, re.S).group(1)
+    return re.search(r'name="version" value="(\d+)"', html).group(1)
+
+
+def test_a_decline_sent_from_a_page_older_than_an_accept_is_refused(client, world, sign_in):
+    """Two tabs: the list (accept) and the decline page, both shown while the work was
+    confirmed. Accepting in the first makes the second's decline stale: nothing changes."""
+    set_status(world.proposal, AssignmentStatus.CONFIRMED)
+    sign_in("expert_sh")
+    accept_url = f"/expert/assignments/{world.proposal.id}/accept"
+    decline_url = f"/expert/assignments/{world.proposal.id}/decline"
+    first_tab = shown_version(html_of(client.get("/expert/")), accept_url)
+    second_tab = shown_version(html_of(client.get(decline_url)))
+    assert first_tab == second_tab
+
+    assert client.post(accept_url, data={"version": first_tab}).status_code == 302
+    refused = client.post(decline_url, data={"version": second_tab, "reason": "出差"},
+                          headers={"Accept-Language": "en"})
+    assert refused.status_code in (409, 422)
+    assert f"assignment {world.proposal.id}" in html_of(refused)  # the 409 names it
+    assert status_of(world.proposal) is AssignmentStatus.ACCEPTED
+    assert db.session.query(Exclusion).count() == 0
+    assert db.session.query(AuditEvent).filter_by(action="decline").count() == 0
+    # The page now shows the work as accepted, and the version it shows with it.
+    assert 'status-accepted' in html_of(refused)
+    assert shown_version(html_of(refused)) != second_tab
+
+
+def test_an_accept_sent_from_a_stale_page_is_refused(client, world, sign_in):
+    set_status(world.proposal, AssignmentStatus.CONFIRMED)
+    sign_in("expert_sh")
+    accept_url = f"/expert/assignments/{world.proposal.id}/accept"
+    shown = shown_version(html_of(client.get("/expert/")), accept_url)
+    world.proposal.reasons = ["the coordinator noted something since"]  # a new version
+    db.session.commit()
+    refused = client.post(accept_url, data={"version": shown},
+                          headers={"Accept-Language": "en"})
+    assert refused.status_code == 409
+    assert f"assignment {world.proposal.id}" in html_of(refused)
+    assert status_of(world.proposal) is AssignmentStatus.CONFIRMED
+    assert db.session.query(AuditEvent).filter_by(action="accept").count() == 0
+    fresh = shown_version(html_of(client.get("/expert/")), accept_url)
+    assert client.post(accept_url, data={"version": fresh}).status_code == 302
+    assert status_of(world.proposal) is AssignmentStatus.ACCEPTED
+
+
 @pytest.mark.parametrize(("method", "action", "data"), [
     ("POST", "accept", None), ("POST", "decline", {"reason": "出差"}), ("GET", "decline", None)])
 def test_an_expert_cannot_answer_another_experts_assignment(client, world, sign_in, method,
@@ -121,7 +172,7 @@ def test_an_expert_cannot_answer_another_experts_assignment(client, world, sign_
     sign_in("expert_gd")
     response = client.open(f"/expert/assignments/{world.proposal.id}/{action}", method=method,
                            data=data)
-    assert response.status_code == 403
+    assert response.status_code == 404  # a colleague's assignment is out of sight
     assert status_of(world.proposal) is AssignmentStatus.CONFIRMED
     assert db.session.query(AuditEvent).filter(
         AuditEvent.action.in_(("accept", "decline"))).count() == 0
