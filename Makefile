@@ -4,7 +4,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 FLASK := REGISTRY_ENV=development $(BIN)/flask --app registry
 
-.PHONY: demo test install install-dev lint bench clean translations extract-messages browser-deps
+.PHONY: demo test install install-dev lint bench clean translations extract-messages browser-deps \
+	serve load load-deps
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -58,6 +59,26 @@ demo: install
 test: install-dev browser-deps
 	$(BIN)/ruff check registry scheduler tests
 	$(BIN)/python -m pytest
+
+# Production-like: gunicorn with gthread workers (gunicorn.conf.py) on DATABASE_URL, which must
+# be migrated (`flask db upgrade`); SECRET_KEY must be set. A solver worker (`flask worker`) runs
+# beside it, as a separate service.
+serve: install
+	@test -n "$$DATABASE_URL" || { echo "serve: set DATABASE_URL (and SECRET_KEY)" >&2; exit 1; }
+	$(BIN)/gunicorn -c gunicorn.conf.py registry.wsgi:app
+
+# wrk, the load generator of `make load`, from Debian (apt-get, as root), when missing.
+load-deps:
+	@if command -v wrk >/dev/null; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "load-deps: apt-get install wrk" >&2; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; \
+	else echo "load-deps: wrk is missing (as root: make load-deps)" >&2; exit 1; fi
+
+# The load test of docs/load.md on PostgreSQL (127.0.0.1:5432, database `load`, recreated):
+# about 3 minutes. LOAD_ARGS passes options, e.g. LOAD_ARGS="--phases saturation --duration 30".
+load: install load-deps
+	$(BIN)/python -m benchmarks.load $(LOAD_ARGS)
 
 bench: install-dev
 	$(BIN)/python -m benchmarks.expert_search

@@ -20,7 +20,8 @@ class CaseList(MethodView):
     @bp.response(200, CasePageSchema)
     def get(self, args):
         """List the cases in your scope (your body's, or your region's)."""
-        return page_of(case_queries.cases_query(api_user(), args), args)
+        query = case_queries.cases_query(api_user(), args).options(*case_queries.CASE_DUMP)
+        return page_of(query, args)
 
     @bp.arguments(CaseSchema)
     @bp.response(201, CaseSchema)
@@ -36,4 +37,4 @@ class CaseItem(MethodView):
     @bp.response(200, CaseSchema)
     def get(self, case_id):
         """Read a case in your scope."""
-        return access.case_for(api_user(), case_id)
+        return access.case_for(api_user(), case_id, case_queries.CASE_DUMP)

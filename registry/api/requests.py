@@ -25,7 +25,8 @@ def dump_requests(user, payload):
 
 def request_in_scope(request_id: int, *, to_change: bool = False):
     user = api_user()
-    return user, access.request_for(user, request_id, to_change=to_change)
+    return user, access.request_for(user, request_id, to_change=to_change,
+                                    load=case_queries.REQUEST_DUMP)
 
 
 @bp.route("")
@@ -35,7 +36,8 @@ class RequestList(MethodView):
     def get(self, args):
         """List the requests in your scope, newest first."""
         user = api_user()
-        return dump_requests(user, page_of(case_queries.requests_query(user, args), args))
+        query = case_queries.requests_query(user, args).options(*case_queries.REQUEST_DUMP)
+        return dump_requests(user, page_of(query, args))
 
     @bp.arguments(RequestSchema)
     @bp.response(201, RequestSchema)

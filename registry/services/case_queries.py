@@ -14,6 +14,7 @@ from registry.models import (
     Case,
     DispatchRequest,
     Expert,
+    Organization,
     Party,
     User,
 )
@@ -32,6 +33,26 @@ REQUEST_PAGE = (joinedload(DispatchRequest.case), joinedload(DispatchRequest.cit
                 .selectinload(Expert.fields),
                 selectinload(DispatchRequest.assignments).joinedload(Assignment.expert)
                 .joinedload(Expert.home_city))
+
+# What the API dumps of a case or a request (schemas/cases.py), loaded with the rows: without
+# them a page of 20 requests cost 40-80 statements, one per party, seat and expert
+# (docs/load.md). The handling body's city decides who may see the case.
+CASE_DUMP = (joinedload(Case.handling_body).joinedload(Organization.city),
+             selectinload(Case.parties).joinedload(Party.organization),
+             selectinload(Case.parties).joinedload(Party.counsel))
+REQUEST_DUMP = (joinedload(DispatchRequest.case).joinedload(Case.handling_body)
+                .joinedload(Organization.city),
+                selectinload(DispatchRequest.exclusions),
+                selectinload(DispatchRequest.assignments).joinedload(Assignment.expert))
+
+
+# What an assignment's JSON shows (schemas/assignments.py), loaded with it: a page of 50 in a
+# handful of queries instead of several per row.
+ASSIGNMENT_DUMP = (selectinload(Assignment.request).options(
+                       selectinload(DispatchRequest.days),
+                       joinedload(DispatchRequest.case).selectinload(Case.parties).options(
+                           joinedload(Party.organization), joinedload(Party.counsel))),
+                   joinedload(Assignment.expert))
 
 
 def _number_like(text: str) -> str:
