@@ -61,9 +61,9 @@ def request_for(user: User, request_id: int, *, to_change: bool = False,
     return request
 
 
-def assignment_for(user: User, assignment_id: int) -> Assignment:
+def assignment_for(user: User, assignment_id: int, load: tuple = ()) -> Assignment:
     """An expert sees its own assignments, not its colleagues'; others see their requests'."""
-    assignment = get_row(Assignment, assignment_id, "assignment")
+    assignment = get_row(Assignment, assignment_id, "assignment", load)
     return visible(assignment, may.can_see_assignment(user, assignment), "assignment",
                    assignment_id)
 

@@ -48,8 +48,10 @@ REQUEST_DUMP = (joinedload(DispatchRequest.case).joinedload(Case.handling_body)
 
 # What an assignment's JSON shows (schemas/assignments.py), loaded with it: a page of 50 in a
 # handful of queries instead of several per row.
+# The case's handling body is what the scope check reads.
 ASSIGNMENT_DUMP = (selectinload(Assignment.request).options(
                        selectinload(DispatchRequest.days),
+                       joinedload(DispatchRequest.case).joinedload(Case.handling_body),
                        joinedload(DispatchRequest.case).selectinload(Case.parties).options(
                            joinedload(Party.organization), joinedload(Party.counsel))),
                    joinedload(Assignment.expert))

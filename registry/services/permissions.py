@@ -4,7 +4,9 @@ Clerks act for one handling body, coordinators for a region (a jurisdiction such
 agreement such as YRD), experts for their own record, admins for everything.
 """
 
-from flask import g, has_request_context
+import time
+
+from flask import current_app
 from sqlalchemy import Select, false, select
 
 from registry.extensions import db
@@ -37,18 +39,24 @@ class Forbidden(DomainError):
     status = 403
 
 
+# How long a process trusts what it read of the recognition agreements.
+REFERENCE_DATA_TTL_S = 10.0
+
+
 def region_jurisdictions(region: str | None) -> set[str]:
     """The jurisdiction codes a region covers: an agreement's members, or the region itself.
 
-    Asked several times by most requests, answered once per request (agreements are
-    reference data)."""
+    Asked by nearly every request of a coordinator: answered from memory for a few seconds
+    (agreements are reference data, changed only by `flask seed`), per app."""
     if not region:
         return set()
-    known = g.setdefault("region_jurisdictions", {}) if has_request_context() else {}
-    if region not in known:
+    known = current_app.extensions.setdefault("region_jurisdictions", {})
+    expires, members = known.get(region, (0.0, frozenset()))
+    if expires < time.monotonic():
         agreement = db.session.get(RecognitionAgreement, region)
-        known[region] = frozenset(agreement.member_codes() if agreement else {region})
-    return set(known[region])
+        members = frozenset(agreement.member_codes() if agreement else {region})
+        known[region] = (time.monotonic() + REFERENCE_DATA_TTL_S, members)
+    return set(members)
 
 
 def case_jurisdiction(case: Case) -> str | None:
