@@ -15,6 +15,7 @@ from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 
 from registry.extensions import db
+from registry.models.base import DomainError, clean_email
 from registry.services import accounts
 from registry.services.audit import record
 
@@ -30,11 +31,16 @@ STRICT_TRANSPORT_SECURITY = "max-age=31536000; includeSubDomains"
 # -- throttling ------------------------------------------------------------------------------
 
 def account_tried() -> str:
-    """The email an attempt names (HTTP Basic user name or the form's email), normalised."""
+    """The email an attempt names (HTTP Basic user name or the form's email), in the one
+    spelling sign-in matches accounts by: Ａdmin@… counts against admin@…."""
     auth = request.authorization
-    tried = auth.username if auth is not None and auth.type == "basic" else \
-        request.form.get("email", "")
-    return printable(tried or "").strip().lower()[:200] or "(none)"
+    tried = (auth.username if auth is not None and auth.type == "basic" else
+             request.form.get("email", "")) or ""
+    try:
+        spelled = clean_email(tried.strip())
+    except DomainError:  # names no account; still counted, under what can be kept
+        spelled = printable(tried).strip().lower()
+    return spelled[:200] or "(none)"
 
 
 def printable(text: str) -> str:

@@ -69,6 +69,16 @@ def test_wrong_passwords_for_one_account_end_in_429_with_retry_after(client, wor
     assert "token" not in refused.get_json()
 
 
+def test_look_alike_spellings_of_an_account_share_its_count(client, world, limits):
+    """Sign-in matches Ｃlerk@… and CLERK@… to the clerk's account: they must not each get a
+    count of their own, or the per-account limit would be three guesses per spelling."""
+    clerk = world.users["clerk_sh"]
+    full_width = "".join(chr(ord(c) + 0xFEE0) if "!" <= c <= "~" else c for c in clerk.email)
+    for spelling in (clerk.email, clerk.email.upper(), full_width):
+        assert ask_token(client, spelling, "not the password").status_code == 401
+    assert ask_token(client, full_width, PASSWORD).status_code == 429
+
+
 def test_failed_and_throttled_attempts_are_audited_with_the_email_never_the_password(
         client, world, limits):
     clerk = world.users["clerk_sh"]
