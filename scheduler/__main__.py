@@ -1,4 +1,4 @@
-"""Command line: python -m scheduler {solve,verify,generate,bench} ..."""
+"""Command line: python -m scheduler {solve,verify,generate,bench,rules} ..."""
 
 import os
 import time
@@ -127,6 +127,18 @@ def cmd_bench(args, start: float) -> int:
     return 0
 
 
+def cmd_rules(args, start: float) -> int:
+    from scheduler import rules_doc
+
+    if args.write:
+        changed = rules_doc.write_into(Path(args.write))
+        print(f"{args.write}: {'updated' if changed else 'already up to date'}",
+              file=sys.stderr)
+    else:
+        sys.stdout.write(rules_doc.markdown())
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="python -m scheduler", description=__doc__)
     sub = ap.add_subparsers(dest="command", required=True)
@@ -152,6 +164,10 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--quick", action="store_true", help="small sizes, a few seconds")
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(run=cmd_bench)
+    p = sub.add_parser("rules", help="print the rule table as markdown (docs/rules.md)")
+    p.add_argument("--write", metavar="DOC",
+                   help="replace the generated table in this markdown file instead")
+    p.set_defaults(run=cmd_rules)
     return ap
 
 

@@ -1,5 +1,8 @@
 """Eligible (request, expert) pairs under rules 1-7 and 11, vectorised with numpy.
 
+Rules are named by their keys in scheduler/rules.py; `counts` has one column per key of
+RULE_KEYS.
+
 Besides the static rules, pairs that can never be used are dropped here too: a
 request whose days hit the expert's `busy` days (rule 8) and experts with no
 capacity left (rule 9). For every request we count, in rule order, how many
@@ -8,18 +11,19 @@ experts each rule removed: the first rule that removes an expert gets it.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
 
+from scheduler import rules
 from scheduler.clock import NEVER, Stop
+from scheduler.domain import fields_match, great_circle_km, great_circle_matrix
 from scheduler.problem import ROLES, Expert, Problem
 
-RULE_KEYS = (
-    "role", "appointment", "expertise", "jurisdiction", "travel", "conflict_of_interest",
-    "availability", "double_booking", "workload", "language",
-)
+# The rules judged per pair here, in the order they claim an expert (rule numbers).
+PAIR_RULES = (1, 2, 3, 4, 5, 6, 7, 8, 9, 11)
+RULE_KEYS = tuple(rules.BY_NUMBER[n].key for n in PAIR_RULES)
+COLUMN = {key: k for k, key in enumerate(RULE_KEYS)}  # counts[:, COLUMN["travel"]]
 _DAY_KEY = 10_000_000  # larger than any date ordinal
 _BLOCK_CELLS = 4_000_000
 
@@ -49,7 +53,12 @@ class Index:
     exp_max_km: np.ndarray
     exp_cap: np.ndarray
     city_km: np.ndarray
-    jur_ok: np.ndarray
+    jur_ok: np.ndarray  # (role, request jurisdiction, expert jurisdiction)
+    req_inst: np.ndarray  # institution whose roster decides rule 4, -1 for none
+    pan_exp: np.ndarray  # panel memberships: expert, institution, first and last day
+    pan_inst: np.ndarray
+    pan_from: np.ndarray
+    pan_until: np.ndarray
 
     @property
     def n_req(self) -> int:
@@ -79,7 +88,8 @@ _SCALAR_DISTANCES = 250_000  # up to this many city pairs, distances use libm li
 
 
 def conflicted_orgs(problem: Problem, expert: Expert) -> set[str]:
-    """Rule 6: orgs an expert may not judge (declared, or affiliated within cooling-off)."""
+    """Rule 6: orgs an expert may not judge (declared, or affiliated within cooling-off),
+    before any waiver of a request."""
     cutoff = problem.as_of - problem.settings.cooling_off_days
     orgs = set(expert.conflicts)
     orgs.update(a.org for a in expert.organizations if a.until is None or a.until >= cutoff)
@@ -94,35 +104,34 @@ def city_distances(problem: Problem) -> np.ndarray:
     check of the contract's formula gets; beyond that numpy's vectorised functions may
     differ in the last bit (1e-13 km).
     """
-    n = len(problem.cities)
-    lat = np.radians([c.lat for c in problem.cities])
-    lon = np.radians([c.lon for c in problem.cities])
-    if n * n > _SCALAR_DISTANCES:
-        dlat, dlon = lat[None, :] - lat[:, None], lon[None, :] - lon[:, None]
-        h = (np.sin(dlat / 2) ** 2
-             + np.cos(lat)[:, None] * np.cos(lat)[None, :] * np.sin(dlon / 2) ** 2)
-        return 2 * 6371.0 * np.arcsin(np.minimum(1.0, np.sqrt(h)))
-    out = np.zeros((n, n), dtype=np.float64)
     cs = problem.cities
+    n = len(cs)
+    if n * n > _SCALAR_DISTANCES:
+        return great_circle_matrix([c.lat for c in cs], [c.lon for c in cs])
+    out = np.zeros((n, n), dtype=np.float64)
     for i, a in enumerate(cs):
-        p1 = math.radians(a.lat)
         for j, b in enumerate(cs):
-            p2 = math.radians(b.lat)
-            dp, dl = p2 - p1, math.radians(b.lon - a.lon)
-            h = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-            out[i, j] = 2 * 6371.0 * math.asin(min(1.0, math.sqrt(h)))
+            out[i, j] = great_circle_km(a.lat, a.lon, b.lat, b.lon)
     return out
 
 
 def build_index(problem: Problem) -> Index:
     """Turn the problem's dataclasses into the arrays the vectorised rules need."""
+    big = 2**30
     cities = {c.code: k for k, c in enumerate(problem.cities)}
     city_km = city_distances(problem)
     jurs = sorted({e.jurisdiction for e in problem.experts}
                   | {r.jurisdiction for r in problem.requests})
     jur_id = {j: k for k, j in enumerate(jurs)}
-    jur_ok = np.array([[problem.recognised(a, b) for b in jurs] for a in jurs], dtype=bool)
-    jur_ok = jur_ok.reshape(len(jurs), len(jurs))
+    jur_ok = np.array([[[problem.recognised(a, b, role) for b in jurs] for a in jurs]
+                       for role in ROLES], dtype=bool).reshape(len(ROLES), len(jurs), len(jurs))
+    institutions = sorted({r.institution for r in problem.requests if r.by_panel})
+    inst_id = {x: k for k, x in enumerate(institutions)}
+    panels = [(e, inst_id[p.institution], -big if p.start is None else p.start,
+               big if p.until is None else p.until)
+              for e, x in enumerate(problem.experts) for p in x.panels
+              if p.institution in inst_id]
+    pan = np.array(panels, dtype=np.int64).reshape(len(panels), 4)
     reqs, exps = problem.requests, problem.experts
     field_sets: dict[tuple, int] = {}
     req_field_set = np.array([field_sets.setdefault(tuple(sorted(set(r.fields))), len(field_sets))
@@ -131,7 +140,6 @@ def build_index(problem: Problem) -> Index:
     counts = [len(r.days) for r in reqs]
     int_ptr = np.zeros(len(reqs) + 1, dtype=np.int64)
     int_ptr[1:] = np.cumsum(counts)
-    big = 2**30
     return Index(
         req_role=np.array([ROLES.index(r.role) for r in reqs], dtype=np.int8),
         req_prio=np.array([r.priority for r in reqs], dtype=np.int64),
@@ -159,6 +167,9 @@ def build_index(problem: Problem) -> Index:
         exp_cap=np.array([max(0, e.max_concurrent - e.current_load) for e in exps], dtype=np.int64),
         city_km=city_km,
         jur_ok=jur_ok,
+        req_inst=np.array([inst_id[r.institution] if r.by_panel else -1 for r in reqs],
+                          dtype=np.int64),
+        pan_exp=pan[:, 0], pan_inst=pan[:, 1], pan_from=pan[:, 2], pan_until=pan[:, 3],
     )
 
 
@@ -172,29 +183,50 @@ def _fit_by_field_set(problem: Problem, idx: Index) -> np.ndarray:
             prof[k, code_id[c]] = max(prof[k, code_id[c]], p)
     out = np.zeros((len(idx.field_sets), idx.n_exp), dtype=np.int8)
     for u, wanted in enumerate(idx.field_sets):
-        cols = [code_id[c] for c in codes
-                if any(c.startswith(w) or w.startswith(c) for w in wanted)]
+        cols = [code_id[c] for c in codes if any(fields_match(c, w) for w in wanted)]
         if cols:
             out[u] = prof[:, cols].max(axis=1)
     return out
 
 
-def _dense_rules(idx: Index, fit_u: np.ndarray, rs: np.ndarray, es: np.ndarray, counts):
+def _recognised(idx: Index, role: int, rs: np.ndarray, es: np.ndarray) -> np.ndarray:
+    """Rule 4 on a block: same jurisdiction or a group covering the role; for a request
+    naming an institution, a place on its roster covering the request's days instead."""
+    ok = idx.jur_ok[role][idx.req_jur[rs]][:, idx.exp_jur[es]]
+    rows = np.flatnonzero(idx.req_inst[rs] >= 0)
+    if len(rows) == 0:
+        return ok
+    ok[rows] = False
+    r = rs[rows]
+    covers = ((idx.pan_inst[None, :] == idx.req_inst[r][:, None])
+              & (idx.pan_from[None, :] <= idx.req_first[r][:, None])
+              & (idx.pan_until[None, :] >= idx.req_last[r][:, None]))
+    position = np.full(idx.n_exp, -1, dtype=np.int64)
+    position[es] = np.arange(len(es))
+    row, member = np.nonzero(covers)
+    column = position[idx.pan_exp[member]]
+    inside = column >= 0
+    ok[rows[row[inside]], column[inside]] = True
+    return ok
+
+
+def _dense_rules(idx: Index, fit_u: np.ndarray, role: int, rs: np.ndarray, es: np.ndarray,
+                 counts):
     """Rules 2-5 on a block of requests x experts; return the surviving cells."""
     alive = (idx.exp_from[es][None, :] <= idx.req_first[rs][:, None])
     alive &= idx.exp_until[es][None, :] >= idx.req_last[rs][:, None]
-    counts[rs, 1] += len(es) - alive.sum(axis=1)
+    counts[rs, COLUMN["appointment"]] += len(es) - alive.sum(axis=1)
     fit = fit_u[idx.req_field_set[rs]][:, es]
     before = alive.sum(axis=1)
     alive &= fit > 0
     after = alive.sum(axis=1)
-    counts[rs, 2] += before - after
-    alive &= idx.jur_ok[idx.req_jur[rs]][:, idx.exp_jur[es]]
+    counts[rs, COLUMN["expertise"]] += before - after
+    alive &= _recognised(idx, role, rs, es)
     before, after = after, alive.sum(axis=1)
-    counts[rs, 3] += before - after
+    counts[rs, COLUMN["jurisdiction"]] += before - after
     km = idx.city_km[idx.req_city[rs]][:, idx.exp_city[es]]
     alive &= idx.req_remote[rs][:, None] | (km <= idx.exp_max_km[es][None, :])
-    counts[rs, 4] += after - alive.sum(axis=1)
+    counts[rs, COLUMN["travel"]] += after - alive.sum(axis=1)
     br, be = np.nonzero(alive)
     return (rs[br].astype(np.int32), es[be].astype(np.int32), fit[br, be],
             km[br, be].astype(np.float32))
@@ -253,8 +285,10 @@ def _conflict_keys(problem: Problem, n_exp: int) -> np.ndarray:
     exp_id = {x.id: k for k, x in enumerate(problem.experts)}
     keys = []
     for r, req in enumerate(problem.requests):
+        waived = {exp_id[x]: req.waived_for(x) for x, _ in req.waivers}
         for org in req.parties:
-            keys.extend(r * n_exp + e for e in by_org.get(org, ()))
+            keys.extend(r * n_exp + e for e in by_org.get(org, ())
+                        if org not in waived.get(e, ()))
         keys.extend(r * n_exp + exp_id[x] for x in req.excluded if x in exp_id)
     return np.unique(np.array(keys, dtype=np.int64))
 
@@ -273,13 +307,13 @@ def eligible_pairs(problem: Problem, idx: Index | None = None,
     for role in range(len(ROLES)):
         rs_all = np.flatnonzero(idx.req_role == role)
         es = np.flatnonzero(idx.exp_roles & (1 << role)).astype(np.int64)
-        counts[rs_all, 0] = n_exp - len(es)
+        counts[rs_all, COLUMN["role"]] = n_exp - len(es)
         if len(es) == 0 or len(rs_all) == 0:
             continue
         step = max(1, _BLOCK_CELLS // len(es))
         for lo in range(0, len(rs_all), step):
             stop.check()
-            parts.append(_dense_rules(idx, fit_u, rs_all[lo:lo + step], es, counts))
+            parts.append(_dense_rules(idx, fit_u, role, rs_all[lo:lo + step], es, counts))
     if parts:
         req, exp, fit, km = (np.concatenate(x) for x in zip(*parts, strict=True))
         del parts
@@ -290,21 +324,23 @@ def eligible_pairs(problem: Problem, idx: Index | None = None,
         fit, km = np.zeros(0, dtype=np.int8), np.zeros(0, dtype=np.float32)
     keep = np.ones(len(req), dtype=bool)
 
-    def drop(col: int, bad: np.ndarray) -> None:
+    def drop(key: str, bad: np.ndarray) -> None:
         bad &= keep
-        counts[:, col] += np.bincount(req[bad], minlength=n_req)
+        counts[:, COLUMN[key]] += np.bincount(req[bad], minlength=n_req)
         keep[bad] = False
 
     conflict = _conflict_keys(problem, n_exp)
     if len(conflict):
         keys = req.astype(np.int64) * n_exp + exp
         k = np.minimum(np.searchsorted(conflict, keys), len(conflict) - 1)
-        drop(5, conflict[k] == keys)
+        drop("conflict_of_interest", conflict[k] == keys)
         del keys, k
-    drop(6, days_hit(idx, req, exp, _merged_intervals([e.unavailable for e in problem.experts])))
-    drop(7, days_hit(idx, req, exp, _merged_intervals([e.busy for e in problem.experts])))
-    drop(8, idx.exp_cap[exp] <= 0)
-    drop(9, ~_language_ok(problem, req, exp))
+    drop("availability", days_hit(idx, req, exp,
+                                  _merged_intervals([e.unavailable for e in problem.experts])))
+    drop("double_booking", days_hit(idx, req, exp,
+                                    _merged_intervals([e.busy for e in problem.experts])))
+    drop("workload", idx.exp_cap[exp] <= 0)
+    drop("language", ~_language_ok(problem, req, exp))
     req, exp, fit, km = req[keep], exp[keep], fit[keep], km[keep]
     km[idx.req_remote[req]] = 0.0
     return Eligibility(req, exp, fit, km, counts, idx)

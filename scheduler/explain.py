@@ -8,12 +8,16 @@ from __future__ import annotations
 
 import numpy as np
 
+from scheduler import rules
+from scheduler.domain import fields_match
 from scheduler.eligibility import RULE_KEYS
 from scheduler.model import Model, State
 from scheduler.plan import Assignment, Plan, Unfilled
 from scheduler.problem import Expert, Request
 
-DIAGNOSIS_KEYS = RULE_KEYS + ("panel_independence",)
+# The rules an unfilled seat's diagnosis counts: the per-pair rules, then the one the plan
+# itself adds (rule 12); keys of scheduler/rules.py.
+DIAGNOSIS_KEYS = RULE_KEYS + (rules.BY_NUMBER[12].key,)
 
 
 def best_field_match(request: Request, expert: Expert) -> tuple[str, str, int] | None:
@@ -21,8 +25,7 @@ def best_field_match(request: Request, expert: Expert) -> tuple[str, str, int] |
     best = None
     for code, prof in expert.fields:
         for wanted in request.fields:
-            if (code.startswith(wanted) or wanted.startswith(code)) and (
-                    best is None or prof > best[2]):
+            if fields_match(code, wanted) and (best is None or prof > best[2]):
                 best = (code, wanted, prof)
     return best
 
@@ -36,12 +39,15 @@ def pair_facts(model: Model, p: int, load_after: int) -> dict:
     pr = model.problem
     r, e = pr.requests[int(model.req[p])], pr.experts[int(model.exp[p])]
     field, request_field, proficiency = best_field_match(r, e) or (None, None, None)
-    return {
+    facts = {
         "field": field, "request_field": request_field, "proficiency": proficiency,
         "from_city": e.city, "to_city": r.city, "remote": r.remote,
         "load_after": load_after, "capacity": e.max_concurrent,
         "kept": bool(model.prev[p]), "panel_seats": r.seats,
     }
+    if r.by_panel:  # rule 4 was met by the institution's roster, not by geography
+        facts["roster"] = r.institution
+    return facts
 
 
 def reasons(model: Model, facts: dict, distance_km: float, pinned: bool) -> tuple[str, ...]:
@@ -60,6 +66,8 @@ def reasons(model: Model, facts: dict, distance_km: float, pinned: bool) -> tupl
         out.append(f"{distance_km:.0f} km from {_city_name(model, facts['from_city'])} to "
                    f"{_city_name(model, facts['to_city'])}")
     out.append(f"load after this assignment {facts['load_after']}/{facts['capacity']}")
+    if facts.get("roster"):
+        out.append(f"on the roster of institution {facts['roster']}")
     if facts["kept"]:
         out.append("kept from the previous proposal")
     if facts["panel_seats"] > 1:

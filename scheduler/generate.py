@@ -8,6 +8,8 @@ from pathlib import Path
 
 import numpy as np
 
+from scheduler.rules import COOLING_OFF_DAYS
+
 SEEDS = Path(__file__).resolve().parents[1] / "seeds"
 PROVINCE_CODES = {
     "Shanghai": "SH", "Jiangsu": "JS", "Zhejiang": "ZJ", "Anhui": "AH",
@@ -156,7 +158,7 @@ def generate(n_requests: int, n_experts: int, seed: int = 0, history: bool = Fal
         "requests": [gen.request(k) for k in range(n_requests)],
         "pinned": [],
         "previous": [],
-        "settings": {"cooling_off_days": 1095, "time_limit_s": 10},
+        "settings": {"cooling_off_days": COOLING_OFF_DAYS, "time_limit_s": 10},
     }
     if history:
         add_history(doc, seed)

@@ -8,8 +8,11 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-ROLES = ("investigator", "arbitrator", "consultant")
-DEFAULT_COOLING_OFF_DAYS = 1095
+from scheduler import rules
+from scheduler.domain import great_circle_km
+
+ROLES = rules.EVERY_ROLE
+DEFAULT_COOLING_OFF_DAYS = rules.COOLING_OFF_DAYS
 DEFAULT_TIME_LIMIT_S = 10.0
 MAX_TIME_LIMIT_S = 3600.0
 MAX_SEATS = 50
@@ -72,6 +75,30 @@ class Affiliation:
 
 
 @dataclass(frozen=True)
+class PanelMembership:
+    """A place on an arbitration institution's roster, from `start` to `until` (None: open)."""
+
+    institution: str
+    start: int | None
+    until: int | None
+
+    def covers(self, first: int, last: int) -> bool:
+        return (self.start is None or self.start <= first) and \
+            (self.until is None or self.until >= last)
+
+
+@dataclass(frozen=True)
+class RecognitionGroup:
+    """Jurisdictions that recognise each other's appointments for the roles named."""
+
+    members: frozenset[str]
+    roles: frozenset[str] = frozenset(ROLES)
+
+    def __contains__(self, jurisdiction: str) -> bool:
+        return jurisdiction in self.members
+
+
+@dataclass(frozen=True)
 class Expert:
     id: str
     roles: frozenset[str]
@@ -88,6 +115,7 @@ class Expert:
     busy: tuple[Interval, ...] = ()
     organizations: tuple[Affiliation, ...] = ()
     conflicts: frozenset[str] = frozenset()
+    panels: tuple[PanelMembership, ...] = ()
 
     @property
     def current_orgs(self) -> frozenset[str]:
@@ -109,6 +137,17 @@ class Request:
     priority: int = 3
     parties: frozenset[str] = frozenset()
     excluded: frozenset[str] = frozenset()
+    institution: str | None = None  # the arbitration institution whose roster decides rule 4
+    waivers: tuple[tuple[str, frozenset[str]], ...] = ()  # (expert, orgs waived), rule 6
+
+    def waived_for(self, expert: str) -> frozenset[str]:
+        """The parties whose conflict with `expert` the parties expressly waived (rule 6)."""
+        return frozenset().union(*(orgs for who, orgs in self.waivers if who == expert))
+
+    @property
+    def by_panel(self) -> bool:
+        """Rule 4 is met by the institution's roster alone (an arbitrator request naming one)."""
+        return self.role == rules.ARBITRATOR and self.institution is not None
 
     def shares_a_day_with(self, other: Request) -> bool:
         """Rule 8: one expert cannot serve both (written work has no days: never)."""
@@ -132,7 +171,7 @@ class Settings:
 class Problem:
     as_of: int
     cities: tuple[City, ...]
-    recognition_groups: tuple[frozenset[str], ...]
+    recognition_groups: tuple[RecognitionGroup, ...]
     experts: tuple[Expert, ...]
     requests: tuple[Request, ...]
     pinned: tuple[Pair, ...] = ()
@@ -155,8 +194,10 @@ class Problem:
             return self.as_of, self.as_of
         return min(i.start for i in request.days), max(i.end for i in request.days)
 
-    def recognised(self, a: str, b: str) -> bool:
-        return a == b or any(a in g and b in g for g in self.recognition_groups)
+    def recognised(self, a: str, b: str, role: str | None = None) -> bool:
+        """Same jurisdiction, or a group covering `role` (any role when None) holds both."""
+        return a == b or any(a in g and b in g and (role is None or role in g.roles)
+                             for g in self.recognition_groups)
 
 
 def iso(ordinal: int) -> str:
@@ -164,11 +205,8 @@ def iso(ordinal: int) -> str:
 
 
 def haversine_km(a: City, b: City) -> float:
-    """Great-circle distance between two city centres (earth radius 6371 km)."""
-    p1, p2 = math.radians(a.lat), math.radians(b.lat)
-    dp, dl = p2 - p1, math.radians(b.lon - a.lon)
-    h = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 2 * 6371.0 * math.asin(min(1.0, math.sqrt(h)))
+    """Great-circle distance between two city centres (domain.great_circle_km)."""
+    return great_circle_km(a.lat, a.lon, b.lat, b.lon)
 
 
 class _Reader:
@@ -326,6 +364,7 @@ def _read_expert(rd: _Reader, k: int, obj: Any) -> Expert | None:
     unavailable = rd.intervals(obj, "unavailable", where)
     busy = rd.intervals(obj, "busy", where)
     conflicts = rd.strings(obj, "conflicts", where)
+    panels = _read_panels(rd, obj, where)
     if len(rd.errors) > n:
         return None
     return Expert(
@@ -333,8 +372,52 @@ def _read_expert(rd: _Reader, k: int, obj: Any) -> Expert | None:
         languages=languages, appointed_from=appointed_from, appointed_until=appointed_until,
         max_concurrent=max_concurrent, current_load=current_load,
         max_travel_km=None if travel is None else float(travel), unavailable=unavailable,
-        busy=busy, organizations=tuple(orgs), conflicts=conflicts,
+        busy=busy, organizations=tuple(orgs), conflicts=conflicts, panels=panels,
     )
+
+
+def _read_panels(rd: _Reader, obj: dict, where: str) -> tuple[PanelMembership, ...]:
+    items = obj.get("panels")
+    if items is None:
+        return ()
+    if not isinstance(items, list):
+        rd.fail(where, "panels must be a list of {institution, from, until}")
+        return ()
+    out = []
+    for j, item in enumerate(items):
+        here = f"{where} panels[{j}]"
+        if not isinstance(item, dict):
+            rd.fail(here, "must be an object {institution, from, until}")
+            continue
+        institution = rd.text(item, "institution", here)
+        start = rd.date(item.get("from"), here, "from", nullable=True)
+        until = rd.date(item.get("until"), here, "until", nullable=True)
+        if start is not None and until is not None and until < start:
+            rd.fail(here, f"until {iso(until)} is before from {iso(start)}")
+            continue
+        if institution is not None:
+            out.append(PanelMembership(institution, start, until))
+    return tuple(out)
+
+
+def _read_waivers(rd: _Reader, obj: dict, where: str) -> tuple[tuple[str, frozenset], ...]:
+    items = obj.get("waivers")
+    if items is None:
+        return ()
+    if not isinstance(items, list):
+        rd.fail(where, "waivers must be a list of {expert, orgs}")
+        return ()
+    out = []
+    for j, item in enumerate(items):
+        here = f"{where} waivers[{j}]"
+        if not isinstance(item, dict):
+            rd.fail(here, "must be an object {expert, orgs}")
+            continue
+        expert = rd.text(item, "expert", here)
+        orgs = rd.strings(item, "orgs", here)
+        if expert is not None:
+            out.append((expert, orgs))
+    return tuple(out)
 
 
 def _read_request(rd: _Reader, k: int, obj: Any) -> Request | None:
@@ -374,12 +457,15 @@ def _read_request(rd: _Reader, k: int, obj: Any) -> Request | None:
     days = rd.intervals(obj, "days", where)
     parties = rd.strings(obj, "parties", where)
     excluded = rd.strings(obj, "excluded", where)
+    institution = rd.text(obj, "institution", where, required=False)
+    waivers = _read_waivers(rd, obj, where)
     if len(rd.errors) > n:
         return None
     return Request(
         id=ident, case=case, role=role, city=city, jurisdiction=jurisdiction,
         fields=tuple(fields), seats=seats, language=language, days=days, remote=remote,
-        priority=priority, parties=parties, excluded=excluded,
+        priority=priority, parties=parties, excluded=excluded, institution=institution,
+        waivers=waivers,
     )
 
 
@@ -463,9 +549,13 @@ def _check_references(rd: _Reader, experts: list, requests: list, cities: set) -
     for k, e in enumerate(experts):
         if e is not None and e.city not in cities:
             rd.fail(f"experts[{k}] (id {e.id!r})", f"unknown city {e.city!r}")
+    expert_ids = {e.id for e in experts if e is not None}
     for k, r in enumerate(requests):
         if r is not None and r.city not in cities:
             rd.fail(f"requests[{k}] (id {r.id!r})", f"unknown city {r.city!r}")
+        for j, (expert, _) in enumerate(r.waivers if r is not None else ()):
+            if expert not in expert_ids:
+                rd.fail(f"requests[{k}] (id {r.id!r}) waivers[{j}]", f"unknown expert {expert!r}")
 
 
 def _lists(rd: _Reader, doc: dict, key: str) -> list:
@@ -478,6 +568,22 @@ def _lists(rd: _Reader, doc: dict, key: str) -> list:
     return value
 
 
+def _read_group(rd: _Reader, k: int, obj: Any) -> RecognitionGroup | None:
+    """A group: a list of jurisdiction codes (every role), or {members, roles}."""
+    where = f"recognition_groups[{k}]"
+    members, roles = obj, list(ROLES)
+    if isinstance(obj, dict):
+        members, roles = obj.get("members"), obj.get("roles")
+        if not isinstance(roles, list) or not roles or not all(r in ROLES for r in roles):
+            rd.fail(where, f"roles must be a non-empty list of {', '.join(ROLES)}, "
+                           f"got {roles!r:.60}")
+            return None
+    if not isinstance(members, list) or not all(isinstance(j, str) and j for j in members):
+        rd.fail(where, "must be a list of jurisdiction codes, or {members, roles}")
+        return None
+    return RecognitionGroup(frozenset(members), frozenset(roles))
+
+
 def load_problem(doc: dict) -> Problem:
     """Validate a dispatch-problem/1 document; raise ProblemError listing every fault."""
     rd = _Reader()
@@ -488,12 +594,9 @@ def load_problem(doc: dict) -> Problem:
         rd.fail("format", f"expected 'dispatch-problem/1', got {fmt!r}")
     as_of = rd.date(doc.get("as_of"), "problem", "as_of")
     cities = [_read_city(rd, k, c) for k, c in enumerate(_lists(rd, doc, "cities"))]
-    groups = []
-    for k, g in enumerate(_lists(rd, doc, "recognition_groups")):
-        if not isinstance(g, list) or not all(isinstance(j, str) and j for j in g):
-            rd.fail(f"recognition_groups[{k}]", "must be a list of jurisdiction codes")
-        else:
-            groups.append(frozenset(g))
+    groups = [_read_group(rd, k, g)
+              for k, g in enumerate(_lists(rd, doc, "recognition_groups"))]
+    groups = [g for g in groups if g is not None]
     experts = [_read_expert(rd, k, e) for k, e in enumerate(_lists(rd, doc, "experts"))]
     requests = [_read_request(rd, k, r) for k, r in enumerate(_lists(rd, doc, "requests"))]
     settings = _read_settings(rd, doc.get("settings"))

@@ -2,25 +2,24 @@
 
 Written on purpose without numpy and sharing no rule code with `eligibility.py` or
 the helpers on `Problem`/`Expert` (`days_of`, `recognised`, `current_orgs`,
-`haversine_km`): every rule is restated here from the format page with its own small
-helpers, so the tests that cross-check the two implementations compare two readings
-of the rules, not one. Only the parsed data (the dataclasses) is shared.
+`haversine_km`, `recognised`, `waived_for`, `covers`): every rule is restated here from the
+format page with its own small helpers, so the tests that cross-check the two
+implementations compare two readings of the rules, not one. Shared are the parsed data
+(the dataclasses), the rule names (scheduler/rules.py) and two facts that are definitions,
+not rules: what a field match is and how far apart two places are (scheduler/domain.py).
 """
 
 from __future__ import annotations
 
-import math
 from collections import defaultdict
 from dataclasses import dataclass
 
+from scheduler import rules
+from scheduler.domain import fields_match, great_circle_km
 from scheduler.plan import Plan
 from scheduler.problem import Expert, Pair, Problem, Request
 
-RULE_NAMES = {
-    0: "reference", 1: "role", 2: "appointment", 3: "expertise", 4: "jurisdiction",
-    5: "travel", 6: "conflict_of_interest", 7: "availability", 8: "double_booking",
-    9: "workload", 10: "seats", 11: "language", 12: "panel_independence", 13: "pinned",
-}
+RULE_NAMES = {number: rule.key for number, rule in sorted(rules.BY_NUMBER.items())}
 
 
 @dataclass(frozen=True)
@@ -38,11 +37,6 @@ class Violation:
 
     def __str__(self) -> str:
         return f"rule {self.rule} ({RULE_NAMES[self.rule]}): {self.message}"
-
-
-def fields_match(a: str, b: str) -> bool:
-    """Rule 3: equal, or one code is a prefix of the other."""
-    return a.startswith(b) or b.startswith(a)
 
 
 def _conflicted_orgs(problem: Problem, expert: Expert) -> set[str]:
@@ -65,9 +59,35 @@ def _days(problem: Problem, r: Request) -> tuple[int, int]:
     return min(d.start for d in r.days), max(d.end for d in r.days)
 
 
-def _recognised(problem: Problem, a: str, b: str) -> bool:
-    """Rule 4: same jurisdiction, or one recognition group holds both."""
-    return a == b or any(a in group and b in group for group in problem.recognition_groups)
+def _jurisdiction_fault(problem: Problem, r: Request, e: Expert) -> str | None:
+    """Rule 4, or None when it holds. An arbitrator request naming an institution needs a
+    place on that institution's roster over all of D(r); any other request needs the same
+    jurisdiction or a recognition group that holds both and covers the request's role."""
+    if r.role == "arbitrator" and r.institution is not None:
+        first, last = _days(problem, r)
+        for panel in e.panels:
+            if panel.institution == r.institution \
+                    and (panel.start is None or panel.start <= first) \
+                    and (panel.until is None or panel.until >= last):
+                return None
+        return f"{e.id} is not on the roster of {r.institution} for the request's days"
+    if e.jurisdiction == r.jurisdiction:
+        return None
+    for group in problem.recognition_groups:
+        if e.jurisdiction in group.members and r.jurisdiction in group.members \
+                and r.role in group.roles:
+            return None
+    return (f"jurisdiction {e.jurisdiction} does not recognise {r.jurisdiction} "
+            f"for the {r.role} role")
+
+
+def _waived(r: Request, e: Expert) -> set[str]:
+    """Rule 6: parties whose conflict with this expert the request records as waived."""
+    out: set[str] = set()
+    for expert, orgs in r.waivers:
+        if expert == e.id:
+            out |= orgs
+    return out
 
 
 def _distance_km(problem: Problem, a_code: str, b_code: str) -> float:
@@ -77,10 +97,7 @@ def _distance_km(problem: Problem, a_code: str, b_code: str) -> float:
         cities = {c.code: c for c in problem.cities}
         object.__setattr__(problem, "_verify_cities", cities)
     a, b = cities[a_code], cities[b_code]
-    p1, p2 = math.radians(a.lat), math.radians(b.lat)
-    dp, dl = p2 - p1, math.radians(b.lon - a.lon)
-    h = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 2 * 6371.0 * math.asin(min(1.0, math.sqrt(h)))
+    return great_circle_km(a.lat, a.lon, b.lat, b.lon)
 
 
 def _km_text(km: float, limit: float) -> str:
@@ -107,14 +124,14 @@ def pair_violations(problem: Problem, r: Request, e: Expert) -> list[Violation]:
         bad(2, f"{e.id}'s appointment ends before the request's last day")
     if not any(fields_match(ef, rf) for ef, _ in e.fields for rf in r.fields):
         bad(3, f"no field of {e.id} matches {', '.join(r.fields)}")
-    if not _recognised(problem, e.jurisdiction, r.jurisdiction):
-        bad(4, f"jurisdiction {e.jurisdiction} does not recognise {r.jurisdiction}")
+    if fault := _jurisdiction_fault(problem, r, e):
+        bad(4, fault)
     if not r.remote and e.max_travel_km is not None:
         km = _distance_km(problem, e.city, r.city)
         if km > e.max_travel_km:
             bad(5, f"{_km_text(km, e.max_travel_km)} km is over {e.id}'s limit of "
                    f"{e.max_travel_km:g} km")
-    clash = sorted(_conflicted_orgs(problem, e) & r.parties)
+    clash = sorted((_conflicted_orgs(problem, e) & r.parties) - _waived(r, e))
     if clash:
         bad(6, f"{e.id} is conflicted with {', '.join(clash)}")
     if e.id in r.excluded:

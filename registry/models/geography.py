@@ -6,6 +6,7 @@ from sqlalchemy import Column, Date, Float, ForeignKey, String, Table
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from registry.extensions import Base, db
+from registry.models.base import DomainError
 
 agreement_member = Table(
     "agreement_member",
@@ -37,18 +38,40 @@ class City(db.Model):
     jurisdiction: Mapped[Jurisdiction] = relationship(back_populates="cities")
 
 
+EXPERT_ROLES = ("investigator", "arbitrator", "consultant")  # ExpertRole's values
+
+
 class RecognitionAgreement(db.Model):
-    """A group of jurisdictions that recognise each other's appointments (the YRD memorandum)."""
+    """A group of jurisdictions that recognise each other's appointments for some roles: the
+    YRD memorandum for technical investigators, the Qianhai–Hong Kong arrangement for
+    arbitrators."""
 
     code: Mapped[str] = mapped_column(String(16), primary_key=True)
     name_zh: Mapped[str] = mapped_column(String(120))
     name_en: Mapped[str] = mapped_column(String(200))
     effective_from: Mapped[date] = mapped_column(Date)
+    # The roles it covers, ';'-separated (investigator;consultant); null: every role.
+    roles: Mapped[str | None] = mapped_column(String(64))
 
     members: Mapped[list[Jurisdiction]] = relationship(secondary=agreement_member)
 
     def member_codes(self) -> set[str]:
         return {member.code for member in self.members}
+
+    @property
+    def role_names(self) -> list[str]:
+        """The roles whose appointments it recognises (every role when none is named)."""
+        named = [role for role in (self.roles or "").split(";") if role]
+        return sorted(named or EXPERT_ROLES)
+
+    def set_roles(self, roles) -> None:
+        unknown = sorted(set(roles) - set(EXPERT_ROLES))
+        if unknown:
+            raise DomainError("unknown role {role!r}", field="roles", role=unknown[0])
+        self.roles = ";".join(sorted(set(roles))) or None
+
+    def covers_role(self, role) -> bool:
+        return getattr(role, "value", role) in self.role_names
 
     def in_force_on(self, day: date) -> bool:
         return self.effective_from <= day

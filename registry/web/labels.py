@@ -4,6 +4,7 @@ from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 
 from registry.models.base import LOCAL_TIME
+from scheduler import rules  # the rule table: pure data, no solver (docs/rules.md)
 
 LABELS = {
     # request and assignment statuses
@@ -48,26 +49,33 @@ LABELS = {
     "expert": _l("expert"), "unavailability": _l("unavailable days"),
     "declaredconflict": _l("declared conflict"), "affiliation": _l("affiliation"),
     "organization": _l("organization"), "user": _l("account"),
+    "panelmembership": _l("place on a roster"), "panel membership": _l("place on a roster"),
     # audit actions shown in a request's history
     "create": _l("filed"), "confirm": _l("confirmed"), "accept": _l("accepted"),
     "decline": _l("declined"), "cancel": _l("cancelled"), "complete": _l("completed"),
     "exclude": _l("expert excluded"), "propose": _l("proposed"), "withdraw": _l("withdrawn"),
-    # the hard rules, by the keys the scheduler names them with (verify.RULE_NAMES; the
-    # eligibility counts use the same keys), short: messages put them in a sentence
-    "reference": _l("unknown request or expert"), "role": _l("role"),
-    "appointment": _l("appointment"), "expertise": _l("technical field"),
-    "jurisdiction": _l("jurisdiction"), "travel": _l("travel distance"),
-    "conflict_of_interest": _l("conflict of interest"), "availability": _l("availability"),
-    "double_booking": _l("double booking"), "workload": _l("workload"), "seats": _l("seats"),
-    "language": _l("language"), "panel_independence": _l("panel independence"),
-    "pinned": _l("confirmed seat"),
+    # The rules are not here: their titles are in the rule table (scheduler/rules.py), in
+    # Chinese and English, named by key (rule_label below).
 }
 
 
+def rule_label(key: str) -> str:
+    """A rule's title from the rule table in the reader's language; the key when unknown."""
+    rule = rules.RULES.get(getattr(key, "value", key))
+    if rule is None:
+        return str(key)
+    return rule.title_en if is_english() else rule.title_zh
+
+
 def label_of(code) -> str:
-    """The word for a code or enum member; the code itself when there is none."""
+    """The word for a code or enum member (a rule key gets its title from the rule table);
+    the code itself when there is none."""
     value = getattr(code, "value", code)
-    return str(LABELS.get(value, value))
+    if value in LABELS:
+        return str(LABELS[value])
+    if isinstance(value, str) and value in rules.RULES:
+        return rule_label(value)
+    return str(value)
 
 
 def is_english() -> bool:
