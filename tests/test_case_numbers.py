@@ -4,6 +4,8 @@ from datetime import date
 
 import pytest
 
+from registry.extensions import db
+from registry.models import DomainError, OrganizationKind
 from registry.models.case_numbers import (
     CaseNumberError,
     check_other_case_number,
@@ -153,3 +155,135 @@ def test_an_email_address_with_hidden_characters_is_refused(client, world, as_, 
     response = client.post("/api/v1/users", headers=as_("admin"), json={
         "email": email, "role": "admin", "password": "a long enough passphrase"})
     assert response.status_code == 422, response.get_json()
+
+
+# -- issue 9 item 8: the court's founding year, Hong Kong court numbers, institution shapes -----
+
+def a_case(body, kind="civil", **values):
+    from registry.models import Case
+    return Case(handling_body=body, kind=kind, **values)
+
+
+def test_a_number_filed_before_the_court_was_founded_is_refused(make):
+    shanghai_ip_court = make.body("shanghai", case_number_code="沪73", founded_year=2014)
+    with pytest.raises(DomainError) as error:
+        a_case(shanghai_ip_court).set_number("（1999）沪73知民初130号", TODAY)
+    assert error.value.field == "number"
+    assert "2014" in str(error.value)
+
+
+def test_a_number_of_a_year_after_the_founding_is_accepted(make):
+    shanghai_ip_court = make.body("shanghai", case_number_code="沪73", founded_year=2014)
+    case = a_case(shanghai_ip_court)
+    case.set_number("（2015）沪73民初12号", TODAY)
+    assert case.number == "（2015）沪73民初12号"
+
+
+def test_a_court_without_a_known_founding_year_takes_any_plausible_year(make):
+    court = make.body("shanghai", case_number_code="沪73", founded_year=None)
+    a_case(court).set_number("（1999）沪73民初130号", TODAY)
+
+
+@pytest.mark.parametrize(("number", "stage", "kind"), [
+    ("HCA 1234/2024", "first_instance", "civil"),
+    ("HCMP 56/2023", "first_instance", "civil"),
+    ("CACV 7/2025", "second_instance", "civil"),
+    ("FACV 3/2022", "second_instance", "civil"),
+    ("DCCJ 4521/2024", "first_instance", "civil"),
+    ("HCCC 12/2024", "first_instance", "criminal"),
+])
+def test_hong_kong_court_numbers_are_valid_at_a_hong_kong_court(make, number, stage, kind):
+    hk_court = make.body("hong_kong", case_number_code=None, name="High Court (HKSAR)")
+    case = a_case(hk_court, kind=kind)
+    case.set_number(number, TODAY)
+    assert case.number == number
+    assert case.stage.value == stage
+
+
+def test_a_hong_kong_court_number_is_refused_at_a_mainland_court(make):
+    with pytest.raises(DomainError) as error:
+        a_case(make.body("shanghai")).set_number("HCA 1234/2024", TODAY)
+    assert error.value.field == "number"
+    assert "Hong Kong" in str(error.value)
+
+
+def test_a_mainland_case_number_is_refused_at_a_hong_kong_court(make):
+    hk_court = make.body("hong_kong", case_number_code=None)
+    with pytest.raises(DomainError) as error:
+        a_case(hk_court).set_number("（2024）沪73知民初1号", TODAY)
+    assert "Hong Kong" in str(error.value)
+
+
+@pytest.mark.parametrize("kind", [OrganizationKind.ARBITRATION_INSTITUTION,
+                                  OrganizationKind.IP_ADMINISTRATION])
+def test_a_hong_kong_court_number_is_not_an_arbitration_or_agency_file_number(make, kind):
+    body = make.body("shenzhen", kind=kind, case_number_code=None)
+    case_kind = "arbitration" if kind is OrganizationKind.ARBITRATION_INSTITUTION \
+        else "administrative_adjudication"
+    with pytest.raises(DomainError) as error:
+        a_case(body, kind=case_kind).set_number("HCA 1234/2024", TODAY)
+    assert "Hong Kong court" in str(error.value)
+
+
+@pytest.mark.parametrize("number", ["2024号号号号号1", "号2024号1", "2024年1", "号号2024-1"])
+def test_a_file_number_needs_a_mark_a_delimited_year_and_a_final_sequence(number):
+    with pytest.raises(CaseNumberError):
+        check_other_case_number(number)
+
+
+SCIA_SHAPES = "（{year}）深国仲受{seq}号|（{year}）深国仲裁{seq}号"
+
+
+def test_an_institution_with_a_known_shape_takes_numbers_of_that_shape(make):
+    scia = make.body("shenzhen", kind=OrganizationKind.ARBITRATION_INSTITUTION,
+                     case_number_code=None, number_shapes=SCIA_SHAPES)
+    case = a_case(scia, kind="arbitration")
+    case.set_number("（2024）深国仲受1234号", TODAY)
+    assert case.number == "（2024）深国仲受1234号"
+
+
+@pytest.mark.parametrize("number", ["SCIA/2024/1234", "（2024）沪国仲受12号",
+                                    "（2099）深国仲受1号"])
+def test_an_institution_with_a_known_shape_refuses_other_shapes(make, number):
+    scia = make.body("shenzhen", kind=OrganizationKind.ARBITRATION_INSTITUTION,
+                     case_number_code=None, number_shapes=SCIA_SHAPES)
+    with pytest.raises(DomainError) as error:
+        a_case(scia, kind="arbitration").set_number(number, TODAY)
+    assert error.value.field == "number"
+
+
+def test_the_shanghai_ip_office_decision_number_fits_its_shape(make):
+    office = make.body("shanghai", kind=OrganizationKind.IP_ADMINISTRATION,
+                       case_number_code=None, number_shapes="沪知局裁字〔{year}〕{seq}号")
+    a_case(office, kind="administrative_adjudication").set_number("沪知局裁字〔2024〕12号",
+                                                                  TODAY)
+
+
+def test_the_seeded_bodies_carry_founding_years_and_shapes(app):
+    from registry.services.seeding import body_rows
+
+    rows = {row["registry_id"]: row for row in body_rows()}
+    assert rows["sh_ipc"]["founded_year"] == 2014
+    assert rows["bj_ipc"]["founded_year"] == 2014
+    assert rows["gz_ipc"]["founded_year"] == 2014
+    assert rows["sh_ipc"]["court_level"] == "specialised_intermediate"
+    assert rows["sh_high"]["founded_year"] is None  # unknown: no check
+    assert rows["spc_ipt"]["founded_year"] == 2019
+    assert "深国仲受" in rows["scia"]["number_shapes"]
+    assert "沪知局裁字" in rows["sh_ipa"]["number_shapes"]
+
+
+def test_the_api_refuses_a_number_from_before_the_court_existed(client, world, as_):
+    world.sh_court.founded_year = 2014
+    db.session.commit()
+    response = client.post("/api/v1/cases", headers=as_("clerk_sh"),
+                           json=new_case("（1999）沪73知民初130号"))
+    assert response.status_code == 422
+    assert "number" in response.get_json()["errors"]["json"]
+
+
+def test_the_api_refuses_a_hong_kong_court_number_as_an_arbitration_number(client, world, as_):
+    response = client.post("/api/v1/cases", headers=as_("clerk_gd"),
+                           json=new_case("HCA 1234/2024", kind="arbitration"))
+    assert response.status_code == 422
+    assert "number" in response.get_json()["errors"]["json"]
