@@ -2,7 +2,13 @@
 
 A challenge, recusal or earlier-stage exclusion bars the expert from the whole case; a decline
 bars one request. An expert who served at another stage of the same dispute is barred too
-(SPC 2019 technical-investigator provisions, Art. 5), with the remand exception.
+(SPC 2019 technical-investigator provisions, Art. 5), with the remand exception. While a
+party's challenge is pending the expert is suspended from the whole case (rule
+`challenge_pending`, CPL Art. 48): carried exactly like a case-wide exclusion, from the
+`challenge` table, and lifted by its rejection.
+
+Every case-wide bar has one rule key (scheduler/rules.py), named by `case_bars`:
+`self_recusal`, `challenge_upheld`, `challenge_pending`, `one_procedure`.
 """
 
 from collections import defaultdict
@@ -17,15 +23,22 @@ from registry.models import (
     AssignmentStatus,
     Case,
     CaseStage,
+    Challenge,
     DispatchRequest,
     Exclusion,
     ExclusionReason,
 )
+from registry.models.base import DomainError
+from registry.models.recusals import SUSPENDING
 
 # A challenge, a recusal or an earlier-stage bar concerns the expert and the case; a decline
 # concerns one request only (the expert may take another request of the same case).
 CASE_WIDE_REASONS = frozenset({ExclusionReason.CHALLENGE, ExclusionReason.RECUSAL,
                                ExclusionReason.EARLIER_STAGE})
+# The rule (scheduler/rules.py) each case-wide exclusion stands for.
+RULE_OF_REASON = {ExclusionReason.CHALLENGE: "challenge_upheld",
+                  ExclusionReason.RECUSAL: "self_recusal",
+                  ExclusionReason.EARLIER_STAGE: "one_procedure"}
 # An old assignment row in these statuses bars the pair: (request, expert) is unique and the
 # row is final (a withdrawn proposal, by contrast, may be proposed again).
 FINAL_PAIR_STATUSES = frozenset({AssignmentStatus.DECLINED, AssignmentStatus.CANCELLED,
@@ -54,12 +67,74 @@ def excluded_experts(requests: list[DispatchRequest]) -> dict[int, set[int]]:
                 case_wide[case_id].add(expert_id)
             else:
                 per_request[request_id].add(expert_id)
+    for case_id, experts in suspended_on(case_ids).items():
+        case_wide[case_id] |= experts
     served = served_at_other_stages({r.case for r in requests})
     out: dict[int, set[int]] = {}
     for r in requests:
         final = {a.expert_id for a in r.assignments if a.status in FINAL_PAIR_STATUSES}
         out[r.id] = case_wide[r.case_id] | per_request[r.id] | served[r.case_id] | final
     return out
+
+
+def suspended_on(case_ids: Iterable[int]) -> dict[int, set[int]]:
+    """For each case, the experts a pending challenge suspends from it (CPL Art. 48)."""
+    out: dict[int, set[int]] = defaultdict(set)
+    for chunk in chunks(sorted(set(case_ids))):
+        rows = db.session.execute(select(Challenge.case_id, Challenge.expert_id).where(
+            Challenge.case_id.in_(chunk), Challenge.status.in_(SUSPENDING)))
+        for case_id, expert_id in rows:
+            out[case_id].add(expert_id)
+    return out
+
+
+def case_bars(case_ids: Iterable[int]) -> dict[tuple[int, int], str]:
+    """(case id, expert id) -> the rule key barring the expert from the whole case, for the
+    recorded bars (recusal, upheld challenge, earlier stage recorded) and pending challenges.
+    A recorded bar is named before a pending challenge: it outlives the decision."""
+    case_ids = sorted(set(case_ids))
+    out: dict[tuple[int, int], str] = {}
+    for case_id, experts in suspended_on(case_ids).items():
+        for expert_id in experts:
+            out[(case_id, expert_id)] = "challenge_pending"
+    for chunk in chunks(case_ids):
+        rows = db.session.execute(
+            select(DispatchRequest.case_id, Exclusion.expert_id, Exclusion.reason)
+            .join(Exclusion.request).where(DispatchRequest.case_id.in_(chunk),
+                                           Exclusion.reason.in_(CASE_WIDE_REASONS)))
+        for case_id, expert_id, reason in rows:
+            out[(case_id, expert_id)] = RULE_OF_REASON[reason]
+    return out
+
+
+def case_bar(case: Case, expert_id: int) -> str | None:
+    """The rule key barring this expert from the whole case, or None."""
+    return case_bars([case.id]).get((case.id, expert_id))
+
+
+def bar_from_case(case: Case, expert_id: int, reason: ExclusionReason, note: str,
+                  prefer: DispatchRequest | None = None) -> Exclusion:
+    """Record a case-wide exclusion (recusal, upheld challenge) of the expert.
+
+    Exclusions hang on a request: the one preferred, else one the expert answered (a decline
+    there becomes the case-wide bar), else the case's first. An expert already barred from
+    the case keeps the bar it has (returned unchanged).
+    """
+    requests = sorted(case.requests, key=lambda r: r.id)
+    mine = [e for r in requests for e in r.exclusions if e.expert_id == expert_id]
+    if barred := next((e for e in mine if e.reason in CASE_WIDE_REASONS), None):
+        return barred
+    if declined := next((e for e in mine if prefer is None or e.request is prefer), None):
+        declined.reason, declined.note = reason, note[:300]
+        return declined
+    carrier = prefer or next((r for r in requests if any(
+        a.expert_id == expert_id for a in r.assignments)), requests[0] if requests else None)
+    if carrier is None:
+        raise DomainError("case {case_id} has no request to record the exclusion on",
+                          field="case_id", case_id=case.id)
+    exclusion = Exclusion(expert_id=expert_id, reason=reason, note=note[:300])
+    carrier.exclusions.append(exclusion)
+    return exclusion
 
 
 def bars(stage: CaseStage, other: CaseStage) -> bool:
