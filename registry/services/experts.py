@@ -21,7 +21,9 @@ from registry.models import (
     User,
 )
 from registry.models.experts import DISQUALIFYING_CREDIT
+from registry.services import flags
 from registry.services.audit import record
+from registry.services.locks import hold
 
 # Keys of a loaded ExpertSchema that go through the model's setters rather than setattr.
 SETTERS = {"role_names": "set_roles", "language_codes": "set_languages"}
@@ -97,6 +99,7 @@ def create_expert(data: dict, actor: User) -> Expert:
 
 
 def update_expert(expert: Expert, data: dict, actor: User) -> Expert:
+    hold(experts=[expert])  # before any write: see flags.after_change
     before = snapshot(expert)
     _apply(expert, data)
     _derive_jurisdiction(expert)  # moving city or appointing body may move the expert
@@ -105,6 +108,8 @@ def update_expert(expert: Expert, data: dict, actor: User) -> Expert:
         raise DomainError("the appointment ends before it starts", field="appointed_until")
     db.session.flush()
     record(actor, "update", "expert", expert.id, before=before, after=snapshot(expert))
+    # A status, appointment, field, language, city or travel limit may now break a held seat.
+    flags.after_change(expert_ids=[expert.id], actor=actor)
     return expert
 
 
@@ -163,6 +168,7 @@ def _organization(organization_id: int) -> Organization:
 
 
 def add_unavailability(expert: Expert, data: dict, actor: User) -> Unavailability:
+    hold(experts=[expert])  # before any write: see flags.after_change
     overlapping = [u for u in expert.unavailability
                    if u.start <= data["end"] and data["start"] <= u.end]
     if overlapping:
@@ -174,10 +180,12 @@ def add_unavailability(expert: Expert, data: dict, actor: User) -> Unavailabilit
     db.session.flush()
     record(actor, "declare_unavailability", "expert", expert.id,
            after={"start": str(entry.start), "end": str(entry.end)})
+    flags.after_change(expert_ids=[expert.id], actor=actor)
     return entry
 
 
 def add_affiliation(expert: Expert, data: dict, actor: User) -> Affiliation:
+    hold(experts=[expert])  # before any write: see flags.after_change
     organization = _organization(data.pop("organization_id"))
     affiliation = Affiliation(expert=expert, organization=organization)
     affiliation.start = data.get("start")
@@ -187,18 +195,22 @@ def add_affiliation(expert: Expert, data: dict, actor: User) -> Affiliation:
     db.session.flush()
     record(actor, "declare_affiliation", "expert", expert.id,
            after={"organization": organization.id, "role": affiliation.role})
+    flags.after_change(expert_ids=[expert.id], actor=actor)
     return affiliation
 
 
 def end_affiliation(affiliation: Affiliation, end: date | None, actor: User) -> Affiliation:
+    hold(experts=[affiliation.expert_id])  # before any write: see flags.after_change
     before = {"end": str(affiliation.end) if affiliation.end else None}
     affiliation.end = end
     record(actor, "update_affiliation", "expert", affiliation.expert_id, before=before,
            after={"end": str(end) if end else None})
+    flags.after_change(expert_ids=[affiliation.expert_id], actor=actor)
     return affiliation
 
 
 def add_conflict(expert: Expert, data: dict, actor: User) -> DeclaredConflict:
+    hold(experts=[expert])  # before any write: see flags.after_change
     organization = _organization(data["organization_id"])
     if any(c.organization_id == organization.id for c in expert.conflicts):
         raise DomainError("a conflict with {organization} is already declared",
@@ -208,21 +220,27 @@ def add_conflict(expert: Expert, data: dict, actor: User) -> DeclaredConflict:
     db.session.add(conflict)
     db.session.flush()
     record(actor, "declare_conflict", "expert", expert.id, after={"organization": organization.id})
+    flags.after_change(expert_ids=[expert.id], actor=actor)
     return conflict
 
 
 def add_credit_record(expert: Expert, data: dict, actor: User) -> CreditRecord:
     """A warning, serious record or suspension; the last two bar the expert everywhere."""
+    hold(experts=[expert])  # before any write: see flags.after_change
     entry = CreditRecord(expert=expert, **data)
     db.session.add(entry)
     db.session.flush()
     record(actor, "record_credit", "expert", expert.id,
            after={"kind": entry.kind.value, "start": _iso(entry.start), "end": _iso(entry.end)})
+    flags.after_change(expert_ids=[expert.id], actor=actor)
     return entry
 
 
 def remove(row, actor: User, what: str) -> None:
+    """Delete a declaration (an unavailability, a conflict); a flag it caused is cleared."""
+    hold(experts=[row.expert_id])  # before any write: see flags.after_change
     record(actor, f"remove_{what}", "expert", row.expert_id, before={"id": row.id})
     db.session.delete(row)
+    flags.after_change(expert_ids=[row.expert_id], actor=actor)
 
 

@@ -1,0 +1,263 @@
+"""Held assignments that a later change breaks (issue 9, item 2; docs/flags.md).
+
+When a conflict, an unavailability, a suspension (status or credit record), an affiliation, a
+challenge, a recusal or an exclusion is recorded, the service that records it calls
+`after_change` in the same transaction. Every seat (proposed, confirmed or accepted) of the
+touched experts and cases is judged again by the scheduler's own `verify`, through
+`dispatch.held_seat_breaches`, against today's registry; a hard rule it now breaks flags the
+seat at once (an `AssignmentFlag` naming the rule by its key in scheduler/rules.py), audited,
+and the case's clerks and the region's coordinators get a mail after the commit. A flag stays
+open until a later re-check finds the breach gone or the seat ends. Nothing is cancelled here:
+the coordinator re-plans.
+"""
+
+from collections.abc import Iterable
+from datetime import date
+
+from flask_login import current_user
+from sqlalchemy import or_, select
+from sqlalchemy.orm import joinedload, selectinload
+
+from registry.extensions import db
+from registry.models import (
+    ACTIVE_ASSIGNMENT_STATUSES,
+    Assignment,
+    AssignmentFlag,
+    Case,
+    DispatchRequest,
+    Expert,
+    User,
+)
+from registry.models.experts import DISQUALIFYING_CREDIT
+from registry.services import audit, dispatch, flag_mail, problem_export
+from registry.services import permissions as may
+from registry.services.exclusions import CASE_WIDE_REASONS, served_at_other_stages
+from registry.services.locks import hold
+from scheduler import rules
+
+# What a page shows of a flagged seat, loaded with it.
+FLAGGED_SEAT = (joinedload(Assignment.expert),
+                joinedload(Assignment.request).options(
+                    joinedload(DispatchRequest.case).joinedload(Case.handling_body),
+                    selectinload(DispatchRequest.days)))
+
+
+def after_change(expert_ids: Iterable = (), case_ids: Iterable = (), *,
+                 actor: User | None = None) -> list[AssignmentFlag]:
+    """Re-check the held assignments of these experts and cases; flag what now breaks a bar.
+
+    Every service that records a conflict, an unavailability, a suspension, a credit record,
+    an affiliation, a challenge or a recusal calls this in the same transaction, after its own
+    write. Flags whose breach is gone, or whose seat ended, are cleared. Returns the flags
+    raised now (a breach flagged before is not raised twice).
+
+    The caller holds the experts (locks.hold) before its first write, as a hand pick does:
+    on PostgreSQL a transaction that wrote an audit event holds the audit chain's lock, and
+    taking the expert's row only here, after it, could deadlock with a hand pick that holds
+    the expert and waits for the chain.
+    """
+    experts, cases = _ids(expert_ids), _ids(case_ids)
+    if not experts and not cases:
+        return []
+    actor = actor if actor is not None else _signed_in()
+    db.session.flush()
+    for expert in [db.session.get(Expert, e) for e in experts]:
+        if expert is not None:  # its declarations as they are now, not as first loaded
+            db.session.expire(expert)
+    # Held as a hand pick or a confirmation holds them: a seat taken meanwhile is either seen
+    # here or was checked against this change (docs/concurrency.md).
+    hold(experts=experts)
+    touched = _touched_seats(experts, cases)
+    today = date.today()
+    raised = []
+    for request in {a.request for a in touched if a.is_active}:
+        raised += _judge(request, today, actor)
+    for assignment in touched:
+        if not assignment.is_active:
+            _clear(assignment, [f for f in _open(assignment)], "seat_ended", actor)
+    flag_mail.flags_raised(raised)
+    return raised
+
+
+def _ids(values: Iterable) -> set[int]:
+    return {int(getattr(value, "id", value)) for value in values if value is not None}
+
+
+def _signed_in() -> User | None:
+    try:
+        return current_user._get_current_object() if current_user.is_authenticated else None
+    except (AttributeError, RuntimeError):  # outside a request (the CLI, a worker)
+        return None
+
+
+def _touched_seats(experts: set[int], cases: set[int]) -> list[Assignment]:
+    """The seats of these experts and cases that are held, or still carry an open flag."""
+    whom = []
+    if experts:
+        whom.append(Assignment.expert_id.in_(experts))
+    if cases:
+        whom.append(Assignment.request_id.in_(
+            select(DispatchRequest.id).where(DispatchRequest.case_id.in_(cases))))
+    flagged = Assignment.id.in_(select(AssignmentFlag.assignment_id)
+                                .where(AssignmentFlag.cleared_at.is_(None)))
+    query = (select(Assignment).where(or_(*whom))
+             .where(or_(Assignment.status.in_(ACTIVE_ASSIGNMENT_STATUSES), flagged))
+             .options(selectinload(Assignment.request).options(
+                 *problem_export.request_options(), selectinload(DispatchRequest.days)),
+                      joinedload(Assignment.expert).selectinload(Expert.credit_records))
+             .order_by(Assignment.id))
+    return list(db.session.scalars(query))
+
+
+def _open(assignment: Assignment) -> list[AssignmentFlag]:
+    return list(db.session.scalars(select(AssignmentFlag).where(
+        AssignmentFlag.assignment_id == assignment.id, AssignmentFlag.cleared_at.is_(None))
+        .order_by(AssignmentFlag.id)))
+
+
+def _judge(request: DispatchRequest, today: date, actor) -> list[AssignmentFlag]:
+    """Bring the open flags of the request's seats in line with what verify says now."""
+    breaches: dict[int, dict[str, str]] = {}
+    for expert_id, rule, message in dispatch.held_seat_breaches(request, today):
+        found = breaches.setdefault(expert_id, {})
+        found[rule] = f"{found[rule]}; {message}" if rule in found else message
+    raised = []
+    for assignment in [a for a in request.assignments if a.is_active]:
+        now = breaches.get(assignment.expert_id, {})
+        flags = {flag.rule: flag for flag in _open(assignment)}
+        _clear(assignment, [f for rule, f in flags.items() if rule not in now], "resolved",
+               actor)
+        for rule, message in now.items():
+            facts = facts_of(assignment, rule, today)
+            if rule in flags:
+                flags[rule].detail, flags[rule].facts = message, facts
+                continue
+            raised.append(_raise(assignment, rule, message, facts, actor))
+    return raised
+
+
+def _raise(assignment: Assignment, rule: str, detail: str, facts: dict,
+           actor) -> AssignmentFlag:
+    flag = AssignmentFlag(assignment=assignment, rule=rule, detail=detail, facts=facts)
+    db.session.add(flag)
+    audit.record(actor, "flag", "assignment", assignment.id,
+                 after={"rule": rule, "detail": detail, "status": assignment.status.value})
+    db.session.flush()
+    db.session.expire(assignment, ["open_flags"])
+    return flag
+
+
+def _clear(assignment: Assignment, flags: list[AssignmentFlag], because: str, actor) -> None:
+    for flag in flags:
+        flag.clear(because)
+        audit.record(actor, "clear_flag", "assignment", assignment.id,
+                     before={"rule": flag.rule, "detail": flag.detail},
+                     after={"because": because})
+    if flags:
+        db.session.flush()
+        db.session.expire(assignment, ["open_flags"])
+
+
+# -- the facts a page puts in words ---------------------------------------------------------------
+
+def facts_of(assignment: Assignment, rule: str, today: date) -> dict:
+    """What the breach is about, read from the registry when the flag is raised: the parties
+    a conflict concerns (with their role in the case), the days of an absence, the status or
+    record that suspends the expert."""
+    if rule == "conflict_of_interest":
+        return _conflict_facts(assignment, today)
+    if rule == "availability":
+        return _absence_facts(assignment)
+    if rule == "appointment":
+        expert = assignment.expert
+        return {"status": expert.status.value,
+                "credit": sorted({r.kind.value for r in expert.disqualifying_records(today)})}
+    return {}
+
+
+def _parties(case: Case) -> list[tuple[int, str, str]]:
+    """(organization id, name, role in the case) of each party and counsel."""
+    out = []
+    for party in case.parties:
+        if party.organization_id is not None and party.organization is not None:
+            out.append((party.organization_id, party.organization.name, party.role.value))
+        if party.counsel_id is not None and party.counsel is not None:
+            out.append((party.counsel_id, party.counsel.name, "counsel"))
+    return out
+
+
+def _conflict_facts(assignment: Assignment, today: date) -> dict:
+    expert, request = assignment.expert, assignment.request
+    declared = {c.organization_id for c in expert.conflicts}
+    cutoff = date.fromordinal(today.toordinal() - problem_export.SETTINGS["cooling_off_days"])
+    worked = {a.organization_id for a in expert.affiliations if a.end is None or a.end >= cutoff}
+    parties = _parties(request.case)
+    excluded = sorted({e.reason.value for r in request.case.requests for e in r.exclusions
+                       if e.expert_id == expert.id
+                       and (e.reason in CASE_WIDE_REASONS or r.id == request.id)})
+    earlier = expert.id in served_at_other_stages({request.case})[request.case_id]
+    return {"declared": [{"name": name, "role": role} for org, name, role in parties
+                         if org in declared],
+            "affiliated": [{"name": name, "role": role} for org, name, role in parties
+                           if org in worked and org not in declared],
+            "excluded": excluded + (["earlier_stage"] if earlier and
+                                    "earlier_stage" not in excluded else [])}
+
+
+def _absence_facts(assignment: Assignment) -> dict:
+    expert, days = assignment.expert, assignment.request.days
+    spans = [(u.start, u.end) for u in expert.unavailability]
+    spans += [(r.start, r.end or date.max) for r in expert.credit_records
+              if r.kind in DISQUALIFYING_CREDIT]
+    overlap = sorted({(max(d.start, s), min(d.end, e)) for d in days for s, e in spans
+                      if d.start <= e and s <= d.end})
+    return {"days": [[s.isoformat(), e.isoformat()] for s, e in overlap]}
+
+
+# -- reading: the rule in words, and the flagged seats a user may see -----------------------------
+
+def rule_title(key: str, english: bool = False) -> str:
+    """The rule's title from the shared rule table (the key itself for an unknown one)."""
+    rule = rules.RULES.get(key)
+    if rule is None:
+        return key
+    return rule.title_en if english else rule.title_zh
+
+
+def flag_json(flag: AssignmentFlag) -> dict:
+    """A flag as the API shows it on an assignment."""
+    rule = rules.RULES.get(flag.rule)
+    return {"rule": flag.rule, "title": rule_title(flag.rule),
+            "title_en": rule_title(flag.rule, english=True),
+            "severity": rule.severity if rule else None,
+            "explanation": dispatch.RULE_EXPLANATIONS.get(flag.rule, ""),
+            "detail": flag.detail, "facts": dict(flag.facts or {}),
+            "raised_at": flag.raised_at.isoformat()}
+
+
+def flags_of(assignment: Assignment) -> list[dict]:
+    """The open flags of a seat that is still held (an ended seat shows none)."""
+    if not assignment.is_active:
+        return []
+    return [flag_json(flag) for flag in assignment.open_flags]
+
+
+def flagged_seats_query(user: User, case_id: int | None = None):
+    """Held seats with an open flag that the user may see, the latest flagged first."""
+    query = may.scope_assignments(select(Assignment), user).where(
+        Assignment.status.in_(ACTIVE_ASSIGNMENT_STATUSES),
+        Assignment.id.in_(select(AssignmentFlag.assignment_id)
+                          .where(AssignmentFlag.cleared_at.is_(None))))
+    if case_id is not None:
+        query = query.where(DispatchRequest.case_id == case_id)
+    return query.options(*FLAGGED_SEAT).order_by(Assignment.id.desc())
+
+
+def flagged_seats(user: User, case_id: int | None = None) -> list[Assignment]:
+    return list(db.session.scalars(flagged_seats_query(user, case_id)))
+
+
+def flagged_on_case(case: Case) -> list[Assignment]:
+    """The held seats of a case that carry an open flag (the clerk's case page)."""
+    return [a for r in sorted(case.requests, key=lambda r: r.id) for a in r.assignments
+            if a.is_active and a.open_flags]
