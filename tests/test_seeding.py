@@ -58,7 +58,7 @@ def shared_demo(database_url):
                       "SECRET_KEY": "test"})
     with app.app_context():
         seeding.load_reference_data()
-        seeding.load_demo_registry(experts=SMALL_DEMO)
+        seeding.load_demo_registry(experts=SMALL_DEMO, showcase=False)
         db.session.commit()
         yield
         db.session.remove()
@@ -68,7 +68,7 @@ def shared_demo(database_url):
 
 @pytest.fixture
 def demo(reference):
-    counts = seeding.load_demo_registry(experts=SMALL_DEMO)
+    counts = seeding.load_demo_registry(experts=SMALL_DEMO, showcase=False)
     db.session.commit()
     return counts
 
@@ -125,7 +125,7 @@ def test_courts_csv_rows_become_handling_bodies_keyed_by_their_code(
 
 
 def test_every_body_in_courts_csv_is_loaded(reference):
-    assert count(Organization) == len(seeding.read_csv("courts.csv")) == 33
+    assert count(Organization) == len(seeding.read_csv("courts.csv")) == 34
 
 
 @pytest.mark.parametrize("code, members, effective_from", [
@@ -157,7 +157,7 @@ def test_loading_reference_data_again_restores_edited_rows(reference):
 
 def test_demo_registry_needs_the_reference_data_first(app):
     with pytest.raises(DomainError, match="reference data"):
-        seeding.load_demo_registry(experts=10)
+        seeding.load_demo_registry(experts=10, showcase=False)
 
 
 def test_demo_registry_reports_what_it_created(demo):
@@ -168,7 +168,7 @@ def test_demo_registry_reports_what_it_created(demo):
 
 def test_loading_the_demo_registry_again_creates_nothing(demo):
     before = row_counts()
-    assert set(seeding.load_demo_registry(experts=SMALL_DEMO).values()) == {0}
+    assert set(seeding.load_demo_registry(experts=SMALL_DEMO, showcase=False).values()) == {0}
     assert set(seeding.load_reference_data().values()) == {0}
     db.session.commit()
     assert row_counts() == before
@@ -280,7 +280,7 @@ class TestDemoRegistryInvariants:
 def test_seed_command_loads_reference_data_and_reports_counts(runner):
     result = runner.invoke(args=["seed"])
     assert result.exit_code == 0, result.output
-    assert "8 jurisdictions, 53 cities, 72 IPC fields, 33 handling bodies, 2 agreements" \
+    assert "8 jurisdictions, 53 cities, 72 IPC fields, 34 handling bodies, 2 agreements" \
         in result.output
 
 
@@ -304,3 +304,25 @@ def test_demo_logins_command_lists_every_demo_account(runner):
     assert seeding.DEMO_PASSWORD in result.output
     for email, _role, _scope in seeding.demo_logins():
         assert email in result.output
+
+
+def test_the_full_demo_shows_one_case_of_each_legal_situation(reference):
+    """`flask seed --demo` (showcase on) holds what issue 9 asks the demo to show."""
+    from registry.models import AssignmentFlag, Challenge, PartiesNotice, Party, Waiver
+    from registry.models.recusals import ChallengeStatus
+    from registry.services import working_calendar
+
+    seeding.load_demo_registry()  # the command's defaults: its showcase needs the full roster
+    db.session.commit()
+    assert db.session.scalar(select(func.count()).select_from(Party)
+                             .where(Party.person_id.is_not(None))) >= 1
+    assert db.session.scalar(select(func.count()).select_from(Challenge)
+                             .where(Challenge.status == ChallengeStatus.PENDING)) >= 1
+    assert count(Waiver) >= 1 and count(PartiesNotice) >= 1
+    hong_kong = db.session.scalars(select(Case).join(Case.handling_body)
+                                   .where(Case.number.like("HC%"))).all()
+    assert hong_kong and all(c.handling_body.jurisdiction_code == "HK" for c in hong_kong)
+    requests = db.session.scalars(select(DispatchRequest)).all()
+    assert any(working_calendar.request_warnings(r) for r in requests)
+    assert any(r.urgent for r in requests)
+    assert count(AssignmentFlag) >= 1

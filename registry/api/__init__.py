@@ -40,4 +40,8 @@ def register_api(app: Flask) -> None:
         # Token-authenticated JSON calls carry no browser session, so CSRF does not apply.
         csrf.exempt(module.bp)
         openapi.register_blueprint(module.bp)
+    from registry.api import disclosures  # issue 9: arbitrators' disclosures and waivers
+
+    csrf.exempt(disclosures.bp)
+    openapi.register_blueprint(disclosures.bp)
     app.before_request(require_authentication)

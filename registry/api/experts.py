@@ -189,3 +189,6 @@ class CreditRecordList(MethodView):
         db.session.commit()
         return entry
 
+
+import registry.api.persons  # noqa: E402, F401  (natural persons' routes)
+from registry.api import panels  # noqa: E402, F401  (arbitration rosters' routes)

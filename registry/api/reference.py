@@ -36,6 +36,9 @@ class AgreementSchema(Schema):
     name_en = fields.Str()
     effective_from = fields.Date()
     members = fields.Function(lambda agreement: sorted(agreement.member_codes()))
+    roles = fields.Function(lambda agreement: agreement.role_names,
+                            metadata={"description": "the roles whose appointments it "
+                                                     "recognises (issue 9 item 6)"})
 
 
 class IpcFieldSchema(Schema):

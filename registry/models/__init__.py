@@ -26,6 +26,8 @@ from registry.models.cases import (
                                          RequestStatus,
                                          Service,
 )
+from registry.models.causes import CauseOfAction
+from registry.models.disclosures import Waiver, WaiverKind
 from registry.models.experts import (
                                          Affiliation,
                                          CreditKind,
@@ -39,10 +41,19 @@ from registry.models.experts import (
                                          ExpertStatus,
                                          Unavailability,
 )
+from registry.models.flags import AssignmentFlag
 from registry.models.geography import City, Jurisdiction, RecognitionAgreement
 from registry.models.imports import ExpertImport, ImportStatus
 from registry.models.ipc import IpcField
 from registry.models.organizations import HANDLING_BODY_KINDS, Organization, OrganizationKind
+from registry.models.panels import PanelMembership
+from registry.models.persons import ExpertRelation, IdentityDocument, Person, RelationKind
+from registry.models.recusals import (
+                                         Challenge,
+                                         ChallengeStatus,
+                                         DeciderRole,
+                                         PartiesNotice,
+)
 from registry.models.users import ApiToken, User, UserRole
 
 __all__ = [
@@ -53,6 +64,11 @@ __all__ = [
     "ExclusionReason", "Expert", "ExpertField", "ExpertLanguage", "ExpertRole", "ExpertRoleGrant",
     "ExpertImport", "ExpertStatus", "ImportStatus", "InvalidTransition", "IpcField",
     "Jurisdiction", "Organization", "OrganizationKind",
+    "ExpertRelation", "IdentityDocument", "Person", "RelationKind",
     "Party", "PartyRole", "RecognitionAgreement", "RequestStatus", "Service", "SolverRun",
     "SolverRunStatus", "Unavailability", "User", "UserRole", "sync_request_status", "utcnow",
+]
+__all__ += [
+    "AssignmentFlag", "CauseOfAction", "Challenge", "ChallengeStatus", "DeciderRole",
+    "PanelMembership", "PartiesNotice", "Waiver", "WaiverKind",
 ]

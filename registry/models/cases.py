@@ -19,13 +19,16 @@ from registry.extensions import db
 from registry.models.base import DomainError, InvalidTransition, UTCDateTime, utcnow
 from registry.models.case_numbers import (
     CaseNumberError,
+    check_court_number,
+    check_founding,
     check_other_case_number,
     normalise,
-    parse_court_case_number,
 )
+from registry.models.causes import CauseOfAction
 from registry.models.experts import IPC_CODE, Expert, ExpertRole, check_range, enum_column
 from registry.models.geography import City
 from registry.models.organizations import Organization
+from registry.models.persons import Person
 
 
 class CaseKind(enum.StrEnum):
@@ -67,9 +70,13 @@ class Case(db.Model):
     # (SPC 2019 technical-investigator provisions, Art. 5).
     earlier_stage_id: Mapped[int | None] = mapped_column(ForeignKey("case.id"))
     confidential: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The cause of action (案由, seeds/causes.csv); None: not recorded (cases filed before
+    # issue 9), when rule `case_type` cannot be checked (docs/cases.md).
+    cause_code: Mapped[str | None] = mapped_column(ForeignKey("cause_of_action.code"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     handling_body: Mapped[Organization] = relationship()
+    cause: Mapped[CauseOfAction | None] = relationship()
     earlier_stage: Mapped["Case | None"] = relationship(remote_side=[id])
     fields: Mapped[list["CaseField"]] = relationship(cascade="all, delete-orphan",
                                                      lazy="selectin")
@@ -78,15 +85,56 @@ class Case(db.Model):
     requests: Mapped[list["DispatchRequest"]] = relationship(back_populates="case")
 
     def set_number(self, number: str, today: date | None = None) -> None:
-        """Validate the number for this kind of case, then store it with full-width brackets."""
+        """Validate the number for this kind of case at its handling body, then store it with
+        full-width brackets. A court number also fixes the stage (left unset, it is taken
+        from the number) and must agree with the kind (docs/cases.md)."""
+        body = self.handling_body
         try:
             if self.kind in COURT_KINDS:
-                parse_court_case_number(number, today)
+                hong_kong = body is not None and body.jurisdiction_code == "HK"
+                parsed = check_court_number(number, hong_kong, today)
             else:
-                check_other_case_number(number)
+                check_other_case_number(number, body.number_shapes if body else None, today)
+                parsed = None
+            check_founding(number, body, parsed)
         except CaseNumberError as error:
             raise DomainError(error.template, field="number", **error.params) from error
+        if parsed is not None:
+            self._agree_with(parsed, number)
+        elif self.stage is None:
+            self.stage = CaseStage.FIRST_INSTANCE
         self.number = normalise(number)
+
+    def _agree_with(self, parsed, number: str) -> None:
+        """The kind and stage the type code names (民/行/刑; 初/终/再/申) are the case's."""
+        if parsed.kind and parsed.kind != self.kind:
+            raise DomainError(
+                "the case number {number} is a {number_kind} case, not {kind}: correct the "
+                "kind or the number", field="kind", number=number, number_kind=parsed.kind,
+                kind=CaseKind(self.kind).value)
+        if self.stage is None:
+            self.stage = CaseStage(parsed.stage)
+        elif parsed.definite_stage and parsed.definite_stage != self.stage:
+            raise DomainError(
+                "the case number {number} names the stage {number_stage}, not {stage}: "
+                "correct the stage or the number (the stage can be left out)", field="stage",
+                number=number, number_stage=parsed.definite_stage,
+                stage=CaseStage(self.stage).value)
+
+    @property
+    def missing_earlier_stage(self) -> bool:
+        """An appeal or retrial whose earlier stage is not linked (rule one_procedure)."""
+        return self.stage in (CaseStage.SECOND_INSTANCE, CaseStage.RETRIAL) \
+            and self.earlier_stage_id is None and self.earlier_stage is None
+
+    @property
+    def investigators_allowed(self) -> bool:
+        """Rule case_type: technical investigators serve courts (SPC 2019 Art. 1) and IP
+        administrations (CNIPA 2021) in the listed case types; an unrecorded cause is let
+        through (cases filed before causes were recorded)."""
+        if self.kind == CaseKind.ARBITRATION:
+            return False
+        return self.cause is None or self.cause.investigators
 
     def set_fields(self, codes) -> None:
         if not codes:
@@ -127,17 +175,40 @@ class CaseField(db.Model):
 
 
 class Party(db.Model):
-    __table_args__ = (UniqueConstraint("case_id", "organization_id"),)
+    """An organisation or a natural person (docs/persons.md), with its counsel: a law firm,
+    an individual agent (a lawyer or a citizen), or both."""
+
+    __table_args__ = (
+        UniqueConstraint("case_id", "organization_id"),
+        UniqueConstraint("case_id", "person_id", name="uq_party_case_id_person_id"),
+        CheckConstraint("(organization_id IS NULL) <> (person_id IS NULL)",
+                        name="organization_or_person"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("case.id", ondelete="CASCADE"), index=True)
-    organization_id: Mapped[int] = mapped_column(ForeignKey("organization.id"), index=True)
+    organization_id: Mapped[int | None] = mapped_column(ForeignKey("organization.id"),
+                                                        index=True)
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"), index=True)
     role: Mapped[PartyRole] = enum_column(PartyRole)
     counsel_id: Mapped[int | None] = mapped_column(ForeignKey("organization.id"))
+    agent_person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"), index=True)
 
     case: Mapped[Case] = relationship(back_populates="parties")
-    organization: Mapped[Organization] = relationship(foreign_keys=[organization_id])
+    organization: Mapped[Organization | None] = relationship(foreign_keys=[organization_id])
     counsel: Mapped[Organization | None] = relationship(foreign_keys=[counsel_id])
+    # Joined: every page and export that lists parties gets the persons in the same query.
+    person: Mapped[Person | None] = relationship(foreign_keys=[person_id], lazy="joined")
+    agent_person: Mapped[Person | None] = relationship(foreign_keys=[agent_person_id],
+                                                       lazy="joined")
+
+    @property
+    def party_name(self) -> str:
+        return self.person.name if self.person else self.organization.name
+
+    def persons(self) -> list[Person]:
+        """The natural persons this party brings to the case: itself and its agent."""
+        return [p for p in (self.person, self.agent_person) if p is not None]
 
 
 class Service(enum.StrEnum):
@@ -184,10 +255,14 @@ class ExclusionReason(enum.StrEnum):
     DECLINED = "declined"            # the expert declined this request
 
 
+URGENT_WITHIN_HOURS = 48  # evidence preservation (证据保全) is often needed within 48 hours
+
+
 class DispatchRequest(db.Model):
     __table_args__ = (
         CheckConstraint("seats >= 1", name="seats_positive"),
         CheckConstraint("priority BETWEEN 1 AND 5", name="priority_range"),
+        CheckConstraint("NOT urgent OR needed_by IS NOT NULL", name="urgent_needs_time"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -204,6 +279,10 @@ class DispatchRequest(db.Model):
                                                 index=True)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Urgent evidence preservation (证据保全): dispatched ahead of the queue, needed by a time
+    # at most URGENT_WITHIN_HOURS after filing (docs/calendar.md).
+    urgent: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    needed_by: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Every UPDATE names the version it read: a move made from a stale read changes nothing
     # and fails (StaleDataError, a 409) instead of overwriting the move that won.
     version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
@@ -230,6 +309,28 @@ class DispatchRequest(db.Model):
                 "a {role} request takes {allowed_seats} seat(s), not {seats}", field="seats",
                 role=self.role.value, allowed_seats="/".join(map(str, allowed)),
                 seats=self.seats)
+
+    def set_urgency(self, urgent: bool, needed_by: datetime | None, now: datetime) -> None:
+        """Only evidence preservation is urgent, and it is needed within 48 hours of `now`."""
+        if not urgent:
+            if needed_by is not None:
+                raise DomainError("only an urgent request has a needed-by time",
+                                  field="needed_by")
+            self.urgent, self.needed_by = False, None
+            return
+        if self.service != Service.EVIDENCE_PRESERVATION:  # a StrEnum: the code compares too
+            raise DomainError("only an evidence-preservation request can be urgent",
+                              field="urgent")
+        if needed_by is None:
+            raise DomainError("an urgent request needs the time it is needed by",
+                              field="needed_by")
+        if needed_by <= now:
+            raise DomainError("the needed-by time has already passed", field="needed_by")
+        if (needed_by - now).total_seconds() > URGENT_WITHIN_HOURS * 3600:
+            raise DomainError("an urgent request is needed within {hours} hours; file a "
+                              "regular request for later work", field="needed_by",
+                              hours=URGENT_WITHIN_HOURS)
+        self.urgent, self.needed_by = True, needed_by
 
     def move_to(self, status: RequestStatus) -> None:
         if status not in REQUEST_TRANSITIONS[self.status]:

@@ -2,7 +2,7 @@
 
 import enum
 
-from sqlalchemy import Enum, ForeignKey, String
+from sqlalchemy import Enum, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from registry.extensions import db
@@ -36,6 +36,16 @@ class Organization(db.Model):
     city_code: Mapped[str | None] = mapped_column(ForeignKey("city.code"), index=True)
     # Court code used in case numbers (法院代字), e.g. 沪73 for the Shanghai IP Court.
     case_number_code: Mapped[str | None] = mapped_column(String(12))
+    # Issue 9 item 5/8 (docs/cases.md): the year it was founded (no case number may be older),
+    # a court's level (supreme, high, specialised_intermediate, intermediate, basic: whose
+    # cases an appeal court links), its known file-number shapes ('|'-separated, e.g.
+    # （{year}）深国仲受{seq}号). All seeded from seeds/courts.csv; None when unknown.
+    founded_year: Mapped[int | None] = mapped_column(Integer)
+    court_level: Mapped[str | None] = mapped_column(String(32))
+    number_shapes: Mapped[str | None] = mapped_column(String(300))
+    # The group it belongs to (its parent company): organizations of one group are affiliates
+    # (IBA Orange 3.4.2, services/disclosures.py).
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("organization.id"), index=True)
 
     city: Mapped[City | None] = relationship()
 

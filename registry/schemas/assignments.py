@@ -33,6 +33,29 @@ class AssignmentSchema(Schema):
         metadata={"description": "party and counsel names, so the expert can spot a conflict "
                                  "(withheld on confidential cases until confirmed)"})
     updated_at = fields.DateTime()
+    disclosures = fields.Function(
+        lambda a: disclosures_for(a),
+        metadata={"description": "an arbitrator's disclosed situations (IBA lists) with the "
+                                 "parties' recorded answers: rule, severity, title, detail, "
+                                 "cleared, waived_by (docs/disclosure.md)"})
+    flags = fields.Function(
+        lambda a: flags_for(a),
+        metadata={"description": "hard rules this held seat broke after it was taken, open "
+                                 "until the breach is gone or the seat ends: rule (key of the "
+                                 "rule table), title, title_en, severity, explanation, detail, "
+                                 "facts, raised_at (docs/flags.md)"})
+
+
+def flags_for(assignment) -> list[dict]:
+    from registry.services.flags import flags_of
+
+    return flags_of(assignment)
+
+
+def disclosures_for(assignment) -> list[dict]:
+    from registry.services.disclosures import assignment_disclosures
+
+    return assignment_disclosures(assignment)
 
 
 # Statuses an assignment reaches only through a confirmation (a decline needs one first).
@@ -46,9 +69,11 @@ def parties_for(assignment) -> list[str] | None:
         return None
     names = []
     for party in case.parties:
-        names.append(f"{party.organization.name} ({party.role.value})")
+        names.append(f"{party.party_name} ({party.role.value})")  # a natural person too
         if party.counsel:
             names.append(f"{party.counsel.name} (counsel)")
+        if party.agent_person:
+            names.append(f"{party.agent_person.name} (agent)")
     return names
 
 

@@ -1,6 +1,6 @@
 """Cases, parties, dispatch requests and exclusions."""
 
-from marshmallow import Schema, fields, validate, validates
+from marshmallow import Schema, ValidationError, fields, validate, validates, validates_schema
 
 from registry.models import (
     STANDING_STATUSES,
@@ -13,6 +13,7 @@ from registry.models import (
     Service,
     case_numbers,
 )
+from registry.models.base import LOCAL_TIME
 from registry.schemas.common import (
     DateRangeSchema,
     Id,
@@ -24,14 +25,27 @@ from registry.schemas.common import (
     ipc_code_field,
     require_distinct,
 )
+from registry.services import working_calendar
 
 
 class PartySchema(Schema):
-    organization_id = Id(required=True)
+    # Null on a natural-person party (shown, never filed here: docs/persons.md).
+    organization_id = Id(required=True, allow_none=True, metadata={
+        "description": "the party, an organisation; null when shown for a natural person"})
     organization = fields.Str(dump_only=True, attribute="organization.name")
     role = fields.Enum(PartyRole, by_value=True, required=True)
     counsel_id = Id(allow_none=True, metadata={"description": "the law firm acting"})
     counsel = fields.Str(dump_only=True, attribute="counsel.name", allow_none=True)
+    # Natural persons (docs/persons.md): their names only; /cases/<id>/person-parties has more.
+    person = fields.Str(dump_only=True, attribute="person.name", allow_none=True)
+    agent = fields.Str(dump_only=True, attribute="agent_person.name", allow_none=True)
+
+    @validates_schema
+    def filed_as_organisation(self, data, **_kwargs):
+        if "organization_id" in data and data["organization_id"] is None:
+            raise ValidationError({"organization_id": [
+                "a party filed with the case is an organisation; add a natural person on "
+                "the case page"]})
 
 
 class CaseSchema(Schema):
@@ -42,18 +56,40 @@ class CaseSchema(Schema):
     title = fields.Str(load_default="", validate=validate.Length(max=300))
     handling_body_id = Id(metadata={"description": "default: the clerk's own body"})
     kind = fields.Enum(CaseKind, by_value=True, required=True)
-    stage = fields.Enum(CaseStage, by_value=True, load_default=CaseStage.FIRST_INSTANCE)
+    stage = fields.Enum(CaseStage, by_value=True, load_default=None, allow_none=True, metadata={
+        "description": "default: the stage the number's type code names (初 first instance, "
+                       "终 appeal, 再/申 retrial); a stage the number contradicts is refused"})
+    cause = fields.Str(attribute="cause_code", allow_none=True, validate=validate.Length(1, 48),
+                       metadata={"description": "cause of action (案由): a code listed by "
+                                                "GET /api/v1/cases/causes"})
+    investigators_allowed = fields.Bool(dump_only=True, metadata={
+        "description": "rule case_type: whether technical investigators may be requested"})
     earlier_stage_id = Id(allow_none=True)
     confidential = fields.Bool(load_default=False)
     fields_ = fields.List(ipc_code_field(), required=True, data_key="fields",
                           attribute="field_codes", validate=validate.Length(1, 20))
     parties = fields.List(fields.Nested(PartySchema), load_default=list)
     created_at = fields.DateTime(dump_only=True)
+    warnings = fields.Method("warnings_of", dump_only=True, metadata={
+        "description": "e.g. rule one_procedure: an appeal or retrial without its earlier stage"})
+    earlier_stage_suggestions = fields.List(fields.Dict(), dump_only=True, metadata={
+        "description": "on a single case: cases you could link as its missing earlier stage "
+                       "(same parties, overlapping fields)"})
+
+    def warnings_of(self, case) -> list[dict]:
+        from registry.services.case_stages import warnings_for
+
+        return warnings_for(case)
 
     @validates("parties")
     def distinct_parties(self, parties, **_kwargs):
         require_distinct(parties, "organization_id",
                          "an organization can be a party once per case")
+
+
+class EarlierStageSchema(Schema):
+    earlier_stage_id = Id(required=True, allow_none=True,
+                          metadata={"description": "the earlier stage; null unlinks it"})
 
 
 class CaseArgs(PageArgs):
@@ -103,6 +139,18 @@ class RequestSchema(Schema):
     exclusions = fields.List(fields.Nested(ExclusionSchema), load_default=list)
     assignments = fields.List(fields.Nested(AssignedExpertSchema), dump_only=True)
     created_at = fields.DateTime(dump_only=True)
+    urgent = fields.Bool(load_default=False, metadata={
+        "description": "urgent evidence preservation (证据保全): needs needed_by within 48 h"})
+    needed_by = fields.AwareDateTime(
+        allow_none=True, load_default=None, default_timezone=LOCAL_TIME,
+        metadata={"description": "when an urgent request's expert is needed; a time without "
+                                 "offset is China Standard Time"})
+    warnings = fields.Method("calendar_warnings", dump_only=True, metadata={
+        "description": "accepted but worth a look: attendance on a non-working day "
+                       "(code non_working_day, day, holiday)"})
+
+    def calendar_warnings(self, request) -> list[dict]:
+        return working_calendar.request_warnings(request)
 
 
 class StandingRequestSchema(RequestSchema):

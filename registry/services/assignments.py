@@ -13,7 +13,7 @@ from registry.models import (
     User,
     sync_request_status,
 )
-from registry.services import notifications
+from registry.services import disclosures, notifications, recusals
 from registry.services import permissions as may
 from registry.services.audit import record
 from registry.services.dispatch import check_manual_assignment, check_override
@@ -55,11 +55,14 @@ def confirm(assignment: Assignment, actor: User, action: str = "confirm",
     may.allow(may.can_confirm(actor, assignment), "only coordinators of the case's region")
     assignment.check_version(seen)
     assignment.check_move_to(AssignmentStatus.CONFIRMED)
+    disclosures.check_cleared(assignment.request, assignment.expert)  # IBA lists (issue 9)
+    recusals.refuse_if_barred(assignment.request, assignment.expert)
     if objections := check_manual_assignment(assignment.request, assignment.expert):
         raise DomainError("cannot confirm: {objections}", field="expert_id",
                           objections="; ".join(objections))
     assignment.coordinator_id = assignment.coordinator_id or actor.id
     _audited(assignment, actor, action, assignment.confirm)
+    recusals.notice_due(assignment)  # SPC 2019 Art. 3: the parties are told within 3 days
     notifications.assignment_confirmed(assignment)  # mailed once the transaction commits
     return assignment
 
@@ -157,6 +160,7 @@ def use_expert(request: DispatchRequest, expert: Expert, actor: User, *,
                                   or replacing.status is not AssignmentStatus.PROPOSED):
         raise DomainError("only a proposal on this request can be replaced",
                           field="replacing_id")
+    recusals.refuse_if_barred(request, expert)
     active = [a for a in request.assignments if a.is_active and a is not replacing]
     if len(active) >= request.seats:
         raise DomainError("the request's seats are all taken: choose the proposal this "

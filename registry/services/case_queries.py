@@ -27,7 +27,10 @@ MAX_OPTIONS = 30
 CASE_PAGE = (joinedload(Case.handling_body), joinedload(Case.earlier_stage),
              selectinload(Case.parties).joinedload(Party.organization),
              selectinload(Case.parties).joinedload(Party.counsel),
-             selectinload(Case.requests))
+             selectinload(Case.requests),
+             # the seats, with their open flags (loaded with them: docs/flags.md)
+             selectinload(Case.requests).selectinload(DispatchRequest.assignments)
+             .joinedload(Assignment.expert))
 REQUEST_PAGE = (joinedload(DispatchRequest.case), joinedload(DispatchRequest.city),
                 selectinload(DispatchRequest.assignments).joinedload(Assignment.expert)
                 .selectinload(Expert.fields),
@@ -88,10 +91,11 @@ def case_option(case: Case) -> dict:
 
 
 def case_number_options(user: User, text: str) -> list[dict]:
-    """Cases in the user's scope whose number holds the text (to link an earlier stage)."""
+    """Cases the user could link as an earlier stage whose number holds the text: its own
+    body's, and an appeal court's also those of the courts below it (issue 9 item 5)."""
     if not text:
         return []
-    query = may.scope_cases(select(Case), user) \
+    query = may.scope_linkable_cases(select(Case), user) \
         .where(Case.number.contains(_number_like(text), autoescape=True)) \
         .order_by(Case.id.desc()).limit(MAX_OPTIONS)
     return [case_option(case) for case in db.session.scalars(query)]
@@ -101,7 +105,10 @@ def case_number_option(user: User, case_id: str) -> dict | None:
     """The option for an already chosen case, if the user may see it."""
     key = parse_id(case_id)
     case = db.session.get(Case, key) if key else None
-    return case_option(case) if case and may.can_see_case(user, case) else None
+    linkable = case and (may.can_see_case(user, case) or (
+        getattr(user, "body", None) is not None
+        and may.can_link_earlier_stage(user, user.body, case)))
+    return case_option(case) if linkable else None
 
 
 def experts_known_on_case(case: Case) -> list[tuple[str, str]]:

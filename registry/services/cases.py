@@ -9,6 +9,7 @@ from registry.models import (
     AttendanceDays,
     Case,
     CaseKind,
+    CaseStage,
     City,
     DispatchRequest,
     DomainError,
@@ -16,14 +17,17 @@ from registry.models import (
     ExclusionReason,
     Expert,
     Organization,
+    OrganizationKind,
     Party,
     RequestStatus,
     User,
     UserRole,
     sync_request_status,
 )
+from registry.models.base import utcnow
 from registry.models.case_numbers import parse_court_case_number
 from registry.models.cases import COURT_KINDS
+from registry.services import case_stages, causes, notifications
 from registry.services import permissions as may
 from registry.services.audit import record
 from registry.services.exclusions import CASE_WIDE_REASONS
@@ -61,31 +65,51 @@ def _check_court_code(case: Case, body: Organization) -> None:
                           court=court, body=body.name, body_code=body.case_number_code)
 
 
-def check_case_number(number: str, kind: CaseKind, body: Organization) -> str:
-    """The number as it will be stored, if it is valid for this kind of case at this body and
-    not yet registered; otherwise the DomainError that says what is wrong."""
-    probe = Case(kind=kind)
-    probe.set_number(number)
-    _check_court_code(probe, body)
-    if db.session.scalar(select(Case.id).where(Case.number == probe.number)):
+# The kinds of case each kind of handling body hears.
+KINDS_OF_BODY = {OrganizationKind.COURT: COURT_KINDS,
+                 OrganizationKind.ARBITRATION_INSTITUTION: frozenset({CaseKind.ARBITRATION}),
+                 OrganizationKind.IP_ADMINISTRATION:
+                     frozenset({CaseKind.ADMINISTRATIVE_ADJUDICATION})}
+
+
+def _check_kind_fits_body(kind: CaseKind, body: Organization) -> None:
+    kinds = KINDS_OF_BODY.get(body.kind, frozenset())
+    if kind not in kinds:
+        raise DomainError("{body} does not hear {kind} cases", field="kind", body=body.name,
+                          kind=CaseKind(kind).value)
+
+
+def _number(case: Case, number: str, body: Organization) -> None:
+    """Check the number for the case at its body (shape, founding year, kind and stage,
+    court code, not yet registered) and store it."""
+    _check_kind_fits_body(case.kind, body)
+    case.set_number(number)
+    _check_court_code(case, body)
+    if db.session.scalar(select(Case.id).where(Case.number == case.number)):
         raise DomainError("case {number} is already registered", field="number",
-                          number=probe.number)
+                          number=case.number)
+
+
+def check_case_number(number: str, kind: CaseKind, body: Organization,
+                      stage: CaseStage | None = None) -> str:
+    """The number as it will be stored, if it is valid for this kind (and stage, if given) of
+    case at this body and not yet registered; otherwise the DomainError that says what is
+    wrong."""
+    probe = Case(kind=kind, stage=stage, handling_body=body)
+    _number(probe, number, body)
     return probe.number
 
 
 def create_case(data: dict, actor: User) -> Case:
+    """File a case. Its stage, when not given, is the one its number names (民终: appeal)."""
     may.allow(may.files_cases(actor), "experts do not file cases")
     body = _handling_body(data, actor)
-    number = check_case_number(data["number"], data["kind"], body)
-    case = Case(handling_body=body, kind=data["kind"], stage=data["stage"], number=number,
+    case = Case(handling_body=body, kind=data["kind"], stage=data.get("stage"),
                 title=data.get("title", ""), confidential=data.get("confidential", False))
+    _number(case, data["number"], body)
+    causes.set_cause(case, data.get("cause_code"))
     if data.get("earlier_stage_id") is not None:
-        earlier = db.session.get(Case, data["earlier_stage_id"])
-        if earlier is None:
-            raise DomainError("unknown case {case_id}", field="earlier_stage_id",
-                              case_id=data["earlier_stage_id"])
-        may.allow(may.can_see_case(actor, earlier), "the earlier stage is outside your scope")
-        case.earlier_stage = earlier
+        case.earlier_stage = case_stages.linkable_case(body, data["earlier_stage_id"], actor)
     case.set_fields(data["field_codes"])
     case.parties = [
         Party(organization=_organization(p["organization_id"], "parties"), role=p["role"],
@@ -104,6 +128,7 @@ def create_request(data: dict, actor: User) -> DispatchRequest:
         # Another body's case is as unknown as a missing one: its id reveals nothing.
         raise DomainError("unknown case {case_id}", field="case_id", case_id=data["case_id"])
     may.allow(may.can_file_for(actor, case.handling_body), "you cannot file for that body")
+    causes.check_case_type(case, data["role"])
     city_code = data.get("city_code") or case.handling_body.city_code
     if city_code is None or db.session.get(City, city_code) is None:
         raise DomainError("unknown city {city_code!r}", field="city", city_code=city_code)
@@ -112,6 +137,7 @@ def create_request(data: dict, actor: User) -> DispatchRequest:
         city_code=city_code, remote_allowed=data["remote_allowed"], priority=data["priority"],
         language=data.get("language"), note=data.get("note", ""), created_by_id=actor.id)
     request.check_seats()
+    request.set_urgency(data.get("urgent", False), data.get("needed_by"), utcnow())
     request.days = [AttendanceDays(start=span["start"], end=span["end"])
                     for span in sorted(data.get("days", []), key=lambda s: s["start"])]
     _check_days_disjoint(request)
@@ -119,8 +145,13 @@ def create_request(data: dict, actor: User) -> DispatchRequest:
     db.session.flush()
     for exclusion in data.get("exclusions", []):
         exclude(request, exclusion, actor)
+    urgency = {"urgent": True, "needed_by": request.needed_by.isoformat()} \
+        if request.urgent else {}
     record(actor, "create", "dispatch_request", request.id,
-           after={"case": case.number, "role": request.role.value, "seats": request.seats})
+           after={"case": case.number, "role": request.role.value, "seats": request.seats,
+                  **urgency})
+    if request.urgent:  # the region's coordinators hear of it at once (after the commit)
+        notifications.urgent_request_filed(request)
     return request
 
 
@@ -162,6 +193,9 @@ def exclude(request: DispatchRequest, data: dict, actor: User) -> Exclusion:
         _withdraw_expert(each, expert.id, actor)
     record(actor, "exclude", "dispatch_request", request.id,
            after={"expert": expert.id, "reason": reason.value})
+    from registry.services import flags  # a held seat it breaks is flagged (docs/flags.md)
+
+    flags.after_change(expert_ids=[expert.id], case_ids=[request.case_id], actor=actor)
     return exclusion
 
 

@@ -67,8 +67,10 @@ def requests_query(user: User, args: dict) -> Select:
         span += [AttendanceDays.start <= args["end"]] if args.get("end") else []
         query = query.where(or_(DispatchRequest.days.any(and_(*span)),
                                 ~DispatchRequest.days.any()))
-    # The solver fills priority 5 first (docs/dispatch-format.md): so does this list.
-    return query.order_by(DispatchRequest.priority.desc(), DispatchRequest.id.desc())
+    # Urgent evidence preservation first, soonest needed first (docs/calendar.md); then as the
+    # solver fills seats, priority 5 first (docs/dispatch-format.md).
+    return query.order_by(DispatchRequest.urgent.desc(), DispatchRequest.needed_by.asc(),
+                          DispatchRequest.priority.desc(), DispatchRequest.id.desc())
 
 
 def request_page(request_id: int) -> DispatchRequest:

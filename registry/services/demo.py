@@ -99,6 +99,30 @@ def build(experts: int = 400, seed: int = 7, today: date | None = None) -> dict[
                             len(requests), len(exclusions), len(assignments)), strict=True))
 
 
+def add_legal_showcase(today: date) -> None:
+    """One case of each situation the law adds (docs/rules.md), through the services that
+    record them, on top of what `build` generated: rosters, causes of action and a Hong Kong
+    court case, natural persons, a challenge and a recusal, disclosures with a waiver, holiday
+    attendance and an urgent preservation, and a seat flagged by a later conflict. Each step
+    is idempotent. Kept apart from `build`, whose generated registry has invariants of its own
+    (tests/test_seeding.py) that some showcase cases break on purpose (an unlinked appeal)."""
+    from registry.services.calendar_demo import seed_calendar_demo
+    from registry.services.case_types_demo import seed_case_types_demo
+    from registry.services.disclosures import seed_disclosures_demo
+    from registry.services.flags_demo import seed_flags_demo
+    from registry.services.panels import seed_panels_demo
+    from registry.services.persons_demo import seed_persons_demo
+    from registry.services.recusals_demo import seed_recusals_demo
+
+    seed_panels_demo()
+    seed_case_types_demo(today)
+    seed_persons_demo()
+    seed_recusals_demo(today)
+    seed_disclosures_demo(today)
+    seed_calendar_demo(today)
+    seed_flags_demo()
+
+
 def load_context(rng: random.Random, today: date) -> Demo:
     cities = {city.code: city for city in db.session.scalars(select(City).order_by(City.code))}
     if not cities:

@@ -25,6 +25,7 @@ from registry.models import (
 from registry.services import plan_import, problem_export
 from registry.services.locks import hold
 from registry.services.plan_import import listing
+from scheduler import rules
 from scheduler.problem import DEFAULT_WEIGHTS, MAX_WEIGHTS  # noqa: F401 (for the run form)
 from scheduler.verify import RULE_NAMES
 
@@ -105,14 +106,55 @@ def check_manual_assignment(request: DispatchRequest, expert: Expert,
     return verify_plan(problem, {"assignments": pairs})
 
 
-# What each rule protects, for the coordinator who just tried to break it (the rule keys are
-# the scheduler's: verify.RULE_NAMES; their short names are in web/labels.py).
+# Rules about the size of a plan, not about a pair: a seat already taken is not judged by them
+# again (its own load is in the plan, the seats were counted when it was taken).
+PLAN_SIZE_RULES = {"reference", "workload", "seats", "pinned"}
+
+
+def held_seat_breaches(request: DispatchRequest,
+                       as_of: date | None = None) -> list[tuple[int, str, str]]:
+    """Which seats of the request (proposed, confirmed or accepted, whatever the request's
+    status) now break a hard rule, as (expert_id, rule key, verify's message).
+
+    The seats themselves are the plan of a one-request problem of today's registry, so a seat
+    is never judged as a new pair against itself. An expert barred everywhere (not active, or
+    a serious or suspending credit record) breaks `appointment` without a problem.
+    """
+    as_of = as_of or date.today()
+    seats = [a for a in request.assignments if a.is_active]
+    out = [(a.expert_id, "appointment", f"expert {a.expert_id} {why}") for a in seats
+           if (why := problem_export.barred(a.expert, as_of))]
+    barred = {expert_id for expert_id, _rule, _message in out}
+    judged = sorted({a.expert_id for a in seats} - barred)
+    if not judged:
+        return out
+    problem = problem_export.problem_document([request], judged, as_of,
+                                              problem_export.agreements_in_force(as_of))
+    if not problem["requests"]:
+        return out
+    pairs = [{"request": str(request.id), "expert": str(e)} for e in judged]
+    try:
+        # Unpinned: a pinned pair that breaks a rule makes the problem invalid (rule 13),
+        # and that breach is what is asked here.
+        loaded = scheduler.load_problem(dict(problem, pinned=[]))
+    except scheduler.ProblemError:  # the registry holds what the format refuses: no verdict
+        return out
+    violations = scheduler.verify(loaded, {"assignments": pairs})
+    return out + [(int(v.expert), RULE_NAMES[v.rule], v.message) for v in violations
+                  if v.expert and RULE_NAMES[v.rule] not in PLAN_SIZE_RULES]
+
+
+# What each rule protects, for the coordinator who just tried to break it, by the keys of the
+# rule table (scheduler/rules.py; their titles, in Chinese and English, come from there too:
+# web/labels.py). These sentences are the catalog's, so they stay translatable.
 RULE_EXPLANATIONS = {
     "reference": N_("the request or the expert is not in the registry"),
     "role": N_("the expert does not serve in the role the request needs"),
     "appointment": N_("the expert's appointment does not cover the request's days"),
     "expertise": N_("none of the expert's fields matches the request's technical fields"),
-    "jurisdiction": N_("the expert's appointment is not recognised where the case is heard"),
+    "jurisdiction": N_("the expert's appointment is not recognised where the case is heard "
+                       "for this role, or the arbitrator is not on the institution's roster "
+                       "for the request's days"),
     "travel": N_("the case's city is farther than the expert travels"),
     "conflict_of_interest": N_("the expert declared a conflict with a party or its counsel, "
                                "or worked for one of them within the cooling-off period"),
@@ -169,7 +211,8 @@ def check_override(request: DispatchRequest, expert: Expert, *,
             or v.request == mine["request"] and v.rule in SEAT_RULES]
 
 
-SEAT_RULES = {10, 12}  # seats, panel independence: broken on the request by the new pair
+# seats, panel independence: broken on the request by the new pair
+SEAT_RULES = {rules.number_of("seats"), rules.number_of("panel_independence")}
 
 
 def _covers(run: SolverRun | None, request: DispatchRequest) -> bool:
@@ -207,8 +250,10 @@ def candidates(request: DispatchRequest, run: SolverRun | None = None, limit: in
     else:
         document = problem_export.request_problem(request, as_of or date.today())
         requests = [request]
-    found = scheduler.candidates(scheduler.load_problem(document), _active_pairs(requests),
-                                 str(request.id), limit)
+    # Unpinned: the candidates ignore pins (the current pairs say who holds a seat), and a held
+    # seat flagged since (docs/flags.md) would make the problem invalid (rule 13).
+    found = scheduler.candidates(scheduler.load_problem(dict(document, pinned=[])),
+                                 _active_pairs(requests), str(request.id), limit)
     experts = {e.id: e for e in problem_export.load_rows(
         Expert, problem_export.expert_options(), [int(c.expert) for c in found])}
     return [Candidate(experts[int(c.expert)], c.value, c.fit, c.distance_km, c.facts,

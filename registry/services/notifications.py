@@ -55,13 +55,32 @@ def assignment_confirmed(assignment: Assignment) -> None:
     session.info.setdefault(QUEUE, {})[id(assignment)] = assignment
 
 
+URGENT = "notifications.urgent"  # key in session.info: urgent requests filed (urgent_mail.py)
+FLAGGED = "notifications.flags"  # key in session.info: seats flagged (flag_mail.py)
+
+
+def urgent_request_filed(request) -> None:
+    """Queue mail to the region's coordinators about an urgent request, sent after commit."""
+    session = object_session(request) or db.session()
+    session.info.setdefault(URGENT, {})[id(request)] = request
+
+
 def _compose_before_commit(session: Session) -> None:
-    if session.in_nested_transaction() or not session.info.get(QUEUE):
+    if session.in_nested_transaction() or not (session.info.get(QUEUE)
+                                               or session.info.get(URGENT)
+                                               or session.info.get(FLAGGED)):
         return  # a savepoint is released, not committed: wait for the real commit
-    queued = list(session.info.pop(QUEUE).values())
+    queued = list(session.info.pop(QUEUE, {}).values())
+    urgent = list(session.info.pop(URGENT, {}).values())
+    flagged = list(session.info.pop(FLAGGED, {}).values())
     session.flush()  # outside the try: a failing flush must fail the commit, as without us
     try:
-        session.info[OUTBOX] = (current_app._get_current_object(), compose(queued))
+        from registry.services.flag_mail import compose as compose_flagged
+        from registry.services.urgent_mail import compose_urgent
+
+        session.info[OUTBOX] = (current_app._get_current_object(),
+                                compose(queued) + compose_urgent(urgent)
+                                + compose_flagged(flagged))
     except Exception:  # a mail that cannot be written must not stop the confirmation
         logger.exception("mail about %d confirmed assignment(s) could not be composed",
                          len(queued))
@@ -79,6 +98,8 @@ def _drop(session: Session, transaction) -> None:
     queue: `compose` skips what it undid)."""
     if transaction.parent is None:
         session.info.pop(QUEUE, None)
+        session.info.pop(URGENT, None)
+        session.info.pop(FLAGGED, None)
         session.info.pop(OUTBOX, None)
 
 

@@ -21,6 +21,7 @@ from registry.models import (
     Expert,
     Jurisdiction,
     Organization,
+    OrganizationKind,
     RecognitionAgreement,
     SolverRun,
     User,
@@ -114,6 +115,12 @@ def can_declare_for(user: User, expert: Expert) -> bool:
     """Keep availability, affiliations and conflicts current: the expert itself, or a manager."""
     return (user.role is UserRole.EXPERT and user.expert_id == expert.id) or \
         can_manage_expert(user, expert)
+
+
+def can_see_identity_numbers(user: User) -> bool:
+    """Natural persons' identity numbers, in full: admins only (docs/persons.md); everyone
+    else who sees the person sees a mask."""
+    return user.role is UserRole.ADMIN
 
 
 def can_see_private_contacts(user: User, expert: Expert) -> bool:
@@ -240,6 +247,74 @@ def may_exclude_expert(user: User, case: Case, expert: Expert) -> bool:
                              .limit(1)) is not None
 
 
+# -- the recusal lifecycle (docs/recusal.md) -------------------------------------------------
+
+def can_handle_challenges(user: User, case: Case) -> bool:
+    """Record a party's challenge and its decisions, and serve the parties' notice: the
+    clerks of the body handling the case (the court or institution that decides) and admins.
+    Coordinators see them (can_see_case) but do not record them."""
+    if user.role is UserRole.ADMIN:
+        return True
+    return user.role is UserRole.CLERK and case.handling_body_id == user.body_id
+
+
+def can_recuse(user: User, expert: Expert) -> bool:
+    """Recusing from a case (自行回避) is the expert's own act, or an admin's for it."""
+    return user.role is UserRole.ADMIN or (
+        user.role is UserRole.EXPERT and user.expert_id == expert.id)
+
+
+def expert_met_case(expert_id: int, case: Case) -> bool:
+    """Whether the case has met the expert (proposed, serving, served or declined): the cases
+    an expert may recuse from."""
+    return db.session.scalar(experts_met_by(case).where(Assignment.expert_id == expert_id)
+                             .limit(1)) is not None
+
+
+# -- linking a case to its earlier stage (issue 9 item 5, docs/cases.md) -------------------------
+
+# A court's rank (seeds/courts.csv `level`): an appeal court links the cases of the courts
+# ranked below it in its area. The SPC's area is every mainland court; a high or intermediate
+# court's is the courts ranked below it in its own province (jurisdiction).
+COURT_RANK = {"supreme": 4, "high": 3, "specialised_intermediate": 2, "intermediate": 2,
+              "basic": 1}
+OUTSIDE_THE_MAINLAND = frozenset({"HK", "MO"})
+
+
+def court_covers(upper: Organization, lower: Organization) -> bool:
+    """Whether `lower` is a court within the appeal court `upper`'s area."""
+    upper_rank = COURT_RANK.get(upper.court_level or "", 0)
+    lower_rank = COURT_RANK.get(lower.court_level or "", 0)
+    if lower.kind is not OrganizationKind.COURT or not 0 < lower_rank < upper_rank:
+        return False
+    if upper.court_level == "supreme":
+        return lower.jurisdiction_code not in OUTSIDE_THE_MAINLAND
+    return lower.jurisdiction_code is not None \
+        and lower.jurisdiction_code == upper.jurisdiction_code
+
+
+def can_link_earlier_stage(user: User, body: Organization, earlier: Case) -> bool:
+    """Link `earlier` as the earlier stage of a case of `body`: who files for the body, with
+    sight of the earlier case: its own body's, a lower court's within an appeal court's area
+    (clerks), its region's (coordinators, across the region's provinces), any (admins)."""
+    if not can_file_for(user, body):
+        return False
+    if user.role is UserRole.CLERK:
+        return earlier.handling_body_id == user.body_id or \
+            court_covers(body, earlier.handling_body)
+    return can_see_case(user, earlier)
+
+
+def scope_linkable_cases(query: Select, user: User) -> Select:
+    """The cases a user's body could link as an earlier stage (the picker, suggestions)."""
+    if user.role is not UserRole.CLERK:
+        return scope_cases(query, user)
+    courts = db.session.scalars(select(Organization).where(
+        Organization.kind == OrganizationKind.COURT, Organization.court_level.is_not(None)))
+    covered = [court.id for court in courts if court_covers(user.body, court)]
+    return query.where(Case.handling_body_id.in_([user.body_id, *covered]))
+
+
 # -- assignments -----------------------------------------------------------------------------
 
 def scope_assignments(query: Select, user: User) -> Select:
@@ -280,6 +355,14 @@ def can_dispatch(user: User, request: DispatchRequest) -> bool:
 
 def can_confirm(user: User, assignment: Assignment) -> bool:
     return can_dispatch(user, assignment.request)
+
+
+def can_record_waiver(user: User, request: DispatchRequest) -> bool:
+    """The parties' answer to a disclosure (no-objection, written waiver): the filing body's
+    clerks, who hear from the parties, and the region's coordinators (services/disclosures)."""
+    if user.role is UserRole.CLERK:
+        return request.case.handling_body_id == user.body_id
+    return can_dispatch(user, request)
 
 
 def can_respond(user: User, assignment: Assignment) -> bool:

@@ -32,13 +32,16 @@ from registry.models import (
     ExpertStatus,
     Jurisdiction,
     Organization,
+    OrganizationKind,
+    PanelMembership,
     RecognitionAgreement,
     SolverRun,
     Unavailability,
 )
 from registry.models.cases import OPEN_REQUEST_STATUSES
 from registry.models.experts import DISQUALIFYING_CREDIT
-from registry.services import audit
+from registry.services import audit, persons
+from registry.services.disclosures import written_waivers
 from registry.services.exclusions import chunks, excluded_experts
 from registry.services.permissions import region_jurisdictions
 
@@ -55,7 +58,8 @@ def region_problem(region: str, start: date, end: date, as_of: date) -> dict:
     jurisdictions = _region(region, start, end)
     agreements = agreements_in_force(as_of)
     requests = open_requests(jurisdictions, start, end)
-    experts = candidate_experts(recognised_jurisdictions(jurisdictions, agreements), as_of)
+    experts = candidate_experts(recognised_jurisdictions(jurisdictions, agreements), as_of,
+                                rosters=roster_institutions(requests))
     return problem_document(requests, experts, as_of, agreements)
 
 
@@ -152,7 +156,8 @@ def request_problem(request: DispatchRequest, as_of: date) -> dict:
     agreements = agreements_in_force(as_of)
     jurisdictions = recognised_jurisdictions({request.case.handling_body.jurisdiction_code},
                                              agreements)
-    experts = list(db.session.scalars(candidate_experts(jurisdictions, as_of)))
+    experts = list(db.session.scalars(candidate_experts(
+        jurisdictions, as_of, rosters=roster_institutions([request]))))
     return problem_document([request], experts, as_of, agreements)
 
 
@@ -216,12 +221,15 @@ def expert_options():
     return (selectinload(Expert.credit_records),)
 
 
-def candidate_experts(jurisdictions: set[str], as_of: date) -> Select:
-    """The ids of active experts of these jurisdictions without a serious or suspending record
-    in effect on as_of (the SQL form of Expert.disqualifying_records)."""
+def candidate_experts(jurisdictions: set[str], as_of: date, rosters=frozenset()) -> Select:
+    """The ids of active experts of these jurisdictions, or on the rosters of these
+    institutions (ids), without a serious or suspending record in effect on as_of (the SQL
+    form of Expert.disqualifying_records)."""
     in_effect = and_(CreditRecord.kind.in_(DISQUALIFYING_CREDIT), CreditRecord.start <= as_of,
                      or_(CreditRecord.end.is_(None), CreditRecord.end >= as_of))
-    return select(Expert.id).where(Expert.jurisdiction_code.in_(jurisdictions),
+    on_roster = Expert.id.in_(select(PanelMembership.expert_id)
+                              .where(PanelMembership.institution_id.in_(rosters)))
+    return select(Expert.id).where(or_(Expert.jurisdiction_code.in_(jurisdictions), on_roster),
                                    Expert.status == ExpertStatus.ACTIVE,
                                    ~Expert.credit_records.any(in_effect))
 
@@ -234,6 +242,7 @@ def problem_document(requests: list[DispatchRequest], experts: Select | list[int
     of their ids, or the ids)."""
     exported = set(db.session.scalars(experts) if isinstance(experts, Select) else experts)
     excluded = excluded_experts(requests)
+    waived = written_waivers(requests)  # the parties' written waivers (services/disclosures)
     request_docs, pinned, previous = [], [], []
     for request in requests:
         held = [a for a in request.assignments if a.status in HELD_STATUSES]
@@ -244,6 +253,8 @@ def problem_document(requests: list[DispatchRequest], experts: Select | list[int
         if seats < 1:
             continue
         request_docs.append(request_entry(request, seats, excluded[request.id]))
+        if request.id in waived:
+            request_docs[-1]["waivers"] = waived[request.id]
         pinned += [_pair(a) for a in kept]
         previous += [_pair(a) for a in request.assignments
                      if a.status is AssignmentStatus.PROPOSED and a.expert_id in exported]
@@ -255,13 +266,37 @@ def problem_document(requests: list[DispatchRequest], experts: Select | list[int
         "format": FORMAT,
         "as_of": as_of.isoformat(),
         "cities": city_entries(),
-        "recognition_groups": [sorted(a.member_codes()) for a in agreements],
+        "recognition_groups": [recognition_group(a) for a in agreements],
         "experts": expert_docs,
         "requests": request_docs,
         "pinned": pinned,
         "previous": previous,
         "settings": dict(SETTINGS),
     }
+
+
+def recognition_group(agreement: RecognitionAgreement):
+    """An agreement as the problem's group: {members, roles} when it names its roles (issue 9
+    item 6), else the plain list of members (every role)."""
+    members = sorted(agreement.member_codes())
+    return {"members": members, "roles": agreement.role_names} if agreement.roles else members
+
+
+def roster_institution(request: DispatchRequest) -> int | None:
+    """The arbitration institution whose roster decides rule 4 for this request: the case's
+    handling body, for an arbitrator request at an institution that keeps its roster here
+    (one place on it at least); else None, and geography decides."""
+    body = request.case.handling_body
+    if request.role.value != "arbitrator" or \
+            body.kind is not OrganizationKind.ARBITRATION_INSTITUTION:
+        return None
+    kept = db.session.scalar(select(PanelMembership.id)
+                             .where(PanelMembership.institution_id == body.id).limit(1))
+    return body.id if kept is not None else None
+
+
+def roster_institutions(requests) -> set[int]:
+    return {i for r in requests if (i := roster_institution(r)) is not None}
 
 
 def _pair(assignment: Assignment) -> dict:
@@ -284,7 +319,7 @@ def city_entries() -> list[dict]:
 
 def request_entry(request: DispatchRequest, seats: int, excluded: set[int]) -> dict:
     case = request.case
-    parties = {p.organization_id for p in case.parties} | \
+    parties = {p.organization_id for p in case.parties if p.organization_id} | \
         {p.counsel_id for p in case.parties if p.counsel_id}
     return {
         "id": str(request.id), "case": case.number, "role": request.role.value, "seats": seats,
@@ -292,10 +327,11 @@ def request_entry(request: DispatchRequest, seats: int, excluded: set[int]) -> d
         "fields": case.field_codes, "language": request.language,
         "days": [_span(d.start, d.end) for d in request.days],
         "remote": request.remote_allowed, "priority": request.priority,
-        "parties": [str(org) for org in sorted(parties)],
+        "parties": [str(org) for org in sorted(parties)] + persons.party_tokens(case),
         "excluded": [str(expert) for expert in sorted(excluded)],
         "service": request.service.value,
-    }
+    } | ({"institution": str(institution)}
+         if (institution := roster_institution(request)) is not None else {})
 
 
 def expert_entries(batches: list, as_of: date, earliest: date,
@@ -338,12 +374,16 @@ def _expert_facts(chunk, as_of: date, earliest: date) -> dict:
         .where(CreditRecord.expert_id.in_(chunk), CreditRecord.start > as_of,
                CreditRecord.kind.in_(DISQUALIFYING_CREDIT),
                or_(CreditRecord.end.is_(None), CreditRecord.end >= earliest)),
+        "panels": select(PanelMembership.expert_id, PanelMembership.institution_id,
+                         PanelMembership.start, PanelMembership.end)
+        .where(PanelMembership.expert_id.in_(chunk)).order_by(PanelMembership.id),
     }
     facts = {}
     for key, query in queries.items():
         facts[key] = defaultdict(list)
         for expert_id, *values in db.session.execute(query):
             facts[key][expert_id].append(values)
+    facts["relatives"] = persons.near_relative_tokens(chunk)
     return facts
 
 
@@ -362,8 +402,15 @@ def _expert_entry(row, facts: dict, load: int, busy: list[tuple[date, date]]) ->
         "busy": [_span(start, end) for start, end in sorted(busy)],
         "organizations": [{"org": str(org), "until": _iso(end)}
                           for org, end in facts["organizations"][row.id]],
-        "conflicts": sorted({str(org) for org, in facts["conflicts"][row.id]}),
-    }
+        "conflicts": sorted({str(org) for org, in facts["conflicts"][row.id]}
+                            | facts["relatives"][row.id]),  # near relatives (persons)
+    } | _panels(facts["panels"][row.id])
+
+
+def _panels(places: list) -> dict:
+    """An arbitrator's places on institutions' rosters (rule 4), when it has any."""
+    return {"panels": [{"institution": str(inst), "from": _iso(start), "until": _iso(end)}
+                       for inst, start, end in places]} if places else {}
 
 
 # -- derived facts -----------------------------------------------------------------------------

@@ -88,6 +88,9 @@ def load_reference_data() -> dict[str, int]:
     counts["IPC fields"] = upsert(IpcField, "code", ipc_rows())
     counts["handling bodies"] = upsert(Organization, "registry_id", body_rows())
     counts["agreements"] = load_agreements()
+    from registry.services.causes import load_causes  # causes of action (案由)
+
+    counts["causes of action"] = load_causes()
     return counts
 
 
@@ -114,7 +117,10 @@ def ipc_rows() -> list[dict]:
 def body_rows() -> list[dict]:
     return [{"registry_id": row["code"], "name": row["name_zh"], "name_en": row["name_en"],
              "kind": BODY_KINDS[row["kind"]], "city_code": row["city"],
-             "case_number_code": row["case_no_code"] or None}
+             "case_number_code": row["case_no_code"] or None,
+             "founded_year": int(row["founded"]) if row.get("founded") else None,
+             "court_level": row["level"] if row.get("level", "-") != "-" else None,
+             "number_shapes": row.get("number_shapes") or None}
             for row in read_csv("courts.csv")]
 
 
@@ -127,12 +133,19 @@ def load_agreements() -> int:
         agreement = db.session.get(RecognitionAgreement, row["code"])
         agreement.members = [db.session.get(Jurisdiction, code)
                              for code in row["members"].split(";")]
+        # The roles it recognises (issue 9 item 6); an older seed file without them: every role.
+        agreement.set_roles([r for r in (row.get("roles") or "").split(";") if r])
     db.session.flush()
     return created
 
 
-def load_demo_registry(experts: int = 400, seed: int = 7) -> dict[str, int]:
+def load_demo_registry(experts: int = 400, seed: int = 7,
+                       showcase: bool = True) -> dict[str, int]:
     """Add a realistic, deterministic demo registry; do nothing if it is already there.
+
+    With `showcase`, one case of each legal situation is added on top through the services
+    (demo.add_legal_showcase): a natural-person party, a pending challenge, a disclosure with
+    a waiver, a Hong Kong court case, attendance on a holiday, a flagged seat.
 
     Raises:
         DomainError: outside development (REGISTRY_ENV development or testing): the demo
@@ -144,7 +157,10 @@ def load_demo_registry(experts: int = 400, seed: int = 7) -> dict[str, int]:
     if env not in DEVELOPMENT_ENVS:
         raise DomainError("the demo registry, whose accounts share a public password, is only "
                           "for development: REGISTRY_ENV is {env}, not development", env=env)
-    return demo.build(experts=experts, seed=seed)
+    counts = demo.build(experts=experts, seed=seed)
+    if showcase and any(counts.values()):
+        demo.add_legal_showcase(date.today())
+    return counts
 
 
 def demo_logins() -> list[tuple[str, str, str]]:

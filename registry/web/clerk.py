@@ -20,12 +20,22 @@ from registry.models import (
     RequestStatus,
     Service,
 )
+from registry.models.base import utcnow
 from registry.schemas.cases import CaseArgs, CaseSchema, RequestArgs, RequestSchema
 from registry.schemas.organizations import OrganizationSchema
-from registry.services import access, case_queries, organizations, reference
+from registry.services import (
+    access,
+    case_queries,
+    causes,
+    organizations,
+    reference,
+    working_calendar,
+)
 from registry.services import cases as service
+from registry.services import disclosures as disclosure_service
 from registry.services import permissions as may
 from registry.services.listing import page_of
+from registry.web.case_stage_words import case_context as stage_context
 from registry.web.forms import Form, filters, search_text, submit
 from registry.web.labels import choices, is_english
 
@@ -69,6 +79,7 @@ def case_form_page(form: Form):
                         for key in ("organization_id", "counsel_id")]
     return render_template(
         "clerk/case_form.html", form=form, kinds=choices(CaseKind), stages=choices(CaseStage),
+        causes=causes.cause_choices(is_english()),
         party_roles=choices(PartyRole), body=current_user.body, party_rows=rows,
         chosen_fields=reference.ipc_options(form.values_of("fields")),
         chosen_organizations=organizations.options_by_id(organization_ids),
@@ -99,8 +110,11 @@ def check_number():
         kind = CaseKind(request.form.get("kind") or CaseKind.CIVIL)
     except ValueError:
         kind = CaseKind.CIVIL
+    stage = request.form.get("stage") or None
     try:
-        normalised = service.check_case_number(number, kind, current_user.body)
+        normalised = service.check_case_number(number, kind, current_user.body,
+                                               CaseStage(stage) if stage in set(CaseStage)
+                                               else None)
     except DomainError as error:
         return render_template("clerk/_number_check.html", message=translate_error(error),
                                ok=False)
@@ -112,7 +126,12 @@ def check_number():
 def case(case_id):
     case = access.case_for(current_user, case_id, load=case_queries.CASE_PAGE)
     return render_template("clerk/case.html", case=case,
-                           requests=sorted(case.requests, key=lambda r: -r.id))
+                           requests=sorted(case.requests, key=lambda r: -r.id),
+                           urgency={r.id: working_calendar.urgency(r, utcnow())
+                                    for r in case.requests},
+                           case_disclosures=disclosure_service.for_case(case),
+                           **clerk_recusals.case_context(case),
+                           **stage_context(case))
 
 
 # -- a request -----------------------------------------------------------------------------
@@ -124,7 +143,8 @@ def request_form(values=None) -> Form:
 
 def request_form_page(form: Form, case):
     return render_template(
-        "clerk/request_form.html", form=form, case=case, roles=choices(ExpertRole),
+        "clerk/request_form.html", form=form, case=case,
+        roles=causes.roles_offered(case, choices(ExpertRole)),
         services=choices(Service), cities=reference.city_choices(is_english()),
         languages=reference.language_choices(is_english()),
         exclusion_reasons=[(value, text) for value, text in choices(ExclusionReason)
@@ -145,6 +165,8 @@ def new_request(case_id):
     if created is None:
         return request_form_page(form, case)
     flash(_("Request submitted."), "success")
+    if working_calendar.request_warnings(created):  # accepted, but said: request.html names them
+        flash(_("Attendance falls on a non-working day; see the request below."), "warning")
     return redirect(url_for("clerk.request_page", request_id=created.id))
 
 
@@ -154,7 +176,9 @@ def request_page(request_id):
                                           load=case_queries.REQUEST_PAGE)
     return render_template("clerk/request.html", req=dispatch_request,
                            history=case_queries.request_history(dispatch_request),
-                           assigned=case_queries.assigned_experts(dispatch_request))
+                           assigned=case_queries.assigned_experts(dispatch_request),
+                           calendar=working_calendar.marks(dispatch_request, utcnow()),
+                           english=is_english())
 
 
 @bp.route("/requests/<int:request_id>/cancel", methods=["GET", "POST"])
@@ -194,3 +218,12 @@ def create_organization():
     organization = organizations.find_or_create(loaded, current_user)
     db.session.commit()
     return jsonify(organizations.option(organization)), 201
+
+
+# Modules whose routes join this blueprint (imported last: they import `bp` from here).
+from registry.web import (  # noqa: E402, F401
+    clerk_calendar,
+    clerk_case_links,
+    clerk_persons,
+    clerk_recusals,
+)

@@ -34,6 +34,7 @@ from registry.models import (
     RequestStatus,
     SolverRunStatus,
 )
+from registry.models.base import utcnow
 from registry.schemas.common import MAX_ID, MAX_PAGE, Id, WholeNumber, parse_id
 from registry.schemas.console import (
     WEIGHT_INPUTS,
@@ -50,8 +51,10 @@ from registry.services import (
     dispatch,
     proposals,
     solver_runs,
+    working_calendar,
 )
 from registry.services import assignments as assignment_service
+from registry.services import disclosures as disclosure_service
 from registry.services import permissions as may
 from registry.services.access import NotFound
 from registry.services.listing import page_of
@@ -92,6 +95,9 @@ def requests():
         "coordinator/requests.html", page=page, args=args, statuses=choices(RequestStatus),
         cities=console_queries.cities_in_scope(current_user, is_english()),
         standing={r.id: console_queries.standing(r) for r in page["items"]},
+        # Urgency (countdown) and attendance on non-working days, per request.
+        calendar={r.id: working_calendar.marks(r, utcnow()) for r in page["items"]},
+        english=is_english(),
         # Where experts are short: the region's demand and supply per city and field.
         supply=console_charts.supply_demand(current_user.region) if current_user.region
         else None)
@@ -192,6 +198,8 @@ def proposal_context(run) -> dict:
             "words": proposal_words.proposal_words(say),
             "urls": {"confirm": row_url("coordinator.confirm_assignment", "assignment_id"),
                      "candidates": row_url("coordinator.candidates", "request_id", run=run.id)},
+            "disclosures": disclosure_service.for_assignments(
+                seat.assignment for item in view.requests for seat in item.seats),
             "map_data": console_charts.requests_map(run.region, view.request_ids),
             "load_data": console_charts.load_chart(
                 console_charts.experts_with_load(run.region))}
@@ -321,6 +329,8 @@ def candidates_page(request_id: int, run, form: Form):
         candidates=found, cities=console_queries.cities_by_code(places),
         standing=standing, replaceable=proposed,
         seats_full=len(standing) >= dispatch_request.seats,
+        disclosed=disclosure_service.for_candidates(
+            dispatch_request, [c.expert for c in found] + [a.expert for a in standing]),
         chosen=console_queries.chosen_expert_option(current_user,
                                                     parse_id(form.value("expert_id")))), \
         422 if form.errors else 200
@@ -369,3 +379,13 @@ def use_expert(request_id):
     if run is not None:
         return redirect(run_at(run.id, dispatch_request.id))
     return redirect(url_for("coordinator.candidates", request_id=dispatch_request.id))
+
+
+# Modules whose routes join this blueprint (imported last: they import `bp` from here);
+# disclosures registers the clerk's routes too.
+from registry.web import (  # noqa: E402, F401
+    coordinator_flags,
+    coordinator_panels,
+    coordinator_persons,
+    disclosures,
+)

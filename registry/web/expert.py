@@ -84,7 +84,8 @@ def assignments():
     listing = page_of(expert_queries.assignments_query(current_user), page_args())
     # Whether a case's parties may be shown is the API's decision (confidential cases).
     return page("expert/assignments.html", listing=listing, parties_shown={
-        a.id: parties_for(a) is not None for a in listing["items"]})
+        a.id: parties_for(a) is not None for a in listing["items"]},
+        recused_cases=expert_recusals.recused_cases())
 
 
 @bp.post("/assignments/<int:assignment_id>/accept")
@@ -282,3 +283,7 @@ def rotate_calendar_feed():
     db.session.commit()
     flash(_("Your calendar feed has a new address; the old one no longer works."), "success")
     return redirect(url_for("expert.profile"))
+
+
+# Modules whose routes join this blueprint (imported last: they import `bp` from here).
+from registry.web import expert_persons, expert_recusals  # noqa: E402, F401

@@ -261,7 +261,8 @@ def test_affiliations_and_conflicts_page(page, live_server, sign_in):
     page.locator("nav a[href='/expert/declarations']").click()
     page.wait_for_url(live_server.link("/expert/declarations"))
     expect(page.locator("main h1")).to_be_visible()
-    expect(page.locator("main h2")).to_have_count(2)
+    expect(page.locator("main h2")).to_have_count(3)  # affiliations, conflicts, relations
     expect(page.locator("main a[href='/expert/declarations/affiliations/new']")).to_be_visible()
     expect(page.locator("main a[href='/expert/declarations/conflicts/new']")).to_be_visible()
+    expect(page.locator("main a[href='/expert/declarations/relations/new']")).to_be_visible()
     screenshot_languages(page, "expert-declarations", fits_width=True)
