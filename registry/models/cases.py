@@ -252,6 +252,7 @@ class ExclusionReason(enum.StrEnum):
     CHALLENGE = "challenge"          # a party's application for withdrawal (申请回避) upheld
     RECUSAL = "recusal"              # the expert withdrew (自行回避)
     EARLIER_STAGE = "earlier_stage"  # served at another stage of the same dispute
+    PRIOR_ROLE = "prior_role"        # witness, appraiser, agent or translator in this case
     DECLINED = "declined"            # the expert declined this request
 
 

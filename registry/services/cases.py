@@ -165,8 +165,9 @@ def _check_days_disjoint(request: DispatchRequest) -> None:
 
 
 def exclude(request: DispatchRequest, data: dict, actor: User) -> Exclusion:
-    """Record who may not serve. A challenge, recusal or earlier-stage bar covers the whole
-    case: the expert leaves every request of it at once, whatever stage each reached."""
+    """Record who may not serve. A challenge, recusal, earlier-stage or prior-role bar covers
+    the whole case: the expert leaves every request of it at once, whatever stage each
+    reached."""
     reason = ExclusionReason(data["reason"])
     if not may.may_record_exclusion(actor, reason):
         raise DomainError("you cannot record an exclusion for the reason {reason}",

@@ -34,11 +34,12 @@ from registry.models.recusals import SUSPENDING
 # A challenge, a recusal or an earlier-stage bar concerns the expert and the case; a decline
 # concerns one request only (the expert may take another request of the same case).
 CASE_WIDE_REASONS = frozenset({ExclusionReason.CHALLENGE, ExclusionReason.RECUSAL,
-                               ExclusionReason.EARLIER_STAGE})
+                               ExclusionReason.EARLIER_STAGE, ExclusionReason.PRIOR_ROLE})
 # The rule (scheduler/rules.py) each case-wide exclusion stands for.
 RULE_OF_REASON = {ExclusionReason.CHALLENGE: "challenge_upheld",
                   ExclusionReason.RECUSAL: "self_recusal",
-                  ExclusionReason.EARLIER_STAGE: "one_procedure"}
+                  ExclusionReason.EARLIER_STAGE: "one_procedure",
+                  ExclusionReason.PRIOR_ROLE: "prior_role_in_case"}
 # An old assignment row in these statuses bars the pair: (request, expert) is unique and the
 # row is final (a withdrawn proposal, by contrast, may be proposed again).
 FINAL_PAIR_STATUSES = frozenset({AssignmentStatus.DECLINED, AssignmentStatus.CANCELLED,

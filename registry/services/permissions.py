@@ -218,13 +218,15 @@ def bodies_in_region(region: str | None):
 
 
 def may_record_exclusion(user: User, reason: ExclusionReason) -> bool:
-    """A clerk records a party's upheld challenge (申请回避) or an expert's recusal (自行回避);
-    coordinators and admins also the earlier-stage bar. A decline is only ever the expert's
-    own answer (assignments.decline), never recorded on its behalf."""
+    """A clerk records a party's upheld challenge (申请回避), an expert's recusal (自行回避) or
+    an earlier role of the expert in the case (witness, appraiser, agent, translator: CPL
+    Interp. Art. 43(3)); coordinators and admins also the earlier-stage bar. A decline is
+    only ever the expert's own answer (assignments.decline), never recorded on its behalf."""
     if reason is ExclusionReason.DECLINED:
         return False
     if user.role is UserRole.CLERK:
-        return reason in (ExclusionReason.CHALLENGE, ExclusionReason.RECUSAL)
+        return reason in (ExclusionReason.CHALLENGE, ExclusionReason.RECUSAL,
+                          ExclusionReason.PRIOR_ROLE)
     return user.role in (UserRole.COORDINATOR, UserRole.ADMIN)
 
 

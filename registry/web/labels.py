@@ -44,6 +44,7 @@ LABELS = {
     # exclusion reasons
     "challenge": _l("challenge upheld (申请回避)"), "recusal": _l("recusal (自行回避)"),
     "earlier_stage": _l("served at an earlier stage"),
+    "prior_role": _l("earlier role in this case (witness, appraiser, agent, translator)"),
     # kinds of row named in messages ("case 12 not found")
     "case": _l("case"), "request": _l("request"), "assignment": _l("assignment"),
     "expert": _l("expert"), "unavailability": _l("unavailable days"),

@@ -94,6 +94,29 @@ def test_an_upheld_challenge_excludes_the_expert_and_withdraws_its_proposal(clie
     assert db.session.query(Exclusion).count() == 1
 
 
+def test_an_earlier_role_in_the_case_bars_the_expert_from_that_case_only(client, world, as_):
+    """CPL Interp. Art. 43(3): a witness, appraiser, agent or translator of the case may not
+    serve on it (rule prior_role_in_case), at any of its requests; other cases are untouched."""
+    from registry.services import exclusions
+
+    response = exclude(client, as_("clerk_sh"), world.sh_request.id, world.sh_expert.id,
+                       "prior_role")
+    assert response.status_code == 201, response.get_json()
+    assert db.session.get(Assignment, world.proposal.id).status is AssignmentStatus.CANCELLED
+    assert exclusions.case_bar(world.sh_case, world.sh_expert.id) == "prior_role_in_case"
+    assert world.sh_expert.id in exclusions.excluded_experts([world.sh_request])[
+        world.sh_request.id]
+    assert world.sh_expert.id not in exclusions.excluded_experts([world.gd_request])[
+        world.gd_request.id]
+
+
+def test_a_clerk_cannot_name_an_expert_its_case_never_met_as_a_prior_role(client, world, as_):
+    response = exclude(client, as_("clerk_sh"), world.sh_request.id, world.gd_expert.id,
+                       "prior_role")
+    assert response.status_code == 422
+    assert db.session.query(Exclusion).count() == 0
+
+
 def test_clerk_sees_assigned_experts_by_name_and_fields_only(client, world, as_):
     body = client.get(f"/api/v1/requests/{world.sh_request.id}",
                       headers=as_("clerk_sh")).get_json()
