@@ -13,6 +13,7 @@ from registry.schemas.common import MAX_ID
 from registry.services import permissions as may
 from registry.services.audit import record
 from scheduler import rules
+from scheduler.domain import any_field_matches
 
 ONE_PROCEDURE = rules.rule("one_procedure")
 MAX_SUGGESTIONS = 5
@@ -93,7 +94,7 @@ def suggest_earlier_stages(case: Case, user: User) -> list[Case]:
 
 def fields_overlap(codes: list[str], others: list[str]) -> bool:
     """One field within the other's IPC subtree (G06 and G06F overlap; G06F and H04L don't)."""
-    return any(a.startswith(b) or b.startswith(a) for a in codes for b in others)
+    return any_field_matches(codes, others)
 
 
 def with_suggestions(case: Case, user: User) -> Case:

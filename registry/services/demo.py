@@ -6,7 +6,6 @@ case numbers and their parties, open dispatch requests over the next two months,
 exclusions and confirmed assignments, and one login per user group.
 """
 
-import math
 import random
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -48,6 +47,7 @@ from registry.models import (
 )
 from registry.services import accounts
 from registry.services.seeding import DEMO_PASSWORD, DEMO_USERS, read_csv
+from scheduler.domain import any_field_matches, great_circle_km
 
 K = OrganizationKind
 INVESTIGATOR, ARBITRATOR, CONSULTANT = (role.value for role in ExpertRole)
@@ -144,8 +144,8 @@ def load_specialties() -> dict[str, list[str]]:
     for row in read_csv("specialties.csv"):
         prefixes = row["ipc_prefixes"].split(";")
         for level in ("subclass", "class"):
-            codes = sorted(code for code, lvl in fields if lvl == level and any(
-                code.startswith(p) or p.startswith(code) for p in prefixes))
+            codes = sorted(code for code, lvl in fields
+                           if lvl == level and any_field_matches([code], prefixes))
             if codes:
                 specialties[row["code"]] = codes
                 break
@@ -495,7 +495,7 @@ def eligible(demo: Demo, request: DispatchRequest, roster: list[Expert], busy: d
     return [e for e in roster
             if request.role.value in e.role_names and e.jurisdiction_code in region
             and all(e.is_eligible_on(day) for day in (days[0], days[-1]))
-            and fields_match(e.fields, request.case.field_codes)
+            and any_field_matches([f.ipc_code for f in e.fields], request.case.field_codes)
             and not parties & {id(o) for o in declared_orgs(e)}
             and not any(u.covers(day) for u in e.unavailability for day in days)
             and len(busy.get(id(e), [])) < e.max_concurrent
@@ -503,11 +503,6 @@ def eligible(demo: Demo, request: DispatchRequest, roster: list[Expert], busy: d
             and (request.language is None or request.language in e.language_codes)
             and (request.remote_allowed or within_travel(demo, e, request.city_code))
             and e not in {x.expert for x in request.exclusions}]
-
-
-def fields_match(expert_fields, case_codes) -> bool:
-    return any(f.ipc_code.startswith(c) or c.startswith(f.ipc_code)
-               for f in expert_fields for c in case_codes)
 
 
 def declared_orgs(expert: Expert) -> list[Organization]:
@@ -519,15 +514,7 @@ def within_travel(demo: Demo, expert: Expert, city_code: str) -> bool:
     if expert.max_travel_km is None:
         return True
     home, there = demo.cities[expert.home_city_code], demo.cities[city_code]
-    return distance_km(home.lat, home.lon, there.lat, there.lon) <= expert.max_travel_km
-
-
-def distance_km(lat1, lon1, lat2, lon2) -> float:
-    """Great-circle distance (haversine, earth radius 6371 km)."""
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    dp, dl = p2 - p1, math.radians(lon2 - lon1)
-    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 2 * 6371 * math.asin(math.sqrt(a))
+    return great_circle_km(home.lat, home.lon, there.lat, there.lon) <= expert.max_travel_km
 
 
 # -- data tables and small pickers -----------------------------------------------------------
