@@ -73,9 +73,11 @@ def test_conflict_and_absence_on_an_accepted_seat_flag_it_at_once(client, seat, 
 
     for reader in ("coordinator_yrd", "clerk_sh", "admin"):
         found = api_flags(client, as_(reader), seat_id)
-        assert sorted(f["rule"] for f in found) == ["availability", "conflict_of_interest"]
-    conflict = next(f for f in found if f["rule"] == "conflict_of_interest")
-    assert conflict["title"] == "利益冲突" and conflict["title_en"] == "conflict of interest"
+        # The rule named is the legal situation (scheduler/rules.py), not verify's rule 6.
+        assert sorted(f["rule"] for f in found) == ["availability", "declared_conflict"]
+    conflict = next(f for f in found if f["rule"] == "declared_conflict")
+    assert conflict["title"] == "本人申报的利益冲突"
+    assert conflict["title_en"] == "a conflict the expert declared"
     assert conflict["facts"]["declared"] == [{"name": "甲科技有限公司", "role": "plaintiff"}]
     assert conflict["raised_at"]
     absence = next(f for f in found if f["rule"] == "availability")
@@ -104,7 +106,7 @@ def test_deleting_the_absence_clears_its_flag_and_keeps_the_other(client, seat, 
                              headers=as_("expert_sh"))
     assert response.status_code == 204
     assert [f["rule"] for f in api_flags(client, as_("coordinator_yrd"), seat_id)] == \
-        ["conflict_of_interest"]
+        ["declared_conflict"]
     cleared = db.session.query(AssignmentFlag).filter(
         AssignmentFlag.cleared_at.is_not(None)).one()
     assert (cleared.rule, cleared.cleared_because) == ("availability", "resolved")
@@ -164,7 +166,7 @@ def test_joining_a_party_flags_the_seat_and_names_the_party(client, seat, as_):
                            json={"organization_id": seat["defendant"].id})
     assert response.status_code == 201, response.get_json()
     [flag] = api_flags(client, as_("coordinator_yrd"), seat["assignment"].id)
-    assert flag["rule"] == "conflict_of_interest"
+    assert flag["rule"] == "party_or_representative"  # works for the party now
     assert flag["facts"]["affiliated"] == [{"name": "乙电子股份有限公司", "role": "defendant"}]
 
 
@@ -175,7 +177,7 @@ def test_proposed_and_confirmed_seats_are_flagged_too(client, seat, as_, status)
     db.session.commit()
     declare_conflict(client, as_("expert_sh"), seat["expert"].id, seat["plaintiff"].id)
     assert [f["rule"] for f in api_flags(client, as_("coordinator_yrd"),
-                                         seat["assignment"].id)] == ["conflict_of_interest"]
+                                         seat["assignment"].id)] == ["declared_conflict"]
 
 
 def test_an_ended_seat_is_not_flagged(client, seat, as_):
@@ -383,7 +385,7 @@ def test_a_conflict_declared_while_a_seat_is_taken_is_never_silent(app, make, wo
     for request, _party in rounds:
         seat = db.session.query(Assignment).filter_by(request_id=request.id).one_or_none()
         if seat is not None and seat.is_active:
-            assert [f.rule for f in seat.open_flags] == ["conflict_of_interest"], request.id
+            assert [f.rule for f in seat.open_flags] == ["declared_conflict"], request.id
 
 
 class _serve:

@@ -420,7 +420,8 @@ def test_a_held_seat_broken_by_a_relative_or_a_person_party_is_flagged(make, adm
     assert db.session.scalars(select(AssignmentFlag)).all() == []
     steps[1]()
     [flag] = db.session.scalars(select(AssignmentFlag)).all()
-    assert (flag.assignment_id, flag.rule) == (seat.id, "conflict_of_interest")
+    assert (flag.assignment_id, flag.rule) == (seat.id, "near_relative")
+    assert [r["name"] for r in flag.facts["relatives"]] != []
     assert flag.cleared_at is None
 
 

@@ -483,6 +483,7 @@ def test_a_pending_challenge_flags_the_held_seats_and_its_rejection_clears_them(
     cid = record(client, as_, scene).get_json()["id"]
     assert sorted(f.assignment_id for f in open_flags(scene)) == sorted(
         a.id for a in scene.proposals)
+    assert {f.rule for f in open_flags(scene)} == {"challenge_pending"}
     api(client, as_("clerk_sh"), f"{base(scene)}/challenges/{cid}/decision", decision())
     assert open_flags(scene) == []
 
@@ -490,3 +491,4 @@ def test_a_pending_challenge_flags_the_held_seats_and_its_rejection_clears_them(
 def test_a_recusal_flags_the_held_seats(client, world, as_, scene):
     api(client, as_("expert_sh"), f"{base(scene)}/recusals", {"reason": REASON})
     assert len(open_flags(scene)) == 2
+    assert {f.rule for f in open_flags(scene)} == {"self_recusal"}

@@ -29,9 +29,9 @@ from registry.models import (
     User,
 )
 from registry.models.experts import DISQUALIFYING_CREDIT
-from registry.services import audit, dispatch, flag_mail, problem_export
+from registry.services import audit, dispatch, flag_mail, persons, problem_export
 from registry.services import permissions as may
-from registry.services.exclusions import CASE_WIDE_REASONS, served_at_other_stages
+from registry.services.exclusions import CASE_WIDE_REASONS, case_bar, served_at_other_stages
 from registry.services.locks import hold
 from scheduler import rules
 
@@ -123,7 +123,8 @@ def _judge(request: DispatchRequest, today: date, actor) -> list[AssignmentFlag]
         found[rule] = f"{found[rule]}; {message}" if rule in found else message
     raised = []
     for assignment in [a for a in request.assignments if a.is_active]:
-        now = breaches.get(assignment.expert_id, {})
+        now = {legal_rule(assignment, rule, today): message
+               for rule, message in breaches.get(assignment.expert_id, {}).items()}
         flags = {flag.rule: flag for flag in _open(assignment)}
         _clear(assignment, [f for rule, f in flags.items() if rule not in now], "resolved",
                actor)
@@ -160,11 +161,44 @@ def _clear(assignment: Assignment, flags: list[AssignmentFlag], because: str, ac
 
 # -- the facts a page puts in words ---------------------------------------------------------------
 
+def legal_rule(assignment: Assignment, rule: str, today: date) -> str:
+    """The rule of the table a breach stands for. Verify says rule 6 (conflict of interest)
+    for everything the problem document carries as a conflict or an exclusion; the registry
+    knows which situation it is: a recusal, a challenge, an earlier role or stage, a near
+    relative, a declared conflict, a tie to a party, a decline."""
+    if rule != "conflict_of_interest":
+        return rule
+    request, expert = assignment.request, assignment.expert
+    if bar := case_bar(request.case, expert.id):
+        return bar
+    if expert.id in served_at_other_stages({request.case})[request.case_id]:
+        return "one_procedure"
+    if persons.near_relative_findings(request, expert):
+        return "near_relative"
+    parties = {org for org, _name, _role in _parties(request.case)}
+    if parties & {c.organization_id for c in expert.conflicts}:
+        return "declared_conflict"
+    tied = [a for a in expert.affiliations if a.organization_id in parties]
+    if any(a.end is None or a.end >= today for a in tied):
+        return "party_or_representative"
+    if tied:
+        return "former_affiliation"
+    if any(e.expert_id == expert.id for e in request.exclusions):
+        return "declined"
+    return rule
+
+
+def _conflict_like(rule: str) -> bool:
+    known = rules.RULES.get(rule)
+    return rule == "conflict_of_interest" or (
+        known is not None and known.carried_by == "conflict_of_interest")
+
+
 def facts_of(assignment: Assignment, rule: str, today: date) -> dict:
     """What the breach is about, read from the registry when the flag is raised: the parties
-    a conflict concerns (with their role in the case), the days of an absence, the status or
-    record that suspends the expert."""
-    if rule == "conflict_of_interest":
+    a conflict concerns (with their role in the case), the near relatives among them, the days
+    of an absence, the status or record that suspends the expert."""
+    if _conflict_like(rule):
         return _conflict_facts(assignment, today)
     if rule == "availability":
         return _absence_facts(assignment)
@@ -196,7 +230,11 @@ def _conflict_facts(assignment: Assignment, today: date) -> dict:
                        if e.expert_id == expert.id
                        and (e.reason in CASE_WIDE_REASONS or r.id == request.id)})
     earlier = expert.id in served_at_other_stages({request.case})[request.case_id]
-    return {"declared": [{"name": name, "role": role} for org, name, role in parties
+    relatives = [{"name": f["params"]["name"], "kind": f["params"]["kind"],
+                  "party": f["params"]["party"]}
+                 for f in persons.near_relative_findings(request, expert)]
+    return {"relatives": relatives,
+            "declared": [{"name": name, "role": role} for org, name, role in parties
                          if org in declared],
             "affiliated": [{"name": name, "role": role} for org, name, role in parties
                            if org in worked and org not in declared],
@@ -224,13 +262,21 @@ def rule_title(key: str, english: bool = False) -> str:
     return rule.title_en if english else rule.title_zh
 
 
+def explanation_of(key: str) -> str:
+    """The coordinator-facing sentence for a rule: its own, else that of the numbered rule
+    that carries it (a near relative is explained as a conflict of interest)."""
+    known = rules.RULES.get(key)
+    carrier = known.carried_by if known is not None else None
+    return dispatch.RULE_EXPLANATIONS.get(key) or dispatch.RULE_EXPLANATIONS.get(carrier, "")
+
+
 def flag_json(flag: AssignmentFlag) -> dict:
     """A flag as the API shows it on an assignment."""
     rule = rules.RULES.get(flag.rule)
     return {"rule": flag.rule, "title": rule_title(flag.rule),
             "title_en": rule_title(flag.rule, english=True),
             "severity": rule.severity if rule else None,
-            "explanation": dispatch.RULE_EXPLANATIONS.get(flag.rule, ""),
+            "explanation": explanation_of(flag.rule),
             "detail": flag.detail, "facts": dict(flag.facts or {}),
             "raised_at": flag.raised_at.isoformat()}
 

@@ -4,8 +4,7 @@ language (a mail renders each language under force_locale)."""
 
 from flask_babel import gettext as _
 
-from registry.services import dispatch
-from registry.services.flags import rule_title
+from registry.services.flags import explanation_of, rule_title
 from registry.web.labels import is_english, label_of
 
 
@@ -34,6 +33,10 @@ def flag_lines(flag) -> list[str]:
     lines += [_("The %(who)s works for %(party)s (%(role)s), or did within the cooling-off "
                 "period.", who=who, party=p["name"], role=_role(p["role"]))
               for p in facts.get("affiliated", [])]
+    lines += [_("%(name)s, declared by the %(who)s as a near relative (%(kind)s), is %(party)s "
+                "or acts for that party on this case.", who=who, name=r["name"],
+                kind=label_of(r["kind"]), party=r["party"])
+              for r in facts.get("relatives", [])]
     lines += [_("The %(who)s is excluded from this case: %(reason)s.", who=who,
                 reason=label_of(reason)) for reason in facts.get("excluded", [])]
     if facts.get("days"):
@@ -46,6 +49,6 @@ def flag_lines(flag) -> list[str]:
         lines.append(_("A serious or suspending credit record of the %(who)s is in effect.",
                        who=who))
     if not lines:
-        explanation = dispatch.RULE_EXPLANATIONS.get(flag.rule)
+        explanation = explanation_of(flag.rule)
         lines.append(_(explanation) if explanation else flag.detail)
     return lines
