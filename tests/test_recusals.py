@@ -168,6 +168,19 @@ def test_a_decline_becomes_the_case_wide_recusal(client, world, as_, scene):
     assert [(e.expert_id, e.reason) for e in rows] == [(scene.expert.id, ExclusionReason.RECUSAL)]
 
 
+def test_declining_for_the_whole_case_recuses_in_one_step(client, world, as_, scene):
+    """The decline form's "recuse me from every request of this case": one answer, and the
+    second request of the case can no longer be confirmed."""
+    first, second = scene.proposals
+    confirm(client, as_, first.id)
+    declined = api(client, as_("expert_sh"), f"/api/v1/assignments/{first.id}/decline",
+                   {"reason": REASON, "whole_case": True})
+    assert declined.status_code == 200, declined.get_json()
+    assert exclusions.case_bar(scene.case, scene.expert.id) == "self_recusal"
+    answer = confirm(client, as_, second.id)
+    assert answer.status_code == 422 and "recused from the case" in answer.get_json()["message"]
+
+
 def test_an_expert_cannot_recuse_another_expert(client, world, as_, make, scene):
     other = make.expert(name="王五")
     db.session.add(Assignment(request=scene.requests[2], expert=other, reasons=["x"]))

@@ -95,6 +95,7 @@ class AssignmentDecline(MethodView):
     def post(self, data, assignment_id):
         """Decline work, with a reason (the assigned expert)."""
         user, assignment = assignment_in_scope(assignment_id)
-        service.decline(assignment, data["reason"], user, seen=data["version"])
+        service.decline(assignment, data["reason"], user, seen=data["version"],
+                        whole_case=data["whole_case"])
         db.session.commit()
         return assignment

@@ -99,6 +99,8 @@ class DeclineSchema(MoveSchema):
     reason = Trimmed(required=True, error_messages={"required": REASON_NEEDED},
                      validate=[validate.Length(min=1, error=REASON_NEEDED),
                                validate.Length(max=MAX_DECLINE_REASON)])
+    whole_case = fields.Boolean(load_default=False, metadata={
+        "description": "recuse from every request of the case (自行回避), for this reason"})
 
 
 class ManualAssignmentSchema(Schema):

@@ -77,8 +77,10 @@ def accept(assignment: Assignment, actor: User, seen: int | None = None) -> Assi
 
 
 def decline(assignment: Assignment, reason: str, actor: User,
-            seen: int | None = None) -> Assignment:
-    """Decline, and keep the expert off this request when the solver runs again."""
+            seen: int | None = None, whole_case: bool = False) -> Assignment:
+    """Decline, and keep the expert off this request when the solver runs again; with
+    `whole_case`, the reason is a ground for withdrawal (自行回避) and the expert recuses from
+    every request of the case, so another request of it cannot be confirmed either."""
     _hold(assignment)
     may.allow(may.can_respond(actor, assignment), "only the assigned expert")
     assignment.check_version(seen)
@@ -87,6 +89,8 @@ def decline(assignment: Assignment, reason: str, actor: User,
     if assignment.expert_id not in request.excluded_expert_ids():
         request.exclusions.append(Exclusion(expert_id=assignment.expert_id,
                                             reason=ExclusionReason.DECLINED, note=reason))
+    if whole_case:
+        recusals.recuse(request.case, assignment.expert, reason, actor, prefer=request)
     return assignment
 
 

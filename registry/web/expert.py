@@ -106,7 +106,8 @@ def decline_assignment(assignment_id):
     # A stale version is the form's message: its input is hidden, nothing to mark beside.
     form = Form(DeclineSchema(), posted(), aliases={"version": "_form"})
     if request.method == "POST" and submit(form, lambda data: assignment_service.decline(
-            assignment, data["reason"], current_user, seen=data["version"])):
+            assignment, data["reason"], current_user, seen=data["version"],
+            whole_case=data["whole_case"])):
         flash(_("You declined the work; the coordinator will find someone else."), "success")
         return redirect(url_for("expert.assignments"))
     return page("expert/decline.html", form, assignment=expert_queries.for_page(assignment))

@@ -363,3 +363,17 @@ def test_a_year_the_calendar_cannot_show_is_refused(client, world, sign_in):
                                                      "end": "0001-01-02"})
     assert response.status_code == 422
     assert 'id="start-error"' in response.get_data(as_text=True)
+
+
+def test_the_decline_page_can_recuse_from_the_whole_case(client, world, sign_in):
+    from registry.services import exclusions
+
+    set_status(world.proposal, AssignmentStatus.CONFIRMED)
+    sign_in("expert_sh")
+    decline_url = f"/expert/assignments/{world.proposal.id}/decline"
+    page = html_of(client.get(decline_url))
+    assert 'name="whole_case"' in page
+    answer = client.post(decline_url, data={"version": shown_version(page),
+                                            "reason": "与原告有亲属关系", "whole_case": "true"})
+    assert answer.status_code == 302
+    assert exclusions.case_bar(world.sh_case, world.sh_expert.id) == "self_recusal"
