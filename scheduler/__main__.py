@@ -66,26 +66,36 @@ def cmd_solve(args, start: float) -> int:
             math.isfinite(args.time_limit) and 0 < args.time_limit <= MAX_TIME_LIMIT_S):
         raise CliError(f"--time-limit must be a number of seconds in (0, "
                        f"{MAX_TIME_LIMIT_S:.0f}], got {args.time_limit}")
+    if args.workers is not None and args.workers < 1:
+        raise CliError(f"--workers must be at least 1, got {args.workers}")
     doc = _read_json(args.problem, "problem")
     try:
         problem = load_problem(doc)
     except ProblemError as exc:
         for message in exc.errors:
             print(f"invalid problem: {message}", file=sys.stderr)
-        _write_json(invalid_plan(exc.errors).to_dict(), args.output)
+        _print_warnings(exc.warnings)
+        _write_json(invalid_plan(exc.errors, exc.warnings).to_dict(), args.output)
         return 2
+    _print_warnings(problem.warnings)
     from scheduler.solve import solve
 
     # The limit bounds the whole command, from process start: solve counts it from there and
     # keeps back the time to write the plan.
     plan = solve(problem, time_limit_s=args.time_limit, seed=args.seed, started=start,
-                 progress=_progress_printer(start))
+                 progress=_progress_printer(start), workers=args.workers)
     _write_json(plan.to_dict(), args.output)
     m = plan.metrics
     print(f"[{time.monotonic() - start:7.2f}s] {plan.status}: filled priority "
           f"{m['filled_priority']} of bound {m['bound']}, seats {m['seats_filled']}/"
           f"{m['seats_total']}", file=sys.stderr)
     return 0
+
+
+def _print_warnings(warnings) -> None:
+    """Items left out of the problem (Problem.warnings), one line each on stderr."""
+    for message in warnings:
+        print(f"warning: {message}", file=sys.stderr)
 
 
 def cmd_verify(args, start: float) -> int:
@@ -99,6 +109,8 @@ def cmd_verify(args, start: float) -> int:
         for message in exc.errors:
             print(f"invalid problem: {message}", file=sys.stderr)
         return 2
+    # The same items are left out as when solving: a plan that assigns one breaks rule 0.
+    _print_warnings(problem.warnings)
     if not isinstance(plan, dict) or not isinstance(plan.get("assignments", []), list):
         raise CliError("plan file is not a dispatch-plan/1 object with an assignments list")
     violations = verify(problem, plan)
@@ -147,6 +159,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", help="write the plan here (default stdout)")
     p.add_argument("--time-limit", type=float, help="wall seconds for the whole command")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--workers", type=int, default=None,
+                   help="CP-SAT workers (default: this machine's cores, at most 8)")
     p.set_defaults(run=cmd_solve)
     p = sub.add_parser("verify", help="check a plan against the 13 rules")
     p.add_argument("problem")

@@ -175,4 +175,4 @@ def build_plan(model: Model, state: State, status: str, bound: int | None,
     if hand_dispatch is not None:
         figures["hand_dispatch"] = metrics(model, hand_dispatch, bound)
     return Plan(status=status, assignments=tuple(assignments), unfilled=tuple(unfilled),
-                metrics=figures, solver=solver)
+                metrics=figures, solver=solver, warnings=tuple(pr.warnings))

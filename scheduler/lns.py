@@ -6,6 +6,7 @@ builder proves small problems optimal and improves large ones piece by piece.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections import defaultdict
 
@@ -67,11 +68,17 @@ def _score(model: Model, pairs: np.ndarray, big_sub: int) -> np.ndarray:
 
 def optimise(state: State, reqs: np.ndarray, exps: np.ndarray, time_limit_s: float,
              seed: int = 0, workers: int = 1, primary_only: bool = False,
-             stop: Stop = NEVER) -> tuple[bool, str]:
+             stop: Stop = NEVER, secondary_gap: float = 0.0,
+             stall_s: float | None = None) -> tuple[bool, str]:
     """Re-optimise the pairs reqs x exps in place; return (improved, CP-SAT status name).
 
     With `primary_only` the objective is the filled priority alone (easy to prove). A stop
     request ends the search and raises Cancelled (the state is left half-changed then).
+    `secondary_gap` > 0 (only for a caller that has proven the filled priority optimal)
+    lets CP-SAT stop once its bound is within that share of the secondary terms' range
+    (big_sub) of the best plan found; the status is then "WITHIN_TOLERANCE", not OPTIMAL.
+    `stall_s` (same condition) ends the search once no better plan was found for that many
+    seconds; the status is then "STALLED".
     """
     m = state.m
     entered = time.monotonic()
@@ -113,6 +120,7 @@ def optimise(state: State, reqs: np.ndarray, exps: np.ndarray, time_limit_s: flo
             if len(group) > 1:
                 model.add_at_most_one(assign[p] for p in group)
     objective = []
+    step_vars: dict[int, list] = {}
     for e, ps in by_exp.items():
         spare = int(m.cap[e] - state.load[e])
         # Rule 9: workload within max_concurrent.
@@ -123,24 +131,43 @@ def optimise(state: State, reqs: np.ndarray, exps: np.ndarray, time_limit_s: flo
         # Fairness: the k-th extra assignment of e costs fair_cost(e, load + k), rising in k.
         steps = [model.new_bool_var(f"load[{e}]>={k}") for k in range(1, min(spare, len(ps)) + 1)]
         if steps and not primary_only:
+            step_vars[e] = steps
             model.add(sum(steps) == sum(assign[p] for p in ps))
             base = int(state.load[e])
             objective += [-m.fair_cost(e, base + k) * s for k, s in enumerate(steps, 1)]
     if primary_only:
         big_sub = 1
+    # Only a plan with at least the filled priority it replaces can be accepted: saying so
+    # tightens CP-SAT's bound to the secondary terms once the priority is at its optimum.
+    old_prio = int(m.prio[old].sum())
+    if old_prio:
+        model.add(sum(int(m.prio[p]) * assign[int(p)] for p in allowed) >= old_prio)
     scores = m.prio[allowed] if primary_only else _score(m, allowed, big_sub)
     objective += [int(v) * assign[int(p)] for p, v in zip(allowed, scores, strict=True)]
     model.maximize(sum(objective))
     old_set = set(old.tolist())
     for p in allowed:
         model.add_hint(assign[int(p)], int(p) in old_set)
+    for e, steps in step_vars.items():  # the fairness steps of the hint, so it is complete
+        n_old = sum(int(p) in old_set for p in by_exp[e])
+        for k, var in enumerate(steps, 1):
+            model.add_hint(var, k <= n_old)
     solver = cp_model.CpSolver()
     solver.parameters.max_time_in_seconds = max(0.01, time_limit_s - (time.monotonic() - entered))
     solver.parameters.num_workers = workers
     solver.parameters.random_seed = seed
-    with stop.interrupting(solver.stop_search):
-        status = solver.solve(model)
+    if secondary_gap > 0 and not primary_only:
+        solver.parameters.absolute_gap_limit = float(secondary_gap * big_sub)
+    watch = _StallWatch(solver, stall_s)
+    with stop.interrupting(solver.stop_search), watch:
+        # The callback (a Python call per solution) only when a stall can end the search.
+        status = solver.solve(model, watch if stall_s is not None else None)
     name = solver.status_name(status)
+    if status != cp_model.OPTIMAL and watch.stalled:
+        name = "STALLED"
+    if status == cp_model.OPTIMAL and secondary_gap > 0 \
+            and solver.best_objective_bound > solver.objective_value:
+        name = "WITHIN_TOLERANCE"  # stopped by the gap limit, not proven
     if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         new = [p for p in allowed if solver.boolean_value(assign[int(p)])]
         old_in = [p for p in old if p in assign]
@@ -153,6 +180,42 @@ def optimise(state: State, reqs: np.ndarray, exps: np.ndarray, time_limit_s: flo
     for p in old:
         state.add(int(p))
     return False, name
+
+
+class _StallWatch(cp_model.CpSolverSolutionCallback):
+    """Stop a CP-SAT search that found no better solution for `stall_s` seconds (None: off).
+
+    A watcher thread polls; the solution callback records when the last solution came."""
+
+    def __init__(self, solver: cp_model.CpSolver, stall_s: float | None):
+        super().__init__()
+        self.solver, self.stall_s = solver, stall_s
+        self.last = time.monotonic()
+        self.stalled = False
+        self._done = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def on_solution_callback(self) -> None:
+        self.last = time.monotonic()
+
+    def _watch(self) -> None:
+        while not self._done.wait(0.05):
+            if time.monotonic() - self.last > self.stall_s:
+                self.stalled = True
+                self.solver.stop_search()
+
+    def __enter__(self) -> _StallWatch:
+        self.last = time.monotonic()
+        if self.stall_s is not None:
+            self._thread = threading.Thread(target=self._watch, name="scheduler-stall-watch",
+                                            daemon=True)
+            self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._done.set()
+        if self._thread is not None:
+            self._thread.join()
 
 
 def _value(state: State, pairs, big_sub: int) -> int:
@@ -186,9 +249,14 @@ def neighbourhood(state: State, seed_request: int, rng: np.random.Generator,
 
 
 def run_lns(state: State, deadline: float, rng: np.random.Generator, seeds: list[int],
-            on_improve=None, workers: int = 1, stop: Stop = NEVER) -> int:
-    """Improve the plan around each seed request until the deadline; return improvements."""
-    improved = 0
+            on_improve=None, workers: int = 1, stop: Stop = NEVER,
+            give_up: tuple[int, object] | None = None) -> int:
+    """Improve the plan around each seed request until the deadline; return improvements.
+
+    With `give_up` = (n, converged): return -1 as soon as n neighbourhoods in a row brought
+    no improvement while converged() is true (the caller's "nothing left to gain" test).
+    """
+    improved, idle = 0, 0
     for r in seeds:
         stop.check()
         left = deadline - time.monotonic()
@@ -199,6 +267,11 @@ def run_lns(state: State, deadline: float, rng: np.random.Generator, seeds: list
                          workers=workers, stop=stop)
         if ok:
             improved += 1
+            idle = 0
             if on_improve:
                 on_improve()
+        else:
+            idle += 1
+            if give_up is not None and idle >= give_up[0] and give_up[1]():
+                return -1
     return improved

@@ -44,6 +44,9 @@ class Plan:
     metrics: dict = field(default_factory=dict)
     solver: dict = field(default_factory=dict)
     errors: tuple[str, ...] = ()
+    # Experts, requests and pinned/previous pairs left out of the problem, one sentence each
+    # (Problem.warnings): the plan covers the rest.
+    warnings: tuple[str, ...] = ()
 
     def to_dict(self) -> dict:
         doc = {
@@ -53,12 +56,16 @@ class Plan:
             "unfilled": [u.to_dict() for u in self.unfilled],
             "metrics": self.metrics,
             "solver": self.solver,
+            "warnings": list(self.warnings),
         }
         if self.errors:
             doc["errors"] = list(self.errors)
         return doc
 
 
-def invalid_plan(errors: list[str], **solver) -> Plan:
-    """Turn a rejected problem (ProblemError.errors) into a plan with status 'invalid'."""
-    return Plan(status="invalid", errors=tuple(errors), solver=dict(solver))
+def invalid_plan(errors: list[str], warnings: list[str] | tuple[str, ...] = (),
+                 **solver) -> Plan:
+    """Turn a rejected problem (ProblemError.errors, and .warnings: the items that would
+    have been left out) into a plan with status 'invalid'."""
+    return Plan(status="invalid", errors=tuple(errors), solver=dict(solver),
+                warnings=tuple(warnings))

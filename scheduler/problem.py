@@ -39,11 +39,16 @@ def finite_number(value: Any) -> float | None:
 
 
 class ProblemError(ValueError):
-    """A problem document that breaks the format; `errors` names each offending item."""
+    """A problem document with a structural fault; `errors` names each offending item.
 
-    def __init__(self, errors: list[str]):
+    `warnings` lists the experts and requests that would have been left out for a fault of
+    their own (see load_problem), so a rejection reports those too.
+    """
+
+    def __init__(self, errors: list[str], warnings: list[str] | tuple[str, ...] = ()):
         super().__init__("; ".join(errors))
         self.errors = list(errors)
+        self.warnings = list(warnings)
 
 
 @dataclass(frozen=True)
@@ -177,6 +182,11 @@ class Problem:
     pinned: tuple[Pair, ...] = ()
     previous: tuple[Pair, ...] = ()
     settings: Settings = Settings()
+    # Experts and requests left out for a fault of their own, and pinned/previous pairs
+    # dropped with them: one sentence each, naming the item (load_problem).
+    warnings: tuple[str, ...] = ()
+    left_out_experts: frozenset[str] = frozenset()
+    left_out_requests: frozenset[str] = frozenset()
 
     def city(self, code: str) -> City:
         return self._city_index()[code]
@@ -214,9 +224,29 @@ class _Reader:
 
     def __init__(self) -> None:
         self.errors: list[str] = []
+        # While an expert or request is read: its label and the faults of its own (values
+        # well typed but wrong: a reversed range, out of range, no field); they leave the
+        # item out instead of rejecting the problem.
+        self._item: str | None = None
+        self._flaws: list[str] = []
 
     def fail(self, where: str, message: str) -> None:
         self.errors.append(f"{where}: {message}")
+
+    def flaw(self, where: str, message: str) -> None:
+        """A fault of the item being read alone; outside an item, a structural error."""
+        if self._item is None or not where.startswith(self._item):
+            self.fail(where, message)
+            return
+        rest = where[len(self._item):].strip()
+        self._flaws.append(f"{rest}: {message}" if rest else message)
+
+    def begin_item(self, label: str) -> None:
+        self._item, self._flaws = label, []
+
+    def end_item(self) -> list[str]:
+        flaws, self._item, self._flaws = self._flaws, None, []
+        return flaws
 
     def text(self, obj: dict, key: str, where: str, required: bool = True) -> str | None:
         value = obj.get(key)
@@ -249,7 +279,7 @@ class _Reader:
         if value < low or (high is not None and value > high):
             bounds = f">= {low}" if high is None else f"between {low} and {high}"
             shown = value if abs(value) < 10**12 else f"{value:.3e}"
-            self.fail(where, f"{key} must be {bounds}, got {shown}")
+            self.flaw(where, f"{key} must be {bounds}, got {shown}")
             return default
         return value
 
@@ -269,7 +299,7 @@ class _Reader:
             if start is None or end is None:
                 continue
             if end < start:
-                self.fail(here, f"end {iso(end)} is before start {iso(start)}")
+                self.flaw(here, f"end {iso(end)} is before start {iso(start)}")
                 continue
             out.append(Interval(start, end))
         return tuple(out)
@@ -305,30 +335,38 @@ def _read_city(rd: _Reader, k: int, obj: Any) -> City | None:
     return City(code, float(lat), float(lon), str(obj.get("name_en") or obj.get("name") or ""))
 
 
-def _read_expert(rd: _Reader, k: int, obj: Any) -> Expert | None:
+def _read_expert(rd: _Reader, k: int, obj: Any) -> tuple[Expert | None, list[str]]:
+    """The expert (None on a structural fault) and the faults of its own (see _Reader)."""
     where = _label("experts", k, obj)
     if not isinstance(obj, dict):
         rd.fail(where, "must be an object")
-        return None
+        return None, []
     n = len(rd.errors)
+    rd.begin_item(where)
     ident = rd.text(obj, "id", where)
     roles = rd.strings(obj, "roles", where)
-    if not roles:
-        rd.fail(where, "roles must name at least one role")
+    if not roles and (obj.get("roles") is None or isinstance(obj.get("roles"), list)):
+        rd.flaw(where, "roles must name at least one role")
     for role in sorted(roles - set(ROLES)):
-        rd.fail(where, f"unknown role {role!r} (expected one of {', '.join(ROLES)})")
+        rd.flaw(where, f"unknown role {role!r} (expected one of {', '.join(ROLES)})")
     city = rd.text(obj, "city", where)
     jurisdiction = rd.text(obj, "jurisdiction", where)
     fields_obj = obj.get("fields")
     fields: list[tuple[str, int]] = []
-    if not isinstance(fields_obj, dict) or not fields_obj:
+    if fields_obj is not None and not isinstance(fields_obj, dict):
         rd.fail(where, "fields must be a non-empty object IPC code -> proficiency 1..3")
+    elif not fields_obj:
+        rd.flaw(where, "fields must be a non-empty object IPC code -> proficiency 1..3 "
+                       "(no valid field)")
     else:
         for code, prof in fields_obj.items():
-            # Proficiency is an integer level: 2.0 is refused like "2".
-            if not code.strip() or isinstance(prof, bool) or not isinstance(prof, int) \
-                    or prof not in (1, 2, 3):
+            # Proficiency is an integer level: 2.0 is refused like "2" (a wrong type);
+            # an integer out of 1..3, or a blank code, leaves the expert out.
+            if isinstance(prof, bool) or not isinstance(prof, int):
                 rd.fail(where, f"field {code!r} must have an integer proficiency 1..3, "
+                               f"got {prof!r:.40}")
+            elif not code.strip() or prof not in (1, 2, 3):
+                rd.flaw(where, f"field {code!r} must have an integer proficiency 1..3, "
                                f"got {prof!r:.40}")
             else:
                 fields.append((code, prof))
@@ -337,15 +375,18 @@ def _read_expert(rd: _Reader, k: int, obj: Any) -> Expert | None:
     appointed_from = rd.date(obj.get("appointed_from"), where, "appointed_from", nullable=True)
     appointed_until = rd.date(obj.get("appointed_until"), where, "appointed_until", nullable=True)
     if appointed_from and appointed_until and appointed_until < appointed_from:
-        rd.fail(where, "appointed_until is before appointed_from")
+        rd.flaw(where, f"appointed_until {iso(appointed_until)} is before appointed_from "
+                       f"{iso(appointed_from)}")
     max_concurrent = rd.integer(obj, "max_concurrent", where, 3, 0, MAX_CONCURRENT)
     current_load = rd.integer(obj, "current_load", where, 0, 0, MAX_CONCURRENT)
     travel = obj.get("max_travel_km")
     if travel is not None:
         travel = finite_number(travel)
         if travel is None or not 0 <= travel <= MAX_TRAVEL_KM:
-            rd.fail(where, f"max_travel_km must be a number between 0 and "
-                           f"{MAX_TRAVEL_KM:.0f} or null, got {obj.get('max_travel_km')!r:.40}")
+            # Not a finite number: a wrong type; a number out of range: the expert's own.
+            report = rd.fail if travel is None else rd.flaw
+            report(where, f"max_travel_km must be a number between 0 and "
+                          f"{MAX_TRAVEL_KM:.0f} or null, got {obj.get('max_travel_km')!r:.40}")
             travel = None
     orgs = []
     org_items = obj.get("organizations")
@@ -365,15 +406,16 @@ def _read_expert(rd: _Reader, k: int, obj: Any) -> Expert | None:
     busy = rd.intervals(obj, "busy", where)
     conflicts = rd.strings(obj, "conflicts", where)
     panels = _read_panels(rd, obj, where)
+    flaws = rd.end_item()
     if len(rd.errors) > n:
-        return None
+        return None, flaws
     return Expert(
         id=ident, roles=roles, city=city, jurisdiction=jurisdiction, fields=tuple(fields),
         languages=languages, appointed_from=appointed_from, appointed_until=appointed_until,
         max_concurrent=max_concurrent, current_load=current_load,
         max_travel_km=None if travel is None else float(travel), unavailable=unavailable,
         busy=busy, organizations=tuple(orgs), conflicts=conflicts, panels=panels,
-    )
+    ), flaws
 
 
 def _read_panels(rd: _Reader, obj: dict, where: str) -> tuple[PanelMembership, ...]:
@@ -393,7 +435,7 @@ def _read_panels(rd: _Reader, obj: dict, where: str) -> tuple[PanelMembership, .
         start = rd.date(item.get("from"), here, "from", nullable=True)
         until = rd.date(item.get("until"), here, "until", nullable=True)
         if start is not None and until is not None and until < start:
-            rd.fail(here, f"until {iso(until)} is before from {iso(start)}")
+            rd.flaw(here, f"until {iso(until)} is before from {iso(start)}")
             continue
         if institution is not None:
             out.append(PanelMembership(institution, start, until))
@@ -420,12 +462,14 @@ def _read_waivers(rd: _Reader, obj: dict, where: str) -> tuple[tuple[str, frozen
     return tuple(out)
 
 
-def _read_request(rd: _Reader, k: int, obj: Any) -> Request | None:
+def _read_request(rd: _Reader, k: int, obj: Any) -> tuple[Request | None, list[str]]:
+    """The request (None on a structural fault) and the faults of its own (see _Reader)."""
     where = _label("requests", k, obj)
     if not isinstance(obj, dict):
         rd.fail(where, "must be an object")
-        return None
+        return None, []
     n = len(rd.errors)
+    rd.begin_item(where)
     ident = rd.text(obj, "id", where)
     case = obj.get("case")
     if case is None or case == "":
@@ -436,13 +480,15 @@ def _read_request(rd: _Reader, k: int, obj: Any) -> Request | None:
         rd.fail(where, f"case must be a string (the case number), got {case!r:.40}")
     role = rd.text(obj, "role", where)
     if role is not None and role not in ROLES:
-        rd.fail(where, f"unknown role {role!r} (expected one of {', '.join(ROLES)})")
+        rd.flaw(where, f"unknown role {role!r} (expected one of {', '.join(ROLES)})")
     city = rd.text(obj, "city", where)
     jurisdiction = rd.text(obj, "jurisdiction", where)
     fields = obj.get("fields")
-    if not isinstance(fields, list) or not fields or not all(
-        isinstance(f, str) and f.strip() for f in fields
-    ):
+    if fields is None or fields == []:
+        rd.flaw(where, "fields must be a non-empty list of IPC codes (no field)")
+        fields = []
+    elif not isinstance(fields, list) or not all(isinstance(f, str) and f.strip()
+                                                 for f in fields):
         rd.fail(where, "fields must be a non-empty list of IPC codes")
         fields = []
     language = obj.get("language")
@@ -459,17 +505,22 @@ def _read_request(rd: _Reader, k: int, obj: Any) -> Request | None:
     excluded = rd.strings(obj, "excluded", where)
     institution = rd.text(obj, "institution", where, required=False)
     waivers = _read_waivers(rd, obj, where)
+    flaws = rd.end_item()
     if len(rd.errors) > n:
-        return None
+        return None, flaws
     return Request(
         id=ident, case=case, role=role, city=city, jurisdiction=jurisdiction,
         fields=tuple(fields), seats=seats, language=language, days=days, remote=remote,
         priority=priority, parties=parties, excluded=excluded, institution=institution,
         waivers=waivers,
-    )
+    ), flaws
 
 
-def _read_pairs(rd: _Reader, doc: dict, key: str, requests: set, experts: set) -> list[Pair]:
+def _read_pairs(rd: _Reader, doc: dict, key: str, requests: set, experts: set,
+                left_out: tuple[set, set] = (set(), set()),
+                warnings: list[str] | None = None) -> list[Pair]:
+    """The pairs of `key`; one naming a left-out request or expert is dropped with a
+    warning (the problem stays valid), an unknown id is a structural error."""
     items = doc.get(key) or []
     if not isinstance(items, list):
         rd.fail(key, "must be a list of {request, expert}")
@@ -493,6 +544,12 @@ def _read_pairs(rd: _Reader, doc: dict, key: str, requests: set, experts: set) -
             rd.fail(where, f"unknown expert {e!r}")
             bad = True
         if bad:
+            continue
+        gone = [f"request {r!r}"] if r in left_out[0] else []
+        gone += [f"expert {e!r}"] if e in left_out[1] else []
+        if gone:
+            if warnings is not None:
+                warnings.append(f"{where}: {' and '.join(gone)} left out; pair dropped")
             continue
         if (r, e) in seen:
             if key == "pinned":
@@ -584,8 +641,28 @@ def _read_group(rd: _Reader, k: int, obj: Any) -> RecognitionGroup | None:
     return RecognitionGroup(frozenset(members), frozenset(roles))
 
 
+def _items(rd: _Reader, doc: dict, key: str, read) -> tuple[list, dict[int, tuple]]:
+    """Every entry of doc[key] read (None for a structural fault), and {index: (label,
+    faults)} for the entries left out for faults of their own."""
+    items, bad = [], {}
+    for k, obj in enumerate(_lists(rd, doc, key)):
+        item, flaws = read(rd, k, obj)
+        items.append(item)
+        if flaws:
+            bad[k] = (_label(key, k, obj), flaws)
+    return items, bad
+
+
 def load_problem(doc: dict) -> Problem:
-    """Validate a dispatch-problem/1 document; raise ProblemError listing every fault."""
+    """Validate a dispatch-problem/1 document into a Problem.
+
+    Structural faults (not an object, wrong format or type, malformed dates, duplicate ids,
+    unknown references, settings out of range, a pinned pair that breaks a rule) raise
+    ProblemError listing every one. An expert or request wrong on its own (a reversed range,
+    a value out of range, an unknown role, no valid field) is left out instead, with a
+    sentence naming it in `problem.warnings`; pinned and previous pairs naming it are
+    dropped, with a warning each.
+    """
     rd = _Reader()
     if not isinstance(doc, dict):
         raise ProblemError(["problem: must be a JSON object"])
@@ -597,8 +674,8 @@ def load_problem(doc: dict) -> Problem:
     groups = [_read_group(rd, k, g)
               for k, g in enumerate(_lists(rd, doc, "recognition_groups"))]
     groups = [g for g in groups if g is not None]
-    experts = [_read_expert(rd, k, e) for k, e in enumerate(_lists(rd, doc, "experts"))]
-    requests = [_read_request(rd, k, r) for k, r in enumerate(_lists(rd, doc, "requests"))]
+    experts, bad_experts = _items(rd, doc, "experts", _read_expert)
+    requests, bad_requests = _items(rd, doc, "requests", _read_request)
     settings = _read_settings(rd, doc.get("settings"))
     _check_duplicates(rd, "cities", cities)
     _check_duplicates(rd, "experts", experts)
@@ -606,14 +683,21 @@ def load_problem(doc: dict) -> Problem:
     _check_references(rd, experts, requests, {c.code for c in cities if c})
     request_ids = {r.id for r in requests if r}
     expert_ids = {e.id for e in experts if e}
-    pinned = _read_pairs(rd, doc, "pinned", request_ids, expert_ids)
-    previous = _read_pairs(rd, doc, "previous", request_ids, expert_ids)
+    warnings = [f"{label}: {'; '.join(flaws)}; left out"
+                for label, flaws in [*bad_experts.values(), *bad_requests.values()]]
+    left_out = ({requests[k].id for k in bad_requests if requests[k] is not None},
+                {experts[k].id for k in bad_experts if experts[k] is not None})
+    pinned = _read_pairs(rd, doc, "pinned", request_ids, expert_ids, left_out, warnings)
+    previous = _read_pairs(rd, doc, "previous", request_ids, expert_ids, left_out, warnings)
     if rd.errors:
-        raise ProblemError(rd.errors)
+        raise ProblemError(rd.errors, warnings)
     problem = Problem(
         as_of=as_of, cities=tuple(cities), recognition_groups=tuple(groups),
-        experts=tuple(experts), requests=tuple(requests), pinned=tuple(pinned),
-        previous=tuple(previous), settings=settings,
+        experts=tuple(e for k, e in enumerate(experts) if k not in bad_experts),
+        requests=tuple(r for k, r in enumerate(requests) if k not in bad_requests),
+        pinned=tuple(pinned), previous=tuple(previous), settings=settings,
+        warnings=tuple(warnings), left_out_experts=frozenset(left_out[1]),
+        left_out_requests=frozenset(left_out[0]),
     )
     _check_pinned(problem)
     return problem
@@ -629,5 +713,5 @@ def _check_pinned(problem: Problem) -> None:
     if violations:
         raise ProblemError(
             [f"pinned pair ({v.request!r}, {v.expert!r}) breaks rule {v.rule}: {v.message}"
-             for v in violations]
+             for v in violations], problem.warnings
         )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import os
 import time
 from collections.abc import Callable
 
@@ -22,11 +23,31 @@ from scheduler.repair import fill, guided, repair
 
 EXACT_MAX_PAIRS = 40_000  # up to here CP-SAT gets the whole problem and may prove it
 HINT_PAIRS_PER_REQUEST = 80
-WORKERS = 2
+MAX_DEFAULT_WORKERS = 8
+# Once the filled priority reaches the bound (proven optimal), the LNS stops after this many
+# neighbourhoods in a row bring no improvement of the secondary terms: the tolerance of
+# "stop when proven" for the search that cannot prove the secondary terms itself.
+STALL_NEIGHBOURHOODS = 30
+# Once the filled priority is proven, CP-SAT on the whole problem stops when its bound on the
+# objective is within this share of the secondary terms' range (model.lexicographic_big over
+# the problem: the spread between the best and worst secondary totals any plan could have).
+SECONDARY_GAP = 1e-3
+# ... or when it found no better plan for this share of the time limit (at least 1 s): with
+# few workers CP-SAT's bound on a problem of ~10,000 pairs or more rarely closes.
+STALL_SHARE, STALL_MIN_S = 0.15, 1.0
+
+
+def default_workers() -> int:
+    """The cores this process may run on (its CPU affinity, else os.cpu_count()), at most 8."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        cores = os.cpu_count() or 1
+    return max(1, min(cores, MAX_DEFAULT_WORKERS))
 
 
 def solve(problem: Problem, *, time_limit_s: float | None = None, seed: int = 0,
-          progress: Callable[[dict], None] | None = None, workers: int = WORKERS,
+          progress: Callable[[dict], None] | None = None, workers: int | None = None,
           started: float | None = None, stop: Callable[[], bool] | None = None) -> Plan:
     """Assign experts to requests under the 13 rules; on a valid problem, raises only
     Cancelled (when `stop` returns True).
@@ -44,7 +65,15 @@ def solve(problem: Problem, *, time_limit_s: float | None = None, seed: int = 0,
     0.1 s during a search. The min-cost flows hold the GIL and cannot be interrupted: a stop
     waits for the one running (measured here: up to ~2 s at 5,000 x 2,000, ~4 s at
     20,000 x 5,000).
+
+    `workers` (default: default_workers()) is CP-SAT's num_workers wherever CP-SAT runs (the
+    whole problem, and every LNS neighbourhood). `solve` returns as soon as the plan is
+    proven optimal (filled priority and secondary terms), or once the filled priority is
+    proven and the LNS found nothing better in STALL_NEIGHBOURHOODS neighbourhoods in a row;
+    solver.time_to_proof_s is the elapsed time when the filled priority was proven, and
+    solver.stop_reason says why the search ended.
     """
+    workers = default_workers() if workers is None else max(1, int(workers))
     limit = time_limit(problem, time_limit_s)
     clock = Clock(limit, progress, started, Stop(stop))
     rng = np.random.default_rng(seed)
@@ -112,6 +141,10 @@ def solve(problem: Problem, *, time_limit_s: float | None = None, seed: int = 0,
     clock.report("repair", state)
     proven = clock.bound == state.filled_priority()
     secondary_proven = flow_exact and proven
+    proof = _Proof(clock)
+    if proven:
+        proof.mark()
+    stop_reason = "proven optimal" if secondary_proven else "time limit"
     engine = "min-cost-flow bound + repair"
     if flow_exact:
         engine = "min-cost-flow (exact: no days, no panels)"
@@ -120,18 +153,32 @@ def solve(problem: Problem, *, time_limit_s: float | None = None, seed: int = 0,
         everyone = np.arange(model.n_req), np.arange(model.n_exp)
         if not proven:
             proven = max_priority(state, left() - cost_greedy - 0.3, stop=clock.stop)
+            if proven:
+                proof.mark()
             clock.report("mip priority", state)
         if left() > cost_greedy + 0.05:
+            # CP-SAT returns as soon as it proves the whole problem optimal.
             _, status = optimise(state, *everyone, left() - cost_greedy, seed=seed,
-                                 workers=workers, stop=clock.stop)
+                                 workers=workers, stop=clock.stop,
+                                 secondary_gap=SECONDARY_GAP if proven else 0.0,
+                                 stall_s=max(STALL_MIN_S, STALL_SHARE * limit) if proven
+                                 else None)
             secondary_proven = status == "OPTIMAL"
+            if status in ("WITHIN_TOLERANCE", "STALLED"):
+                stop_reason = "no improvement" if status == "STALLED" else "within tolerance"
+            if secondary_proven:
+                stop_reason = "proven optimal"
+                if not proven:  # the whole optimum holds the optimal filled priority too
+                    proven = True
+                    proof.mark()
             clock.report("cp-sat", state)
     elif not small and left() > cost_greedy + 0.1:
         engine = "min-cost-flow bound + repair + CP-SAT LNS"
         # Seats the flow filled but repair had to give up: where priority was lost.
         lost = np.unique(model.req[hint & ~state.chosen])
         lost = lost[state.filled[lost] < model.seats[lost]]
-        _improve(state, deadline - cost_greedy, rng, clock, workers, first=lost)
+        stop_reason = _improve(state, deadline - cost_greedy, rng, clock, workers, proof,
+                               first=lost)
         proven = clock.bound == state.filled_priority()
     else:
         skipped.append("MIP/CP-SAT" if small else "LNS")
@@ -152,6 +199,8 @@ def solve(problem: Problem, *, time_limit_s: float | None = None, seed: int = 0,
                 proven and state.filled_priority() == before)
     else:
         skipped.append("baseline guard")
+    if proven:
+        proof.mark()  # no-op when already proven; else the guard's plan reached the bound
     clock.report("done", state)
     solver = {
         "engine": engine, "wall_s": round(clock.elapsed(), 3), "time_limit_s": limit,
@@ -159,6 +208,7 @@ def solve(problem: Problem, *, time_limit_s: float | None = None, seed: int = 0,
         "priority_proven_optimal": proven, "secondary_proven_optimal": secondary_proven,
         "eligible_pairs": int(len(model.req)), "seed": seed, "workers": workers,
         "baseline_fallback": guarded, "skipped": skipped,
+        "time_to_proof_s": proof.at if proven else None, "stop_reason": stop_reason,
     }
     return build_plan(model, state, "optimal" if proven else "feasible", clock.bound, solver,
                       hand_dispatch=hand)
@@ -172,27 +222,55 @@ def time_limit(problem: Problem, time_limit_s: float | None) -> float:
     return min(max(limit, 0.0), MAX_TIME_LIMIT_S)
 
 
+class _Proof:
+    """When the filled priority was first proven optimal (seconds since the clock's start)."""
+
+    def __init__(self, clock: Clock):
+        self.clock = clock
+        self.at: float | None = None
+
+    def mark(self) -> None:
+        if self.at is None:
+            self.at = round(self.clock.elapsed(), 3)
+
+
 def _improve(state: State, deadline: float, rng: np.random.Generator, clock: Clock,
-             workers: int, first: np.ndarray | None = None) -> None:
-    """LNS rounds: neighbourhoods around open seats first, then around previous pairs lost."""
+             workers: int, proof: _Proof, first: np.ndarray | None = None) -> str:
+    """LNS rounds: neighbourhoods around open seats first, then around previous pairs lost.
+
+    Returns why it stopped: "no improvement" when the filled priority reached the bound and
+    STALL_NEIGHBOURHOODS neighbourhoods in a row found nothing better (or a whole round of
+    neighbourhoods found nothing), else "time limit".
+    """
     m = state.m
 
     def on_improve() -> None:
+        if clock.bound == state.filled_priority():
+            proof.mark()
         clock.tick("lns", state)
 
+    def stalled() -> bool:  # asked by run_lns after each neighbourhood without improvement
+        return clock.bound == state.filled_priority()
+
     rounds = 0
+    if clock.bound == state.filled_priority():
+        proof.mark()
     if first is not None and len(first):
         lost = first[np.argsort(-m.el.index.req_prio[first], kind="stable")]
-        run_lns(state, deadline, rng, [int(r) for r in lost] * 2, on_improve, workers=1,
-                stop=clock.stop)
+        if run_lns(state, deadline, rng, [int(r) for r in lost] * 2, on_improve,
+                   workers=workers, stop=clock.stop,
+                   give_up=(STALL_NEIGHBOURHOODS, stalled)) < 0:
+            return "no improvement"
     while time.monotonic() < deadline - 0.05 and rounds < 50:
         rounds += 1
         seeds = _seed_requests(state, rng)
         if not seeds:
-            break
-        if run_lns(state, deadline, rng, seeds, on_improve, workers=1,
-                   stop=clock.stop) == 0 and rounds > 2:
-            break
+            return "no improvement"
+        found = run_lns(state, deadline, rng, seeds, on_improve, workers=workers,
+                        stop=clock.stop, give_up=(STALL_NEIGHBOURHOODS, stalled))
+        if found < 0 or (found == 0 and rounds > 2):
+            return "no improvement"
+    return "time limit" if time.monotonic() >= deadline - 0.05 else "no improvement"
 
 
 def _seed_requests(state: State, rng: np.random.Generator) -> list[int]:

@@ -154,8 +154,12 @@ def verify_pairs(problem: Problem, pairs: list[Pair]) -> list[Violation]:
     seen: set[tuple[str, str]] = set()
     for p in pairs:
         if p.request not in requests or p.expert not in experts:
+            gone = [f"request {p.request!r}"] if p.request in problem.left_out_requests else []
+            gone += [f"expert {p.expert!r}"] if p.expert in problem.left_out_experts else []
+            why = f" ({' and '.join(gone)} left out of the problem)" if gone else ""
             out.append(Violation(0, p.request, p.expert,
-                                 f"unknown request or expert in ({p.request!r}, {p.expert!r})"))
+                                 f"unknown request or expert in ({p.request!r}, "
+                                 f"{p.expert!r}){why}"))
             continue
         if (p.request, p.expert) in seen:
             out.append(Violation(10, p.request, p.expert,

@@ -52,13 +52,45 @@ def test_solve_prints_the_plan_on_stdout_without_output_file(problem_file, capsy
 
 @pytest.mark.parametrize(("content", "message"), [
     ("{not json", "not valid JSON"),
-    (json.dumps(a_problem([an_expert()], [a_request(seats=0)])), "seats must be between 1 and 50"),
+    (json.dumps(a_problem([an_expert()], [a_request(seats="1")])), "seats must be an integer"),
 ])
 def test_malformed_input_exits_2_with_a_message(tmp_path, capsys, content, message):
     path = tmp_path / "p.json"
     path.write_text(content, encoding="utf-8")
     assert main(["solve", str(path)]) == 2
     assert message in capsys.readouterr().err
+
+
+def test_an_item_left_out_is_a_warning_on_stderr_and_the_plan_is_made(tmp_path, capsys):
+    doc = a_problem([an_expert(), an_expert("E9", appointed_from="2025-01-01",
+                                            appointed_until="2024-01-01")],
+                    [a_request(), a_request("R9", days=[{"start": "2025-04-02",
+                                                          "end": "2025-04-01"}])],
+                    pinned=[{"request": "R1", "expert": "E9"}])
+    path, out = tmp_path / "p.json", tmp_path / "plan.json"
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    assert main(["solve", str(path), "-o", str(out), "--time-limit", "2",
+                 "--workers", "1"]) == 0
+    err = capsys.readouterr().err
+    assert "warning: experts[1] (id 'E9'): appointed_until 2024-01-01 is before" in err
+    assert "warning: requests[1] (id 'R9') days[0]" not in err
+    assert "warning: requests[1] (id 'R9'): days[0]: end 2025-04-01 is before" in err
+    assert "warning: pinned[0] ('R1', 'E9'): expert 'E9' left out; pair dropped" in err
+    plan = json.loads(out.read_text(encoding="utf-8"))
+    assert len(plan["warnings"]) == 3 and plan["solver"]["workers"] == 1
+    assert {(a["request"], a["expert"]) for a in plan["assignments"]} == {("R1", "E1")}
+    assert main(["verify", str(path), str(out)]) == 0
+
+
+def test_workers_must_be_positive(problem_file, capsys):
+    assert main(["solve", str(problem_file), "--workers", "0"]) == 2
+    assert "--workers must be at least 1" in capsys.readouterr().err
+
+
+def test_workers_default_to_the_cores_capped_at_8():
+    from scheduler.solve import default_workers
+
+    assert 1 <= default_workers() <= 8
 
 
 def test_missing_file_exits_2(capsys):
