@@ -97,6 +97,12 @@ class ProposalView:
         return list(self.run.held_seats_breaking_rules or [])
 
     @property
+    def left_out(self) -> list[str]:
+        """The scheduler's warnings: experts or requests wrong on their own (a term that ends
+        before it starts, a reversed range) that it left out, solving the rest."""
+        return [str(w) for w in (self.run.plan or {}).get("warnings") or []]
+
+    @property
     def last_page(self) -> int:
         return max(1, -(-self.page["total"] // self.page["per_page"]))
 

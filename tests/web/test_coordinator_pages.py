@@ -408,6 +408,18 @@ def test_held_seats_that_break_a_rule_are_listed_as_warnings(client, world, sign
     assert "request 5, expert 9: rule 6 (conflict_of_interest)" in html
 
 
+def test_records_the_solver_left_out_are_listed_with_the_proposal(client, world, sign_in,
+                                                                   solved):
+    run, _filled, _unfilled = solved
+    left_out = "experts[3] (id '9'): appointed_until 2024-01-01 is before appointed_from " \
+        "2025-01-01; left out"
+    run.plan = {**run.plan, "warnings": [left_out]}
+    db.session.commit()
+    sign_in("coordinator_sh")
+    html = client.get(f"/console/runs/{run.id}").get_data(as_text=True)
+    assert "left-out-heading" in html and "appointed_until 2024-01-01" in html
+
+
 # -- a long run's requests, page by page ----------------------------------------------------------
 
 def stored_run(requests, region="SH") -> SolverRun:
