@@ -170,6 +170,15 @@ def test_joining_a_party_flags_the_seat_and_names_the_party(client, seat, as_):
     assert flag["facts"]["affiliated"] == [{"name": "乙电子股份有限公司", "role": "defendant"}]
 
 
+def test_becoming_a_shareholder_of_a_party_flags_an_interest_in_the_case(client, seat, as_):
+    response = client.post(f"/api/v1/experts/{seat['expert'].id}/affiliations",
+                           headers=as_("expert_sh"),
+                           json={"organization_id": seat["defendant"].id, "role": "股东"})
+    assert response.status_code == 201, response.get_json()
+    [flag] = api_flags(client, as_("coordinator_yrd"), seat["assignment"].id)
+    assert flag["rule"] == "interest_in_case"
+
+
 @pytest.mark.parametrize("status", ["proposed", "confirmed"])
 def test_proposed_and_confirmed_seats_are_flagged_too(client, seat, as_, status):
     seat["assignment"].status = AssignmentStatus(status)

@@ -183,6 +183,12 @@ class ExpertField(db.Model):
         return level
 
 
+# Ties to a party that give an interest in its case rather than a post in it (CPL Art. 47(2),
+# rule interest_in_case); any other current tie is a post (party_or_representative).
+INTEREST_ROLES = frozenset({"shareholder", "licensee", "licensor", "inventor",
+                            "股东", "被许可人", "许可人", "发明人"})
+
+
 class Affiliation(db.Model):
     """Employment or another tie to an organization; current or recent ones cause conflicts."""
 

@@ -28,7 +28,7 @@ from registry.models import (
     Expert,
     User,
 )
-from registry.models.experts import DISQUALIFYING_CREDIT
+from registry.models.experts import DISQUALIFYING_CREDIT, INTEREST_ROLES
 from registry.services import audit, dispatch, flag_mail, persons, problem_export
 from registry.services import permissions as may
 from registry.services.exclusions import CASE_WIDE_REASONS, case_bar, served_at_other_stages
@@ -179,7 +179,10 @@ def legal_rule(assignment: Assignment, rule: str, today: date) -> str:
     if parties & {c.organization_id for c in expert.conflicts}:
         return "declared_conflict"
     tied = [a for a in expert.affiliations if a.organization_id in parties]
-    if any(a.end is None or a.end >= today for a in tied):
+    current = [a for a in tied if a.end is None or a.end >= today]
+    if any(a.role.strip().lower() in INTEREST_ROLES for a in current):
+        return "interest_in_case"
+    if current:
         return "party_or_representative"
     if tied:
         return "former_affiliation"
