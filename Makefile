@@ -54,11 +54,15 @@ demo: install
 	@$(FLASK) worker --slot 1 & worker=$$!; trap 'kill $$worker 2>/dev/null; wait $$worker' EXIT INT TERM; \
 		$(FLASK) run --host 127.0.0.1 --port 5000
 
+# Two test processes (pytest-xdist), one file each at a time: most of the suite's time is spent
+# waiting (live servers, race rounds, the browser), so two share 2 cores well.
+TEST_PROCESSES ?= -n 2 --dist loadfile
+
 # Every test, the browser tests (tests/browser) included: they skip, saying so, when
 # Debian's Chromium is missing and cannot be installed here.
 test: install-dev browser-deps
 	$(BIN)/ruff check registry scheduler tests
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest $(TEST_PROCESSES)
 
 # Production-like: gunicorn with gthread workers (gunicorn.conf.py) on DATABASE_URL, which must
 # be migrated (`flask db upgrade`); SECRET_KEY must be set. A solver worker (`flask worker`) runs

@@ -30,6 +30,9 @@ from registry.models import (
 )
 
 _serial = itertools.count(1)
+# Case numbers of their own, above every number a test writes out (（2024）沪73知民初101号 is
+# the shared world's): the serial grows over the whole run and once hit 101 in a long race.
+_case_serial = itertools.count(10_000)
 
 CITIES = {  # code: (jurisdiction, name_zh, name_en, lat, lon)
     "shanghai": ("SH", "上海市", "Shanghai", 31.23, 121.47),
@@ -111,7 +114,7 @@ class Builder:
         body = body or self.body()
         n = next(_serial)
         case = Case(handling_body=body, kind=kind, title=f"Case {n}", **overrides)
-        case.set_number(number or f"（2024）沪73知民初{n}号")
+        case.set_number(number or f"（2024）沪73知民初{next(_case_serial)}号")
         case.set_fields(fields)
         case.parties = [Party(organization=org, role=PartyRole.PLAINTIFF if i == 0
                               else PartyRole.DEFENDANT, counsel=counsel)

@@ -286,6 +286,7 @@ class _Deadlock(Exception):
     (lambda: OperationalError("SELECT 1", {}, _Deadlock("deadlock detected")), 409),
     (lambda: OperationalError("SELECT 1", {}, Exception("server closed the connection")), 503),
 ])
+@pytest.mark.own_app  # it adds a route
 def test_the_loser_of_a_race_the_database_decided_gets_a_conflict_not_an_error(
         app, raised, status):
     """A stale UPDATE (row versions), a deadlock or a serialization failure is a 409 for the
