@@ -10,6 +10,8 @@ look-back years) are in scheduler/rules.py with the rules they belong to.
 from __future__ import annotations
 
 import math
+import sys
+from bisect import bisect_left
 
 import numpy as np
 
@@ -24,6 +26,35 @@ def fields_match(a: str, b: str) -> bool:
 def any_field_matches(codes, wanted) -> bool:
     """Whether any code of `codes` matches any code of `wanted` (fields_match)."""
     return any(fields_match(code, other) for code in codes for other in wanted)
+
+
+class CodeIndex:
+    """Distinct IPC codes, sorted, to find the ones that match a code (fields_match) without
+    comparing it with each of them.
+
+    A code matches the codes it starts with, which are its own prefixes (one dict lookup per
+    character: at most ~12 for a subgroup like G06F16/245), and the codes that start with
+    it, which lie next to each other in sorted order (two bisections). The cost of a lookup
+    is that and the size of its answer, however deep and however many the codes are.
+    """
+
+    def __init__(self, codes):
+        self.codes = sorted(set(codes))
+        self.ids = {c: k for k, c in enumerate(self.codes)}
+
+    def matching(self, code: str) -> list[int]:
+        """Ids (positions in `codes`) of every code that fields_match `code`, ascending."""
+        shorter = [self.ids[code[:n]] for n in range(len(code)) if code[:n] in self.ids]
+        lo = bisect_left(self.codes, code)
+        after = _after_prefix(code)
+        hi = len(self.codes) if after is None else bisect_left(self.codes, after, lo=lo)
+        return shorter + list(range(lo, hi))
+
+
+def _after_prefix(code: str) -> str | None:
+    """The least string above every string that starts with `code` (None: there is none)."""
+    stem = code.rstrip(chr(sys.maxunicode))
+    return stem[:-1] + chr(ord(stem[-1]) + 1) if stem else None
 
 
 def great_circle_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:

@@ -17,7 +17,7 @@ import numpy as np
 
 from scheduler import rules
 from scheduler.clock import NEVER, Stop
-from scheduler.domain import fields_match, great_circle_km, great_circle_matrix
+from scheduler.domain import CodeIndex, great_circle_km, great_circle_matrix
 from scheduler.problem import ROLES, Expert, Problem
 
 # The rules judged per pair here, in the order they claim an expert (rule numbers).
@@ -174,19 +174,51 @@ def build_index(problem: Problem) -> Index:
 
 
 def _fit_by_field_set(problem: Problem, idx: Index) -> np.ndarray:
-    """Best matching proficiency (0 = no match) for every (field set, expert)."""
-    codes = sorted({c for e in problem.experts for c, _ in e.fields})
-    code_id = {c: k for k, c in enumerate(codes)}
-    prof = np.zeros((idx.n_exp, max(1, len(codes))), dtype=np.int8)
-    for k, e in enumerate(problem.experts):
-        for c, p in e.fields:
-            prof[k, code_id[c]] = max(prof[k, code_id[c]], p)
+    """Best matching proficiency (0 = no match) for every (field set, expert).
+
+    Indexed, never compared code by code: each distinct wanted code looks up the expert
+    codes it matches (domain.CodeIndex), then numpy spreads each (field set, matching code)
+    over the experts holding that code. The cost follows the number of codes and matches,
+    not how deep the codes are.
+    """
+    index = CodeIndex(c for e in problem.experts for c, _ in e.fields)
+    held = np.array(sorted((index.ids[c], k, p) for k, e in enumerate(problem.experts)
+                           for c, p in e.fields), dtype=np.int64).reshape(-1, 3)
+    code_ptr = np.searchsorted(held[:, 0], np.arange(len(index.codes) + 1))
+    u, c = _matching_codes(index, idx.field_sets)
     out = np.zeros((len(idx.field_sets), idx.n_exp), dtype=np.int8)
-    for u, wanted in enumerate(idx.field_sets):
-        cols = [code_id[c] for c in codes if any(fields_match(c, w) for w in wanted)]
-        if cols:
-            out[u] = prof[:, cols].max(axis=1)
+    # In blocks of about _BLOCK_CELLS (field set, expert) cells, to bound memory.
+    ends = np.cumsum(code_ptr[c + 1] - code_ptr[c])
+    total = int(ends[-1]) if len(ends) else 0
+    cuts = np.searchsorted(ends, np.arange(_BLOCK_CELLS, total, _BLOCK_CELLS), side="right")
+    edges = np.unique(np.r_[0, cuts, len(c)])
+    for lo, hi in zip(edges[:-1], edges[1:], strict=True):
+        row, k = _spans(code_ptr[c[lo:hi]], code_ptr[c[lo:hi] + 1])
+        # On the flat view: numpy's 1-d ufunc.at is several times faster than the 2-d one.
+        np.maximum.at(out.reshape(-1), u[lo:hi][row] * idx.n_exp + held[k, 1],
+                      held[k, 2].astype(np.int8))
     return out
+
+
+def _matching_codes(index: CodeIndex, field_sets: list) -> tuple[np.ndarray, np.ndarray]:
+    """Every (field set, expert code id) where the code matches a code of the set."""
+    wanted = sorted({w for ws in field_sets for w in ws})
+    wanted_id = {w: k for k, w in enumerate(wanted)}
+    matched = [index.matching(w) for w in wanted]
+    ptr = np.zeros(len(wanted) + 1, dtype=np.int64)
+    ptr[1:] = np.cumsum([len(m) for m in matched])
+    ids = np.array([c for m in matched for c in m], dtype=np.int64)
+    set_of = np.array([u for u, ws in enumerate(field_sets) for _ in ws], dtype=np.int64)
+    code_of = np.array([wanted_id[w] for ws in field_sets for w in ws], dtype=np.int64)
+    row, k = _spans(ptr[code_of], ptr[code_of + 1])
+    return set_of[row], ids[k]
+
+
+def _spans(start: np.ndarray, end: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Every position of the spans [start, end), with the span (row) it belongs to."""
+    n = end - start
+    row = np.repeat(np.arange(len(n)), n)
+    return row, start[row] + np.arange(len(row)) - (np.cumsum(n) - n)[row]
 
 
 def _recognised(idx: Index, role: int, rs: np.ndarray, es: np.ndarray) -> np.ndarray:
