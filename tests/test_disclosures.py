@@ -25,8 +25,8 @@ from registry.models import (
     SolverRunStatus,
     Waiver,
 )
-from registry.services import disclosures, dispatch, problem_export
-from registry.services.disclosures import days_ago
+from registry.services import disclosures, disclosures_demo, dispatch, problem_export
+from registry.services.disclosures_demo import days_ago
 from tests.web.test_templates_never_query import statements_while_rendering
 
 PASSWORD = "correct horse battery"
@@ -468,7 +468,7 @@ def test_the_demo_has_one_disclosure_answered_and_one_pending(app):
 
     seeding.load_reference_data()
     seeding.load_demo_registry(experts=60, showcase=False)
-    counts = disclosures.seed_disclosures_demo()
+    counts = disclosures_demo.seed_disclosures_demo()
     db.session.commit()
     assert counts["waivers"] == 2
     states = {}

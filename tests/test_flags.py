@@ -415,3 +415,35 @@ class _serve:
     def __exit__(self, *_exc):
         self.httpd.shutdown()
         self.thread.join(timeout=5)
+
+
+def test_a_near_relative_flag_reads_the_experts_relations_once(app, make, seat, world):
+    """The rule's name (legal_rule) and the flag's facts both need the near relatives among
+    the parties: they are looked up once for the seat, not once for each."""
+    from sqlalchemy import event
+
+    from registry.models import IdentityDocument, PartyRole, RelationKind
+    from registry.services import persons
+    from tests.test_persons import WANG_ID
+
+    admin = world.users["admin"]
+    wang = {"name": "王芳", "document_type": IdentityDocument.RESIDENT_ID,
+            "identity_number": WANG_ID}
+    persons.add_person_party(seat["case"], wang | {"role": PartyRole.PLAINTIFF}, admin)
+    db.session.commit()
+    lookups = []
+
+    def executed(_conn, _cursor, statement, *_args):
+        if "ORDER BY expert_relation.declared_at" in statement:  # persons.relations_of
+            lookups.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", executed)
+    try:
+        persons.declare_relation(seat["expert"], wang | {"kind": RelationKind.SPOUSE}, admin)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", executed)
+    db.session.commit()
+    [flag] = db.session.query(AssignmentFlag).all()
+    assert flag.rule == "near_relative"
+    assert [r["name"] for r in flag.facts["relatives"]] == ["王芳"]
+    assert len(lookups) == 1

@@ -23,7 +23,13 @@ from registry.models import (
 )
 from registry.services import dispatch, exclusions, problem_export
 from registry.services import recusals as service
-from tests.test_races import ROUNDS, all_at_once, post, server  # noqa: F401 (fixture)
+from tests.test_races import (  # noqa: F401 (fixture)
+    ON_POSTGRESQL,
+    ROUNDS,
+    all_at_once,
+    post,
+    server,
+)
 
 DAYS = [(date(2027, 3, 1), date(2027, 3, 2)), (date(2027, 4, 5), date(2027, 4, 6)),
         (date(2027, 5, 10), date(2027, 5, 11))]
@@ -179,6 +185,61 @@ def test_declining_for_the_whole_case_recuses_in_one_step(client, world, as_, sc
     assert exclusions.case_bar(scene.case, scene.expert.id) == "self_recusal"
     answer = confirm(client, as_, second.id)
     assert answer.status_code == 422 and "recused from the case" in answer.get_json()["message"]
+
+
+def test_a_whole_case_decline_leaves_every_request_consistent(client, world, as_, scene):
+    """Declined seat ended, the other seat still held and flagged, every request of the case
+    barred by one recusal, and each request's status what its seats imply."""
+    from tests.test_races import assert_consistent
+
+    first, second = scene.proposals
+    confirm(client, as_, first.id)
+    declined = api(client, as_("expert_sh"), f"/api/v1/assignments/{first.id}/decline",
+                   {"reason": REASON, "whole_case": True})
+    assert declined.status_code == 200, declined.get_json()
+    db.session.expire_all()
+    assert db.session.get(Assignment, first.id).status is AssignmentStatus.DECLINED
+    held = db.session.get(Assignment, second.id)
+    assert held.status is AssignmentStatus.PROPOSED
+    assert [f.rule for f in held.open_flags] == ["self_recusal"]
+    assert barred_everywhere(scene)
+    for request in scene.requests:
+        assert_consistent(request.id)
+
+
+def locks_taken(run) -> list[str]:
+    """The tables whose rows `run` locked (SELECT … FOR NO KEY UPDATE), in order."""
+    from sqlalchemy import event
+
+    taken = []
+
+    def executed(_conn, _cursor, statement, *_args):
+        if "FOR NO KEY UPDATE" in statement:
+            taken.append(statement.split("FROM")[1].split()[0])
+
+    event.listen(db.engine, "before_cursor_execute", executed)
+    try:
+        run()
+    finally:
+        event.remove(db.engine, "before_cursor_execute", executed)
+    return taken
+
+
+@pytest.mark.skipif(not ON_POSTGRESQL, reason="rows are locked on PostgreSQL only "
+                                             "(services/locks.py)")
+def test_a_whole_case_decline_locks_the_case_requests_before_the_expert(world, as_, scene):
+    """services/locks.py: requests, then experts. A lock on a request taken after the expert
+    could deadlock with a hand pick or a confirmation holding that request."""
+    from registry.services import assignments
+
+    first = scene.proposals[0]
+    first.move_to(AssignmentStatus.CONFIRMED)
+    db.session.commit()
+    taken = locks_taken(lambda: assignments.decline(
+        first, REASON, world.users["expert_sh"], whole_case=True))
+    db.session.commit()
+    assert taken == ["dispatch_request", "expert"], taken
+    assert exclusions.case_bar(scene.case, scene.expert.id) == "self_recusal"
 
 
 def test_an_expert_cannot_recuse_another_expert(client, world, as_, make, scene):
@@ -448,6 +509,42 @@ def test_two_decisions_at_once_one_wins_the_other_is_a_409(server, make, world, 
         decided = db.session.query(AuditEvent).filter_by(
             action="challenge.decide", entity_id=str(challenge.id)).count()
         assert decided == 1
+
+
+def test_a_whole_case_decline_racing_a_confirmation_on_the_case_never_deadlocks(
+        server, make, world, as_):  # noqa: F811
+    """The expert declines its confirmed seat for the whole case while the coordinator
+    confirms its proposal on another request of the case: the decline always succeeds; the
+    confirmation either came first (then the seat is flagged) or is refused by the recusal.
+    A deadlock would be a 409 for one of them."""
+    coordinator = as_("coordinator_yrd")
+    expert_headers = as_("expert_sh")
+    expert = world.sh_expert
+    expert.max_concurrent = 2 * ROUNDS + 2
+    for round_ in range(ROUNDS):
+        case = make.case(body=world.sh_court, parties=[make.organization()],
+                         number=f"（2026）沪73知民初{7000 + round_}号")
+        declined, other = (make.request(case=case, days=[(DAYS[0][0] + timedelta(days=7 * (
+            2 * round_ + n)),) * 2]) for n in range(2))
+        seats = [Assignment(request=r, expert=expert, reasons=["race"])
+                 for r in (declined, other)]
+        db.session.add_all(seats)
+        seats[0].move_to(AssignmentStatus.CONFIRMED)
+        declined.status, other.status = "confirmed", "proposed"
+        db.session.commit()
+        decline, confirmation = all_at_once([
+            post(f"{server}/api/v1/assignments/{seats[0].id}/decline", expert_headers,
+                 {"reason": REASON, "whole_case": True}),
+            post(f"{server}/api/v1/assignments/{seats[1].id}/confirm", coordinator)])
+        assert decline == 200, (round_, decline, confirmation)
+        assert confirmation in (200, 422), (round_, decline, confirmation)
+        db.session.expire_all()
+        assert exclusions.case_bar(case, expert.id) == "self_recusal"
+        held = db.session.get(Assignment, seats[1].id)
+        if confirmation == 200:
+            assert [f.rule for f in held.open_flags] == ["self_recusal"], round_
+        else:
+            assert held.status is AssignmentStatus.PROPOSED, round_
 
 
 # -- demo data ---------------------------------------------------------------------------------

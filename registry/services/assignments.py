@@ -81,6 +81,12 @@ def decline(assignment: Assignment, reason: str, actor: User,
     """Decline, and keep the expert off this request when the solver runs again; with
     `whole_case`, the reason is a ground for withdrawal (自行回避) and the expert recuses from
     every request of the case, so another request of it cannot be confirmed either."""
+    if whole_case:
+        # The recusal holds every request of the case. Held here, before the expert, in the
+        # one order (services/locks.py: requests, then experts): holding the expert first
+        # and the case's other requests later could deadlock with a writer that holds one
+        # of those requests and waits for the expert (a hand pick, a confirmation).
+        hold(requests=assignment.request.case.requests, experts=[assignment.expert])
     _hold(assignment)
     may.allow(may.can_respond(actor, assignment), "only the assigned expert")
     assignment.check_version(seen)

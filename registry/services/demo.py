@@ -108,7 +108,7 @@ def add_legal_showcase(today: date) -> None:
     (tests/test_seeding.py) that some showcase cases break on purpose (an unlinked appeal)."""
     from registry.services.calendar_demo import seed_calendar_demo
     from registry.services.case_types_demo import seed_case_types_demo
-    from registry.services.disclosures import seed_disclosures_demo
+    from registry.services.disclosures_demo import seed_disclosures_demo
     from registry.services.flags_demo import seed_flags_demo
     from registry.services.panels import seed_panels_demo
     from registry.services.persons_demo import seed_persons_demo

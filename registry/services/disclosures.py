@@ -15,11 +15,10 @@ one joins by being added there. The rules apply by role (the table's `roles`): t
 concern arbitrators; a personal relationship with a party (CPL Art. 47(3)) concerns every role.
 """
 
-import itertools
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time
 
 from sqlalchemy import or_, select
 
@@ -486,103 +485,17 @@ def disclosure_json(disclosure: Disclosure) -> dict:
 
 def assignment_disclosures(assignment: Assignment) -> list[dict]:
     """The `disclosures` of an assignment as the API shows them."""
-    found = for_assignments([assignment])
-    return [disclosure_json(d) for d in found.get(assignment.id, [])]
+    return assignments_disclosures([assignment])[assignment.id]
+
+
+def assignments_disclosures(assignments) -> dict[int, list[dict]]:
+    """{assignment id: its `disclosures` as the API shows them}, for a page of seats at once:
+    one look-up of the experts' declared relations for all of them, not one per seat."""
+    assignments = list(assignments)
+    found = for_assignments(assignments)
+    return {a.id: [disclosure_json(d) for d in found.get(a.id, [])] for a in assignments}
 
 
 def answerable_rules() -> list[rules.Rule]:
     """The rules the parties can answer, as the table orders them."""
     return [rule for rule in rules.RULE_LIST if rule.severity in CLEARS]
-
-
-def days_ago(days: int) -> datetime:
-    """A timestamp `days` before now (demo data and tests date past appointments with it)."""
-    return datetime.now(LOCAL_TIME) - timedelta(days=days)
-
-
-# -- the demo registry --------------------------------------------------------------------------
-
-DEMO_FILE_NUMBER = "（{year}）深国仲受{seq}号"  # SCIA's shape (services/demo.py FILE_NUMBERS)
-
-
-def seed_disclosures_demo(today: date | None = None) -> dict[str, int]:
-    """Add to the demo registry (after demo.build, same transaction) an arbitrator appointed
-    twice within the year on cases of one party of the 华南电子 group, proposed again on two
-    new cases of that party: one disclosure answered (the parties' no-objection recorded,
-    audited), one pending; and an arbitrator from the firm acting as counsel, proposed with
-    the parties' written waiver recorded. Nothing when there is no SCIA or no arbitrator."""
-    from registry.models import (
-        AssignmentStatus,
-        CaseKind,
-        ExpertRoleGrant,
-        ExpertStatus,
-        OrganizationKind,
-        PartyRole,
-        RequestStatus,
-        Service,
-        UserRole,
-    )
-
-    today = today or date.today()
-    body = db.session.scalar(select(Organization).where(Organization.registry_id == "scia"))
-    arbitrators = list(db.session.scalars(
-        select(Expert).join(ExpertRoleGrant)
-        .where(ExpertRoleGrant.role == ExpertRole.ARBITRATOR,
-               Expert.status == ExpertStatus.ACTIVE,
-               Expert.jurisdiction_code == (body.jurisdiction_code if body else None),
-               ~Expert.id.in_(select(Assignment.expert_id)))
-        .order_by(Expert.id).limit(2)))
-    if body is None or len(arbitrators) < 2:
-        return {"cases": 0, "waivers": 0}
-    repeat, lawyer = arbitrators
-    actor = db.session.scalar(select(User).where(User.role == UserRole.ADMIN)
-                              .order_by(User.id))
-    group = Organization(name="华南电子集团有限公司", kind=OrganizationKind.COMPANY,
-                         city_code=body.city_code)
-    db.session.add(group)
-    db.session.flush()
-    party = Organization(name="华南电子（深圳）有限公司", kind=OrganizationKind.COMPANY,
-                         city_code=body.city_code, parent_id=group.id)
-    rival, *earlier_rivals = (
-        Organization(name=name, kind=OrganizationKind.COMPANY, city_code=body.city_code)
-        for name in ("北辰通信技术有限公司", "东海微电子有限公司", "西岭网络科技有限公司"))
-    firm = Organization(name="前海明德律师事务所", kind=OrganizationKind.LAW_FIRM,
-                        city_code=body.city_code)
-    lawyer.affiliations.append(Affiliation(organization=firm, role="partner"))
-    sequence = itertools.count(9001)
-
-    def arbitration(year: int, status=RequestStatus.PROPOSED,
-                    respondent: Organization = rival) -> DispatchRequest:
-        case = Case(handling_body=body, kind=CaseKind.ARBITRATION,
-                    title=f"华南电子诉{respondent.name[:4]}专利许可合同纠纷", requests=[])
-        case.set_number(DEMO_FILE_NUMBER.format(year=year, seq=next(sequence)), today)
-        case.set_fields(["H04L"])
-        case.parties = [Party(organization=party, role=PartyRole.CLAIMANT, counsel=firm),
-                        Party(organization=respondent, role=PartyRole.RESPONDENT)]
-        request = DispatchRequest(case=case, role=ExpertRole.ARBITRATOR, seats=1,
-                                  service=Service.ARBITRATION, city_code=body.city_code)
-        request.status = status
-        db.session.add(request)
-        return request
-
-    for months, respondent in zip((8, 14), earlier_rivals, strict=True):
-        past = arbitration(today.year - 1, RequestStatus.COMPLETED, respondent)
-        db.session.add(Assignment(request=past, expert=repeat,
-                                  status=AssignmentStatus.COMPLETED,
-                                  created_at=days_ago(months * 30), reasons=["demo"]))
-    answered, pending, waived = (arbitration(today.year) for _ in range(3))
-    for request, expert in ((answered, repeat), (pending, repeat), (waived, lawyer)):
-        db.session.add(Assignment(request=request, expert=expert, reasons=["demo"]))
-    db.session.flush()
-    answers = [(answered, repeat, {"rule": "repeat_party_appointments", "kind": "no_objection",
-                                   "party": "申请人华南电子（深圳）有限公司、"
-                                            "被申请人北辰通信技术有限公司",
-                                   "document": "披露通知回执（双方均无异议）"}),
-               (waived, lawyer, {"rule": "same_firm_as_counsel", "kind": "written_waiver",
-                                 "party": "全体当事人",
-                                 "document": "当事人书面弃权声明（仲裁员与申请人代理律师同所）"})]
-    for request, expert, data in answers:
-        data.update(given_on=today, scope="request")
-        if actor is not None:
-            record_waiver(request, expert, data, actor)
-    return {"cases": 5, "waivers": len(answers) if actor is not None else 0}

@@ -13,6 +13,7 @@ the coordinator re-plans.
 
 from collections.abc import Iterable
 from datetime import date
+from functools import cached_property
 
 from flask_login import current_user
 from sqlalchemy import or_, select
@@ -123,13 +124,14 @@ def _judge(request: DispatchRequest, today: date, actor) -> list[AssignmentFlag]
         found[rule] = f"{found[rule]}; {message}" if rule in found else message
     raised = []
     for assignment in [a for a in request.assignments if a.is_active]:
-        now = {legal_rule(assignment, rule, today): message
+        seat = Seat(assignment, today)  # its parties and relatives, read once for every rule
+        now = {legal_rule(seat, rule): message
                for rule, message in breaches.get(assignment.expert_id, {}).items()}
         flags = {flag.rule: flag for flag in _open(assignment)}
         _clear(assignment, [f for rule, f in flags.items() if rule not in now], "resolved",
                actor)
         for rule, message in now.items():
-            facts = facts_of(assignment, rule, today)
+            facts = facts_of(seat, rule)
             if rule in flags:
                 flags[rule].detail, flags[rule].facts = message, facts
                 continue
@@ -161,21 +163,46 @@ def _clear(assignment: Assignment, flags: list[AssignmentFlag], because: str, ac
 
 # -- the facts a page puts in words ---------------------------------------------------------------
 
-def legal_rule(assignment: Assignment, rule: str, today: date) -> str:
+class Seat:
+    """A held seat as the flag's rule and facts read it: the case's parties and the expert's
+    near relatives among them are looked up once, whichever rules the seat breaks."""
+
+    def __init__(self, assignment: Assignment, today: date):
+        self.assignment, self.today = assignment, today
+        self.request, self.expert = assignment.request, assignment.expert
+
+    @cached_property
+    def parties(self) -> list[tuple[int, str, str]]:
+        """(organization id, name, role in the case) of each party and counsel."""
+        return _parties(self.request.case)
+
+    @cached_property
+    def relatives(self) -> list[dict]:
+        """The near-relative findings (persons.near_relative_findings) of the pair."""
+        return persons.near_relative_findings(self.request, self.expert)
+
+    @cached_property
+    def served_earlier(self) -> bool:
+        """Whether the expert served at another stage of the dispute."""
+        case = self.request.case
+        return self.expert.id in served_at_other_stages({case})[case.id]
+
+
+def legal_rule(seat: Seat, rule: str) -> str:
     """The rule of the table a breach stands for. Verify says rule 6 (conflict of interest)
     for everything the problem document carries as a conflict or an exclusion; the registry
     knows which situation it is: a recusal, a challenge, an earlier role or stage, a near
     relative, a declared conflict, a tie to a party, a decline."""
     if rule != "conflict_of_interest":
         return rule
-    request, expert = assignment.request, assignment.expert
+    request, expert, today = seat.request, seat.expert, seat.today
     if bar := case_bar(request.case, expert.id):
         return bar
-    if expert.id in served_at_other_stages({request.case})[request.case_id]:
+    if seat.served_earlier:
         return "one_procedure"
-    if persons.near_relative_findings(request, expert):
+    if seat.relatives:
         return "near_relative"
-    parties = {org for org, _name, _role in _parties(request.case)}
+    parties = {org for org, _name, _role in seat.parties}
     if parties & {c.organization_id for c in expert.conflicts}:
         return "declared_conflict"
     tied = [a for a in expert.affiliations if a.organization_id in parties]
@@ -197,18 +224,18 @@ def _conflict_like(rule: str) -> bool:
         known is not None and known.carried_by == "conflict_of_interest")
 
 
-def facts_of(assignment: Assignment, rule: str, today: date) -> dict:
+def facts_of(seat: Seat, rule: str) -> dict:
     """What the breach is about, read from the registry when the flag is raised: the parties
     a conflict concerns (with their role in the case), the near relatives among them, the days
     of an absence, the status or record that suspends the expert."""
     if _conflict_like(rule):
-        return _conflict_facts(assignment, today)
+        return _conflict_facts(seat)
     if rule == "availability":
-        return _absence_facts(assignment)
+        return _absence_facts(seat.assignment)
     if rule == "appointment":
-        expert = assignment.expert
-        return {"status": expert.status.value,
-                "credit": sorted({r.kind.value for r in expert.disqualifying_records(today)})}
+        expert = seat.expert
+        return {"status": expert.status.value, "credit": sorted(
+            {r.kind.value for r in expert.disqualifying_records(seat.today)})}
     return {}
 
 
@@ -223,19 +250,20 @@ def _parties(case: Case) -> list[tuple[int, str, str]]:
     return out
 
 
-def _conflict_facts(assignment: Assignment, today: date) -> dict:
-    expert, request = assignment.expert, assignment.request
+def _conflict_facts(seat: Seat) -> dict:
+    expert, request = seat.expert, seat.request
     declared = {c.organization_id for c in expert.conflicts}
-    cutoff = date.fromordinal(today.toordinal() - problem_export.SETTINGS["cooling_off_days"])
+    cooling_off = problem_export.SETTINGS["cooling_off_days"]
+    cutoff = date.fromordinal(seat.today.toordinal() - cooling_off)
     worked = {a.organization_id for a in expert.affiliations if a.end is None or a.end >= cutoff}
-    parties = _parties(request.case)
+    parties = seat.parties
     excluded = sorted({e.reason.value for r in request.case.requests for e in r.exclusions
                        if e.expert_id == expert.id
                        and (e.reason in CASE_WIDE_REASONS or r.id == request.id)})
-    earlier = expert.id in served_at_other_stages({request.case})[request.case_id]
+    earlier = seat.served_earlier
     relatives = [{"name": f["params"]["name"], "kind": f["params"]["kind"],
                   "party": f["params"]["party"]}
-                 for f in persons.near_relative_findings(request, expert)]
+                 for f in seat.relatives]
     return {"relatives": relatives,
             "declared": [{"name": name, "role": role} for org, name, role in parties
                          if org in declared],

@@ -126,6 +126,7 @@ def check_number():
 def case(case_id):
     case = access.case_for(current_user, case_id, load=case_queries.CASE_PAGE)
     return render_template("clerk/case.html", case=case,
+                           person_parties=[p for p in case.parties if p.person is not None],
                            requests=sorted(case.requests, key=lambda r: -r.id),
                            urgency={r.id: working_calendar.urgency(r, utcnow())
                                     for r in case.requests},

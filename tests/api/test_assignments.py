@@ -268,3 +268,55 @@ def test_a_proposal_never_confirmed_keeps_a_confidential_cases_parties_withheld(
     db.session.commit()
     items = client.get("/api/v1/assignments", headers=as_("expert_sh")).get_json()["items"]
     assert [a["parties"] for a in items] == [None]
+
+
+# -- the listing's disclosures --------------------------------------------------------------
+
+def relation_lookups(app, client, headers, url) -> tuple[int, dict]:
+    """How many statements read the experts' declared relations while the API lists `url`."""
+    from sqlalchemy import event
+
+    seen = []
+
+    def executed(_conn, _cursor, statement, *_args):
+        if "FROM expert_relation" in statement:
+            seen.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", executed)
+    try:
+        response = client.get(url, headers=headers)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", executed)
+    assert response.status_code == 200, response.get_json()
+    return len(seen), response.get_json()
+
+
+@pytest.mark.parametrize("seats", [3, 6])
+def test_the_assignment_list_looks_up_declared_relations_once_for_all_seats(
+        app, client, world, as_, make, seats):
+    """Investigator seats disclose only a declared relation: the page looks up who declared
+    one in one query for all its seats (plus the one seat's own matching), not per seat."""
+    from registry.models import PartyRole, RelationKind
+    from registry.services import persons
+
+    admin = world.users["admin"]
+    related = make.expert(name="赵敏")
+    persons.declare_relation(related, {"name": "王芳", "kind": RelationKind.CLASSMATE}, admin)
+    case = make.case(body=world.sh_court, number="（2026）沪73知民初8801号")
+    persons.add_person_party(case, {"name": "王芳", "role": PartyRole.PLAINTIFF}, admin)
+    experts = [related] + [make.expert() for _ in range(seats - 1)]
+    ids = {}
+    for expert in experts:
+        request = make.request(case=case)
+        seat = Assignment(request=request, expert=expert, reasons=["test"])
+        db.session.add(seat)
+        db.session.flush()
+        ids[expert.id] = seat.id
+    db.session.commit()
+    lookups, page = relation_lookups(app, client, as_("admin"),
+                                     "/api/v1/assignments?per_page=50")
+    assert lookups == 2
+    shown = {item["id"]: [d["rule"] for d in item["disclosures"]] for item in page["items"]}
+    assert shown[ids[related.id]] == ["personal_relationship"]
+    assert all(shown[ids[e.id]] == [] for e in experts[1:])
+    assert shown[world.proposal.id] == []

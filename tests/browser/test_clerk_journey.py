@@ -229,7 +229,9 @@ def test_clerk_files_a_case_and_requests_an_investigator(page, live_server, sign
     expect(page.locator(".flash[role=status]")).to_have_text(f"案件 {good} 已登记。")
     expect(page.locator("main h1")).to_have_text(good)
     expect(page.locator("main hgroup p")).to_have_text(title)
-    facts = page.locator("dl.facts").first  # the second holds the cause of action
+    facts = page.locator("dl.facts")  # one list: the cause of action is in it too
+    expect(facts).to_have_count(1)
+    expect(facts).to_contain_text("案由")
     expect(facts).to_contain_text(", ".join(expected_fields))
     expect(facts).to_contain_text(f"{seeded.party_name} · 原告")
     expect(facts).to_contain_text(f"{new_company} · 被告")

@@ -1,7 +1,7 @@
 """The court clerk's pages: lists, filing a case and a request, the request page, cancelling."""
 
 from registry.extensions import db
-from registry.models import AuditEvent, Case, DispatchRequest, Organization, RequestStatus
+from registry.models import AuditEvent, Case, DispatchRequest, Organization, Party, RequestStatus
 
 NEW_NUMBER = "（2025）沪73知民初555号"
 
@@ -328,3 +328,43 @@ def test_a_request_without_audit_events_still_shows_when_it_was_filed(client, wo
     history = html[html.index('<ol class="history">'):]
     history = history[:history.index("</ol>")]
     assert "<li>" in history and "<time" in history
+
+
+# -- the case page: each fact once -------------------------------------------------------------
+
+def case_page_sections(client, world, make, sign_in) -> tuple[str, str, str]:
+    """The case page of （2024）沪73知民初101号 with an organisation and a natural person as
+    parties, the cause recorded: (whole page, facts list, natural-persons section)."""
+    import re
+
+    from registry.models import PartyRole
+    from registry.services import persons
+    from registry.services.causes import load_causes
+
+    load_causes()
+    company = a_company(make, name="华芯科技有限公司")
+    world.sh_case.cause_code = "patent_invention_infringement"
+    world.sh_case.parties = [Party(organization=company, role=PartyRole.DEFENDANT)]
+    persons.add_person_party(world.sh_case, {"name": "王芳", "role": PartyRole.PLAINTIFF},
+                             world.users["admin"])
+    db.session.commit()
+    sign_in("clerk_sh")
+    html = client.get(f"/clerk/cases/{world.sh_case.id}").get_data(as_text=True)
+    facts = re.findall(r'<dl class="facts">(.*?)</dl>', html, re.S)
+    persons_section = re.search(r'<section id="natural-persons">(.*?)</section>', html, re.S)
+    assert len(facts) == 1, "the case's facts are one list"
+    return html, facts[0], persons_section.group(1)
+
+
+def test_the_cause_of_action_is_in_the_one_facts_list(client, world, make, sign_in):
+    _html, facts, _persons = case_page_sections(client, world, make, sign_in)
+    assert "案由" in facts and "侵害发明专利权纠纷" in facts
+    assert facts.index("案由") < facts.index("技术领域")
+
+
+def test_the_persons_section_lists_natural_persons_only(client, world, make, sign_in):
+    html, facts, persons_section = case_page_sections(client, world, make, sign_in)
+    assert "华芯科技有限公司" in facts and "王芳" in facts
+    assert "王芳" in persons_section
+    assert "华芯科技有限公司" not in persons_section
+    assert html.count("华芯科技有限公司") == 1 + html.count("华芯科技有限公司 的个人委托代理人")
