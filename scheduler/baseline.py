@@ -12,7 +12,6 @@ import numpy as np
 from scheduler.model import Model, State, build_model
 from scheduler.plan import Plan
 from scheduler.problem import Problem
-from scheduler.repair import open_candidates
 
 
 def baseline_state(model: Model) -> State:
@@ -24,18 +23,40 @@ def baseline_state(model: Model) -> State:
     options = np.diff(m.req_ptr)
     prio = m.el.index.req_prio
     order = np.lexsort((np.arange(m.n_req), options, -prio))
-    km = m.el.km
-    for r in order:
-        r = int(r)
-        if state.filled[r] >= m.seats[r] or options[r] == 0:
+    km, value, load, cap, filled = m.el.km, m.value, state.load, m.cap, state.filled
+    ptr, seats = m.req_ptr.tolist(), m.seats.tolist()
+    for r in order[options[order] > 0].tolist():
+        if filled[r] >= seats[r]:
             continue
-        ps = open_candidates(state, r)
-        for p in ps[np.argsort(km[ps], kind="stable")]:
-            if state.filled[r] >= m.seats[r]:
-                break
-            if state.can_add(int(p)):
-                state.add(int(p))
+        # The experts with room left, nearest first (ties: the better pair); can_add then
+        # checks double booking, panel independence and pinned pairs one at a time.
+        lo, hi = ptr[r], ptr[r + 1]
+        es = m.exp[lo:hi]
+        free = np.flatnonzero(load[es] < cap[es]) + lo
+        if len(free) == 0:
+            continue
+        # Most requests take their first choice: find it without sorting every candidate.
+        first = _nearest(free, km, value)
+        if state.can_add(first):
+            state.add(first)
+            if filled[r] >= seats[r]:
+                continue
+        if len(free) > 1:
+            free = free[np.lexsort((-value[free], km[free]))]
+        for p in free.tolist():
+            if state.can_add(p):
+                state.add(p)
+                if filled[r] >= seats[r]:
+                    break
     return state
+
+
+def _nearest(pairs: np.ndarray, km: np.ndarray, value: np.ndarray) -> int:
+    """The first of `pairs` in hand dispatch's order: nearest, then the most valuable,
+    then the lowest index (what np.lexsort((-value, km)) puts first)."""
+    dist = km[pairs]
+    tied = pairs[dist == dist.min()]
+    return int(tied[np.argmax(value[tied])]) if len(tied) > 1 else int(tied[0])
 
 
 def baseline_plan(problem: Problem) -> Plan:

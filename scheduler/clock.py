@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import math
+import os
+import select
+import signal
+import struct
 import threading
 import time
+import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
@@ -121,3 +127,106 @@ def relative_gap(bound: int | None, filled: int | None) -> float | None:
     if bound is None or filled is None:
         return None
     return round((bound - filled) / bound, 6) if bound else 0.0
+
+
+def run_forked(producers: list, timeout_s: float, stop: Stop = NEVER) -> dict[str, object]:
+    """Run each producer (a generator function yielding (name, int64 array)) in a forked
+    child, in parallel; return the latest array of every name received within timeout_s.
+
+    The min-cost flows hold the GIL and cannot be interrupted in-process; in a child they
+    can: at the deadline (or on a stop request, which then raises Cancelled) the children
+    are killed and what they sent so far is kept. Without os.fork the producers run inline.
+    """
+    with Forked() as children:
+        for produce in producers:
+            children.start(produce)
+        return children.collect(timeout_s, stop)
+
+
+class Forked:
+    """Children started one by one (Forked.start), collected together (Forked.collect);
+    leaving the `with` block kills those still running."""
+
+    def __init__(self):
+        self.children: dict[int, tuple[int, bytearray]] = {}  # read end -> (pid, buffer)
+        self.inline: dict[str, object] = {}
+
+    def start(self, produce) -> None:
+        import numpy as np
+
+        if not hasattr(os, "fork"):
+            self.inline.update(produce())
+            return
+        read_fd, write_fd = os.pipe()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            pid = os.fork()
+        if pid == 0:  # the child: send each result, never return into the caller
+            os.close(read_fd)
+            try:
+                for name, arr in produce():
+                    _send(write_fd, name, np.ascontiguousarray(arr, dtype="<i8"))
+            finally:
+                os._exit(0)
+        os.close(write_fd)
+        self.children[read_fd] = (pid, bytearray())
+
+    def collect(self, timeout_s: float, stop: Stop = NEVER) -> dict[str, object]:
+        """What the children sent until they all ended or timeout_s passed; then kill them."""
+        import numpy as np
+
+        end = time.monotonic() + max(0.0, timeout_s)
+        results = dict(self.inline)
+        open_fds = set(self.children)
+        while open_fds:
+            left = end - time.monotonic()
+            ready, _, _ = select.select(list(open_fds), [], [], min(max(left, 0.0), POLL_S))
+            stop.check()
+            for fd in ready:
+                chunk = os.read(fd, 1 << 20)
+                if not chunk:
+                    open_fds.discard(fd)
+                    continue
+                buf = self.children[fd][1]
+                buf += chunk
+                _parse(buf, results, np)
+            if left <= 0 and not ready:  # past the deadline, and nothing more is waiting
+                break
+        self.close()
+        return results
+
+    def close(self) -> None:
+        for fd, (pid, _) in self.children.items():
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+            os.close(fd)
+        self.children = {}
+
+    def __enter__(self) -> Forked:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+_HEADER = struct.Struct("<HQ")  # name length, payload bytes
+
+
+def _send(fd: int, name: str, arr) -> None:
+    data = _HEADER.pack(len(name.encode()), arr.nbytes) + name.encode() + arr.tobytes()
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
+
+
+def _parse(buf: bytearray, results: dict, np) -> None:
+    """Move every complete message at the front of buf into results."""
+    while len(buf) >= _HEADER.size:
+        n_name, n_data = _HEADER.unpack_from(buf)
+        size = _HEADER.size + n_name + n_data
+        if len(buf) < size:
+            return
+        name = bytes(buf[_HEADER.size:_HEADER.size + n_name]).decode()
+        results[name] = np.frombuffer(bytes(buf[_HEADER.size + n_name:size]), dtype="<i8")
+        del buf[:size]

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
-from ortools.linear_solver import pywraplp
 
 from scheduler.clock import NEVER, Stop
 from scheduler.lns import constraint_groups
@@ -16,6 +17,9 @@ def max_priority(state: State, time_limit_s: float, stop: Stop = NEVER) -> bool:
     Pinned pairs stay. Returns True when the optimum was proven and installed. A stop
     request interrupts SCIP and raises Cancelled.
     """
+    entered = time.monotonic()  # the limit covers loading SCIP and building the model
+    from ortools.linear_solver import pywraplp  # loaded only when a MIP runs
+
     m = state.m
     pinned = np.zeros(len(m.req), dtype=bool)
     pinned[m.pinned] = True
@@ -50,7 +54,8 @@ def max_priority(state: State, time_limit_s: float, stop: Stop = NEVER) -> bool:
     hint = [p for p in allowed.tolist() if hint_mask[p]]
     if hint:
         solver.SetHint([assign[p] for p in hint], [1.0] * len(hint))
-    solver.SetTimeLimit(int(min(max(0.01, time_limit_s), 3600.0) * 1000))
+    left = time_limit_s - (time.monotonic() - entered)
+    solver.SetTimeLimit(int(min(max(0.01, left), 3600.0) * 1000))
     with stop.interrupting(solver.InterruptSolve):
         status = solver.Solve()
     if status in (pywraplp.Solver.OPTIMAL, pywraplp.Solver.FEASIBLE):

@@ -79,20 +79,17 @@ def blocked_counts(model: Model, state: State, r: int) -> dict:
     """Eligible experts request r has left, and how many of them this plan blocks by
     workload, double booking or panel independence (each expert under the first)."""
     ps = np.arange(model.req_ptr[r], model.req_ptr[r + 1])
-    ps = ps[~state.chosen[ps]]
-    blocked = {"eligible": len(ps), "workload": 0, "double_booking": 0,
-               "panel_independence": 0}
+    es = model.exp[ps[~state.chosen[ps]]]
+    # Vectorised: a plan at 20,000 x 5,000 leaves thousands of seats open, ~300 pairs each.
+    full = state.load[es] >= model.cap[es]
     days = model.req_days[r]
+    busy = ~full & (state.occ[np.ix_(es, days)].any(axis=1) if len(days) else False)
     panel_orgs = set().union(*(model.exp_orgs[x] for x in state.panel.get(r, ())))
-    for p in ps:
-        e = int(model.exp[p])
-        if state.load[e] >= model.cap[e]:
-            blocked["workload"] += 1
-        elif len(days) and state.occ[e, days].any():
-            blocked["double_booking"] += 1
-        elif model.exp_orgs[e] & panel_orgs:
-            blocked["panel_independence"] += 1
-    return blocked
+    clash = 0
+    if panel_orgs:
+        clash = sum(1 for e in es[~full & ~busy].tolist() if model.exp_orgs[e] & panel_orgs)
+    return {"eligible": len(es), "workload": int(full.sum()),
+            "double_booking": int(np.sum(busy)), "panel_independence": clash}
 
 
 def diagnose(model: Model, state: State, r: int) -> tuple[dict, dict, str]:

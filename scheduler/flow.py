@@ -8,18 +8,25 @@ for seats left empty. Its filled priority is an upper bound for every plan.
 from __future__ import annotations
 
 import numpy as np
-from ortools.graph.python import min_cost_flow
 
 from scheduler.model import Model
 
+# Coarse costs for hints: the secondary value in at most this many steps, each priority
+# unit worth COARSE_PRIORITY of them (no realistic exchange of pairs trades one away).
+COARSE_LEVELS, COARSE_PRIORITY = 1024, 1 << 16
 
-def relax(model: Model, free: np.ndarray | None = None,
-          priority_only: bool = False) -> tuple[np.ndarray, bool]:
+
+def relax(model: Model, free: np.ndarray | None = None, priority_only: bool = False,
+          coarse: bool = False) -> tuple[np.ndarray, bool]:
     """Solve the relaxation over the `free` pairs (default all).
 
     Returns (chosen pair mask including pinned pairs, solved to optimality). With
-    `priority_only` the costs are the priorities alone: same bound, faster.
+    `priority_only` the costs are the priorities alone: same bound, faster. With `coarse`
+    the values are rounded to COARSE_LEVELS steps (a hint, ~25% faster: the cost-scaling
+    algorithm's rounds grow with the log of the largest cost).
     """
+    from ortools.graph.python import min_cost_flow  # ~0.1 s to load: only when a flow runs
+
     m = model
     seats = m.seats.copy()
     cap = m.cap.copy()
@@ -37,11 +44,16 @@ def relax(model: Model, free: np.ndarray | None = None,
     if len(pair_ids) == 0 or total == 0:
         return chosen, True
     flow = min_cost_flow.SimpleMinCostFlow()
+    value, step = (m.prio if priority_only else m.value)[pair_ids], 1
+    if coarse and not priority_only:
+        sec = value - m.prio[pair_ids] * m.big
+        low = int(sec.min())
+        step = max(1, -(-(int(sec.max()) - low) // COARSE_LEVELS))
+        value = m.prio[pair_ids] * COARSE_PRIORITY + (sec - low) // step
     # Pair arcs: request node r -> expert node n_req + e, one unit, cost = -value.
     flow.add_arcs_with_capacity_and_unit_cost(
         m.req[pair_ids].astype(np.int32), (n_req + m.exp[pair_ids]).astype(np.int32),
-        np.ones(len(pair_ids), dtype=np.int64),
-        -(m.prio if priority_only else m.value)[pair_ids])
+        np.ones(len(pair_ids), dtype=np.int64), -value)
     rs = np.flatnonzero(seats > 0)
     flow.add_arcs_with_capacity_and_unit_cost(
         np.full(len(rs), source, dtype=np.int32), rs.astype(np.int32),
@@ -52,7 +64,8 @@ def relax(model: Model, free: np.ndarray | None = None,
     for e in np.flatnonzero(usable > 0):
         for k in range(int(usable[e])):
             tails.append(n_req + e)
-            costs.append(0 if priority_only else m.fair_cost(int(e), int(pins_per_exp[e]) + k + 1))
+            costs.append(0 if priority_only
+                         else m.fair_cost(int(e), int(pins_per_exp[e]) + k + 1) // step)
     flow.add_arcs_with_capacity_and_unit_cost(
         np.array(tails, dtype=np.int32), np.full(len(tails), sink, dtype=np.int32),
         np.ones(len(tails), dtype=np.int64), np.array(costs, dtype=np.int64))
@@ -75,11 +88,44 @@ def capacity_units(cap: np.ndarray, pair_exp: np.ndarray, n_exp: int) -> np.ndar
 
 def top_pairs(model: Model, per_request: int) -> np.ndarray:
     """Mask of each request's `per_request` most valuable pairs."""
+    return pair_rank(model) < per_request
+
+
+def pair_rank(model: Model) -> np.ndarray:
+    """Each pair's rank among its request's pairs by value, best first (0), ties in pair
+    order."""
     m = model
-    n = np.diff(m.req_ptr)
-    # Rank pairs within their request by value, best first (stable on pair order).
-    order = np.lexsort((-m.value, m.req))
-    rank = np.arange(len(order)) - np.repeat(m.req_ptr[:-1], n)
-    keep = np.zeros(len(m.req), dtype=bool)
-    keep[order[rank < per_request]] = True
-    return keep
+    # A small sort per request (pairs are grouped by request) beats one sort of all pairs
+    # by (request, value): 0.35 s against 0.9 s at 20,000 x 5,000.
+    neg = m.prio * m.big - m.value
+    rank = np.empty(len(neg), dtype=np.int64)
+    ptr = m.req_ptr.tolist()
+    steps = np.arange(int(np.diff(m.req_ptr).max(initial=0)))
+    for r in range(m.n_req):
+        lo, hi = ptr[r], ptr[r + 1]
+        if hi > lo:
+            rank[lo + np.argsort(neg[lo:hi], kind="stable")] = steps[:hi - lo]
+    return rank
+
+
+def bound_flow(model: Model):
+    """Producer for clock.run_forked: the priority-only flow's pairs ("bound")."""
+    chosen, _ = relax(model, priority_only=True)
+    yield "bound", np.flatnonzero(chosen)
+
+
+def hint_flows(model: Model, sizes: tuple[int, ...], keep: np.ndarray | None = None):
+    """Producer for clock.run_forked: value flows over each request's best `k` pairs (and
+    the `keep` pairs, e.g. hand dispatch's, so the hint can fill as much priority) for each
+    k of `sizes` (0: all pairs), each sent as "hint" and "hint_size" as soon as it is
+    solved, so the caller keeps the largest one that finished in time."""
+    rank = pair_rank(model) if any(sizes) else None
+    for k in sizes:
+        free = None
+        if k:
+            free = rank < k
+            if keep is not None:
+                free |= keep
+        chosen, _ = relax(model, free, coarse=k > 0)
+        yield "hint", np.flatnonzero(chosen)
+        yield "hint_size", np.array([k])

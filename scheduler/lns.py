@@ -6,12 +6,12 @@ builder proves small problems optimal and improves large ones piece by piece.
 
 from __future__ import annotations
 
+import functools
 import threading
 import time
 from collections import defaultdict
 
 import numpy as np
-from ortools.sat.python import cp_model
 
 from scheduler.clock import NEVER, Stop
 from scheduler.model import Model, State, lexicographic_big
@@ -80,8 +80,10 @@ def optimise(state: State, reqs: np.ndarray, exps: np.ndarray, time_limit_s: flo
     `stall_s` (same condition) ends the search once no better plan was found for that many
     seconds; the status is then "STALLED".
     """
+    entered = time.monotonic()  # the limit covers loading CP-SAT and building the model
+    from ortools.sat.python import cp_model  # ~0.3 s to load (pandas): only when searching
+
     m = state.m
-    entered = time.monotonic()
     in_exp = np.zeros(m.n_exp, dtype=bool)
     in_exp[exps] = True
     pairs = np.concatenate([np.arange(m.req_ptr[r], m.req_ptr[r + 1]) for r in reqs]) \
@@ -158,7 +160,7 @@ def optimise(state: State, reqs: np.ndarray, exps: np.ndarray, time_limit_s: flo
     solver.parameters.random_seed = seed
     if secondary_gap > 0 and not primary_only:
         solver.parameters.absolute_gap_limit = float(secondary_gap * big_sub)
-    watch = _StallWatch(solver, stall_s)
+    watch = _stall_watch_class()(solver, stall_s)
     with stop.interrupting(solver.stop_search), watch:
         # The callback (a Python call per solution) only when a stall can end the search.
         status = solver.solve(model, watch if stall_s is not None else None)
@@ -182,40 +184,48 @@ def optimise(state: State, reqs: np.ndarray, exps: np.ndarray, time_limit_s: flo
     return False, name
 
 
-class _StallWatch(cp_model.CpSolverSolutionCallback):
-    """Stop a CP-SAT search that found no better solution for `stall_s` seconds (None: off).
+@functools.cache
+def _stall_watch_class():
+    """The _StallWatch class, built on first use so that importing this module does not
+    load CP-SAT."""
+    from ortools.sat.python import cp_model
 
-    A watcher thread polls; the solution callback records when the last solution came."""
+    class _StallWatch(cp_model.CpSolverSolutionCallback):
+        """Stop a CP-SAT search that found no better solution for `stall_s` seconds (None: off).
 
-    def __init__(self, solver: cp_model.CpSolver, stall_s: float | None):
-        super().__init__()
-        self.solver, self.stall_s = solver, stall_s
-        self.last = time.monotonic()
-        self.stalled = False
-        self._done = threading.Event()
-        self._thread: threading.Thread | None = None
+        A watcher thread polls; the solution callback records when the last solution came."""
 
-    def on_solution_callback(self) -> None:
-        self.last = time.monotonic()
+        def __init__(self, solver: cp_model.CpSolver, stall_s: float | None):
+            super().__init__()
+            self.solver, self.stall_s = solver, stall_s
+            self.last = time.monotonic()
+            self.stalled = False
+            self._done = threading.Event()
+            self._thread: threading.Thread | None = None
 
-    def _watch(self) -> None:
-        while not self._done.wait(0.05):
-            if time.monotonic() - self.last > self.stall_s:
-                self.stalled = True
-                self.solver.stop_search()
+        def on_solution_callback(self) -> None:
+            self.last = time.monotonic()
 
-    def __enter__(self) -> _StallWatch:
-        self.last = time.monotonic()
-        if self.stall_s is not None:
-            self._thread = threading.Thread(target=self._watch, name="scheduler-stall-watch",
-                                            daemon=True)
-            self._thread.start()
-        return self
+        def _watch(self) -> None:
+            while not self._done.wait(0.05):
+                if time.monotonic() - self.last > self.stall_s:
+                    self.stalled = True
+                    self.solver.stop_search()
 
-    def __exit__(self, *exc) -> None:
-        self._done.set()
-        if self._thread is not None:
-            self._thread.join()
+        def __enter__(self) -> _StallWatch:
+            self.last = time.monotonic()
+            if self.stall_s is not None:
+                self._thread = threading.Thread(target=self._watch, name="scheduler-stall-watch",
+                                                daemon=True)
+                self._thread.start()
+            return self
+
+        def __exit__(self, *exc) -> None:
+            self._done.set()
+            if self._thread is not None:
+                self._thread.join()
+
+    return _StallWatch
 
 
 def _value(state: State, pairs, big_sub: int) -> int:

@@ -174,6 +174,7 @@ class State:
         self.filled = np.zeros(model.n_req, dtype=np.int64)
         self.occ = np.zeros((model.n_exp, model.horizon), dtype=bool)
         self.panel: dict[int, list[int]] = {}
+        self.settled = False  # repair.fill found no seat left to fill since the last change
 
     def can_add(self, p: int) -> bool:
         m, r, e = self.m, int(self.m.req[p]), int(self.m.exp[p])
@@ -188,6 +189,7 @@ class State:
     def add(self, p: int) -> None:
         m, r, e = self.m, int(self.m.req[p]), int(self.m.exp[p])
         self.chosen[p] = True
+        self.settled = False
         self.load[e] += 1
         self.filled[r] += 1
         self.occ[e, m.req_days[r]] = True
@@ -196,6 +198,7 @@ class State:
     def remove(self, p: int) -> None:
         m, r, e = self.m, int(self.m.req[p]), int(self.m.exp[p])
         self.chosen[p] = False
+        self.settled = False
         self.load[e] -= 1
         self.filled[r] -= 1
         self.occ[e, m.req_days[r]] = False
@@ -207,6 +210,7 @@ class State:
         other.chosen, other.load = self.chosen.copy(), self.load.copy()
         other.filled, other.occ = self.filled.copy(), self.occ.copy()
         other.panel = {r: list(v) for r, v in self.panel.items()}
+        other.settled = self.settled
         return other
 
     def filled_priority(self) -> int:
@@ -220,6 +224,12 @@ class State:
         """Value of the plan: pair values minus the convex workload penalty."""
         m = self.m
         total = int(m.value[self.chosen].sum())
-        for e in np.flatnonzero(self.load):
-            total -= sum(m.fair_cost(int(e), k) for k in range(1, int(self.load[e]) + 1))
-        return total
+        # Every expert's k-th assignment (k = 1..load) at once: Model.fair_cost, vectorised.
+        e = np.flatnonzero(self.load > 0)
+        n = self.load[e]
+        if len(e) == 0:
+            return total
+        each = np.repeat(e, n)
+        k = np.arange(len(each)) - np.repeat(np.cumsum(n) - n, n) + 1
+        cost = m.w_fair * (100 * (m.base_load[each] + k)) // np.maximum(1, m.max_conc[each])
+        return total - int(cost.sum())

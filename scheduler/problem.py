@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
 import re
 from dataclasses import dataclass, field
@@ -219,6 +220,21 @@ def haversine_km(a: City, b: City) -> float:
     return great_circle_km(a.lat, a.lon, b.lat, b.lon)
 
 
+_NO_STRINGS: frozenset[str] = frozenset()
+
+
+@functools.lru_cache(maxsize=65536)
+def _ordinal(value: str) -> int | None:
+    """The day number of a YYYY-MM-DD date, None if it is not one (cached: a problem repeats
+    the same few hundred dates thousands of times)."""
+    if not _DATE.fullmatch(value):
+        return None
+    try:
+        return dt.date.fromisoformat(value).toordinal()
+    except ValueError:
+        return None
+
+
 class _Reader:
     """Collect every error while reading, so one pass reports them all."""
 
@@ -260,14 +276,10 @@ class _Reader:
     def date(self, value: Any, where: str, key: str, nullable: bool = False) -> int | None:
         if value is None and nullable:
             return None
-        if not isinstance(value, str) or not _DATE.fullmatch(value):
+        day = _ordinal(value) if isinstance(value, str) else None
+        if day is None:
             self.fail(where, f"{key} must be a date YYYY-MM-DD, got {value!r:.40}")
-            return None
-        try:
-            return dt.date.fromisoformat(value).toordinal()
-        except ValueError:
-            self.fail(where, f"{key} must be a date YYYY-MM-DD, got {value!r}")
-            return None
+        return day
 
     def integer(self, obj: dict, key: str, where: str, default: int, low: int, high=None) -> int:
         value = obj.get(key, default)
@@ -306,8 +318,8 @@ class _Reader:
 
     def strings(self, obj: dict, key: str, where: str) -> frozenset[str]:
         items = obj.get(key)
-        if items is None:
-            items = []
+        if items is None or (type(items) is list and not items):  # the common case
+            return _NO_STRINGS
         if not isinstance(items, list) or not all(isinstance(s, str) and s.strip()
                                                   for s in items):
             self.fail(where, f"{key} must be a list of non-empty strings")

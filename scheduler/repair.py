@@ -38,8 +38,15 @@ def open_candidates(state: State, r: int) -> np.ndarray:
 def fill(state: State, requests: np.ndarray | None = None) -> int:
     """Fill open seats, most urgent requests first, with the best pair still allowed."""
     m = state.m
-    if requests is None:
+    whole = requests is None
+    if whole:
+        if state.settled:  # nothing changed since the last fill of every request
+            return 0
         requests = np.flatnonzero(state.filled < m.seats)
+    # Only requests with a pair whose expert has room left (vectorised over all pairs; the
+    # loop below only fills experts up, so no other request can gain a candidate).
+    free = np.r_[0, np.cumsum((state.load[m.exp] < m.cap[m.exp]) & ~state.chosen)]
+    requests = requests[free[m.req_ptr[requests + 1]] > free[m.req_ptr[requests]]]
     requests = requests[np.argsort(-m.el.index.req_prio[requests], kind="stable")]
     added = 0
     for r in requests:
@@ -52,6 +59,8 @@ def fill(state: State, requests: np.ndarray | None = None) -> int:
             if state.can_add(int(p)):
                 state.add(int(p))
                 added += 1
+    # After a pass over every request a second one adds nothing: adding only blocks.
+    state.settled = whole
     return added
 
 

@@ -1,20 +1,22 @@
-"""The dispatch pipeline: eligibility -> flow bound and hint -> repair -> CP-SAT -> plan."""
+"""The dispatch pipeline: eligibility -> hand dispatch -> flow bound and hint -> repair ->
+CP-SAT -> guard -> plan, every phase against one deadline (docs/scheduler.md, "Time limit")."""
 
 from __future__ import annotations
 
 import math
 import os
+import sys
 import time
 from collections.abc import Callable
 
 import numpy as np
 
 from scheduler.baseline import baseline_state
-from scheduler.clock import Clock, Stop
+from scheduler.clock import Clock, Stop, run_forked
 from scheduler.eligibility import eligible_pairs
 from scheduler.exact import max_priority
 from scheduler.explain import build_plan
-from scheduler.flow import relax, top_pairs
+from scheduler.flow import bound_flow, hint_flows
 from scheduler.lns import optimise, run_lns
 from scheduler.model import Model, State, build_model
 from scheduler.plan import Plan
@@ -22,7 +24,18 @@ from scheduler.problem import MAX_TIME_LIMIT_S, Problem
 from scheduler.repair import fill, guided, repair
 
 EXACT_MAX_PAIRS = 40_000  # up to here CP-SAT gets the whole problem and may prove it
-HINT_PAIRS_PER_REQUEST = 80
+# The hint flow runs over all pairs up to this many; above, over each request's best k
+# pairs (and hand dispatch's), for each k in turn while the time lasts.
+FULL_HINT_PAIRS = 1_500_000
+HINT_SIZES = (8, 24, 64)  # then all pairs, up to FULL_HINT_PAIRS
+# Measured cost model (2 busy cores; see docs/scheduler.md, "Time limit").
+FLOW_S_PER_PAIR = 3e-6  # one min-cost flow, per eligible pair (1-1.5 us quiet, x2 busy)
+FLOW_SHARE = 0.7  # of the time left after hand dispatch, at most, for the flows
+INLINE_FLOW_PAIRS = 300_000  # up to here a flow that surely fits runs in-process (no fork)
+CP_SAT_S_PER_PAIR = 3e-5  # building a CP-SAT or MIP model of the whole problem in Python
+SOLVER_IMPORT_S = 0.4  # loading CP-SAT (it imports pandas), paid once per process
+LNS_MIN_S = 0.3  # a search shorter than this finds nothing worth its start-up
+MAX_SLOWDOWN = 3.0  # the most the measured load may multiply the costs above by
 MAX_DEFAULT_WORKERS = 8
 # Once the filled priority reaches the bound (proven optimal), the LNS stops after this many
 # neighbourhoods in a row bring no improvement of the secondary terms: the tolerance of
@@ -62,12 +75,16 @@ def solve(problem: Problem, *, time_limit_s: float | None = None, seed: int = 0,
     bound, gap} when a phase ends and at most every 0.5 s during a search. `stop` is polled
     between phases and, from a watcher thread, while CP-SAT or SCIP run (so it must be
     cheap and thread-safe); once it returns True, solve raises Cancelled, within about
-    0.1 s during a search. The min-cost flows hold the GIL and cannot be interrupted: a stop
-    waits for the one running (measured here: up to ~2 s at 5,000 x 2,000, ~4 s at
-    20,000 x 5,000).
+    0.1 s during a search. The min-cost flows hold the GIL, so the large ones run in forked
+    children (clock.run_forked) that are killed at their share of the deadline or on a stop.
+
+    Hand dispatch is computed first, whatever the limit, and the answer is never below it
+    on filled priority, nor at equal priority on fit (solver.baseline_fallback says when
+    hand dispatch's own plan is returned).
 
     `workers` (default: default_workers()) is CP-SAT's num_workers wherever CP-SAT runs (the
-    whole problem, and every LNS neighbourhood). `solve` returns as soon as the plan is
+    whole problem, and every LNS neighbourhood); with two or more, the bound and the hint
+    flows run side by side. `solve` returns as soon as the plan is
     proven optimal (filled priority and secondary terms), or once the filled priority is
     proven and the LNS found nothing better in STALL_NEIGHBOURHOODS neighbourhoods in a row;
     solver.time_to_proof_s is the elapsed time when the filled priority was proven, and
@@ -76,142 +93,148 @@ def solve(problem: Problem, *, time_limit_s: float | None = None, seed: int = 0,
     workers = default_workers() if workers is None else max(1, int(workers))
     limit = time_limit(problem, time_limit_s)
     clock = Clock(limit, progress, started, Stop(stop))
-    rng = np.random.default_rng(seed)
+    # Eligibility
     model = build_model(problem, eligible_pairs(problem, stop=clock.stop))
     clock.report("eligibility", None)
-    # Kept back for the final fill and build_plan (reasons, diagnoses, metrics), and for the
-    # caller to write the plan out (to_dict and JSON: ~15 µs per request).
-    reserve = (0.02 + 1e-5 * (model.n_req + len(problem.experts)) + limit * 0.01
-               + 0.05 + 1.5e-5 * len(problem.requests))
-    deadline = clock.deadline(reserve)
     small = len(model.req) <= EXACT_MAX_PAIRS
     plain = all(not r.days and r.seats == 1 for r in problem.requests)
-    n_pairs = len(model.req)
-    # Rough costs of the fixed phases on this kind of machine (2 cores), to skip what the
-    # time limit cannot pay for; what was skipped is listed in solver["skipped"].
-    cost_bound = 0.02 + 0.55e-6 * n_pairs
-    cost_hint = 0.02 + 0.85e-6 * n_pairs
-    cost_greedy = 0.01 + 2.5e-5 * model.n_req  # one of repair, the second start, hand dispatch
-    skipped = []
-
-    def left() -> float:
-        return deadline - time.monotonic()
-
-    flow_exact = False
-    if left() > cost_bound:
-        # The bound comes from the priority-only flow: a true upper bound on every path.
-        chosen, _ = relax(model, priority_only=True)
-        clock.bound = int(model.prio[chosen].sum())
-    else:
-        # No time for the flow: each request's priority times the seats it has pairs for.
-        skipped.append("bound flow")
-        chosen = np.zeros(n_pairs, dtype=bool)
-        clock.bound = int((model.el.index.req_prio
-                           * np.minimum(model.seats, np.diff(model.req_ptr))).sum())
-    clock.report("bound", None)
-    hint = chosen
-    if left() > cost_hint + 2 * cost_greedy:
-        if small or plain:
-            # Without days or panels, rules 8 and 12 are void: the full flow is the optimum.
-            hint, flow_exact = relax(model)
-            flow_exact = flow_exact and plain
-        else:
-            hint, _ = relax(model, top_pairs(model, HINT_PAIRS_PER_REQUEST) | chosen)
-    elif "bound flow" not in skipped:
-        skipped.append("hint flow")
-    clock.stop.check()
-    if "bound flow" in skipped:
-        # No flow to repair: start from hand dispatch itself, so the plan is never below
-        # it (what follows only accepts improvements) and the guard is not needed.
-        state = baseline_state(model)
-    else:
-        state = repair(model, hint)
-    fill(state)
-    clock.stop.check()
-    if "bound flow" in skipped:
-        pass  # the second start would be the same hand-dispatch order
-    elif left() > 2 * cost_greedy:
-        # A second start: hand-dispatch order steered by the hint; keep the better one.
-        steered = guided(model, hint)
-        fill(steered)
-        if _rank(steered) > _rank(state):
-            state = steered
-    else:
-        skipped.append("second start")
+    # Hand dispatch: the floor, always computed first; it also measures the machine. (Not
+    # beside a flow: on a busy machine the two would slow each other and the measure.)
+    hand, budget = _hand_dispatch(model, clock)
+    clock.bound = seat_bound(model)
+    clock.report("hand dispatch", hand)
+    # Bound and hint: min-cost flows, killed at their share of the deadline if too slow.
+    flows = _flows(model, hand, budget, workers, clock, exact=small or plain)
+    out = _Outcome(_Proof(clock), bound_flow="bound" in flows)
+    if out.bound_flow:  # the priority-only flow: a true upper bound on every plan
+        clock.bound = int(model.prio[flows["bound"]].sum())
+    clock.report("bound", hand)
+    hint = None
+    if "hint" in flows:
+        hint = np.zeros(len(model.req), dtype=bool)
+        hint[flows["hint"]] = True
+        out.engine = "hand dispatch + min-cost-flow repair"
+    # Repair: the best of hand dispatch and the greedy starts the time pays for.
+    state = _first_plan(model, hand, hint, budget)
     clock.report("repair", state)
-    proven = clock.bound == state.filled_priority()
-    secondary_proven = flow_exact and proven
-    proof = _Proof(clock)
-    if proven:
-        proof.mark()
-    stop_reason = "proven optimal" if secondary_proven else "time limit"
-    engine = "min-cost-flow bound + repair"
-    if flow_exact:
-        engine = "min-cost-flow (exact: no days, no panels)"
-    elif small and left() > cost_greedy + 0.1:
-        engine = "min-cost-flow + MIP (SCIP) for priority + CP-SAT (whole problem)"
-        everyone = np.arange(model.n_req), np.arange(model.n_exp)
-        if not proven:
-            proven = max_priority(state, left() - cost_greedy - 0.3, stop=clock.stop)
-            if proven:
-                proof.mark()
-            clock.report("mip priority", state)
-        if left() > cost_greedy + 0.05:
-            # CP-SAT returns as soon as it proves the whole problem optimal.
-            _, status = optimise(state, *everyone, left() - cost_greedy, seed=seed,
-                                 workers=workers, stop=clock.stop,
-                                 secondary_gap=SECONDARY_GAP if proven else 0.0,
-                                 stall_s=max(STALL_MIN_S, STALL_SHARE * limit) if proven
-                                 else None)
-            secondary_proven = status == "OPTIMAL"
-            if status in ("WITHIN_TOLERANCE", "STALLED"):
-                stop_reason = "no improvement" if status == "STALLED" else "within tolerance"
-            if secondary_proven:
-                stop_reason = "proven optimal"
-                if not proven:  # the whole optimum holds the optimal filled priority too
-                    proven = True
-                    proof.mark()
-            clock.report("cp-sat", state)
-    elif not small and left() > cost_greedy + 0.1:
-        engine = "min-cost-flow bound + repair + CP-SAT LNS"
+    out.update(state)
+    if plain and "hint_size" in flows and int(flows["hint_size"][0]) == 0 and out.proven \
+            and state.objective() >= _objective_of(model, hint):
+        out.exact("min-cost-flow (exact: no days, no panels)")
+    # Search: only ever replaces the plan by a better one.
+    if out.secondary_proven:
+        pass
+    elif small and budget.left() > _cp_sat_cost(model) * budget.slowdown + budget.greedy:
+        _whole_problem(state, budget, clock, out, seed, workers)
+    elif budget.left() > _lns_cost() * budget.slowdown + budget.greedy:
+        # Large problems, and small ones when the whole-problem model does not fit in time.
+        out.engine += " + CP-SAT LNS"
         # Seats the flow filled but repair had to give up: where priority was lost.
-        lost = np.unique(model.req[hint & ~state.chosen])
+        lost = np.zeros(0, dtype=np.int64) if hint is None else \
+            np.unique(model.req[hint & ~state.chosen])
         lost = lost[state.filled[lost] < model.seats[lost]]
-        stop_reason = _improve(state, deadline - cost_greedy, rng, clock, workers, proof,
-                               first=lost)
-        proven = clock.bound == state.filled_priority()
-    else:
-        skipped.append("MIP/CP-SAT" if small else "LNS")
+        out.stop_reason = _improve(state, budget.deadline - budget.greedy,
+                                   np.random.default_rng(seed), clock, workers, out.proof,
+                                   first=lost)
+        out.update(state)
     fill(state)
     clock.stop.check()
-    guarded, hand = False, None
-    if "bound flow" in skipped:
-        pass  # the start was hand dispatch itself
-    elif left() > cost_greedy or not skipped:
-        before = state.filled_priority()
-        hand = baseline_state(model)  # also shown beside the plan
-        state, guarded = _not_below_baseline(model, state, hand)
-        if guarded:
-            # Hand dispatch won on the house objective: whatever CP-SAT or the flow proved
-            # about the solver's plan says nothing about the secondary terms of this one.
-            secondary_proven = False
-            proven = clock.bound == state.filled_priority() or (
-                proven and state.filled_priority() == before)
-    else:
-        skipped.append("baseline guard")
-    if proven:
-        proof.mark()  # no-op when already proven; else the guard's plan reached the bound
+    # Guard: never below hand dispatch on filled priority, nor at equal priority on fit.
+    state = _guard(model, state, hand, out)
     clock.report("done", state)
     solver = {
-        "engine": engine, "wall_s": round(clock.elapsed(), 3), "time_limit_s": limit,
-        "status_text": _status_text(proven, secondary_proven),
-        "priority_proven_optimal": proven, "secondary_proven_optimal": secondary_proven,
+        "engine": out.engine, "wall_s": round(clock.elapsed(), 3), "time_limit_s": limit,
+        "status_text": _status_text(out.proven, out.secondary_proven),
+        "priority_proven_optimal": out.proven,
+        "secondary_proven_optimal": out.secondary_proven,
         "eligible_pairs": int(len(model.req)), "seed": seed, "workers": workers,
-        "baseline_fallback": guarded, "skipped": skipped,
-        "time_to_proof_s": proof.at if proven else None, "stop_reason": stop_reason,
+        "baseline_fallback": out.guarded, "skipped": budget.skipped(out.bound_flow, flows),
+        "time_to_proof_s": out.proof.at if out.proven else None,
+        "stop_reason": out.stop_reason,
     }
-    return build_plan(model, state, "optimal" if proven else "feasible", clock.bound, solver,
-                      hand_dispatch=hand)
+    return build_plan(model, state, "optimal" if out.proven else "feasible", clock.bound,
+                      solver, hand_dispatch=hand)
+
+
+class _Outcome:
+    """What the phases proved about the plan, and how: the solver report's facts."""
+
+    def __init__(self, proof: _Proof, bound_flow: bool):
+        self.proof, self.bound_flow = proof, bound_flow
+        self.engine = "hand dispatch"
+        self.proven = self.secondary_proven = self.guarded = False
+        self.stop_reason = "time limit"
+
+    def update(self, state: State) -> None:
+        """The filled priority is proven once it reaches the flow's bound."""
+        if self.bound_flow and self.proof.clock.bound == state.filled_priority():
+            self.prove()
+
+    def prove(self) -> None:
+        self.proven = True
+        self.proof.mark()
+
+    def exact(self, engine: str) -> None:
+        """The plan is proven optimal on every term."""
+        self.prove()
+        self.engine, self.secondary_proven, self.stop_reason = engine, True, "proven optimal"
+
+
+def _hand_dispatch(model: Model, clock: Clock) -> tuple[State, _Budget]:
+    """Hand dispatch, and the budget of the phases after it: its measured time sizes the
+    other greedy steps and, against its cost on a quiet machine, says how busy this one is
+    (the time kept back to write the plan grows with that)."""
+    entered = time.monotonic()
+    hand = baseline_state(model)
+    fill(hand)
+    greedy = time.monotonic() - entered
+    # Capped: a burst of load while hand dispatch ran must not eat the whole limit.
+    slowdown = min(MAX_SLOWDOWN, max(1.0, greedy / quiet_greedy_s(model)))
+    # write_reserve was measured on a busy machine already: half the slowdown on top.
+    budget = _Budget(clock.deadline(write_reserve(model) * (1 + (slowdown - 1) / 2)))
+    budget.greedy, budget.slowdown = greedy, slowdown
+    return hand, budget
+
+
+def _whole_problem(state: State, budget: _Budget, clock: Clock, out: _Outcome, seed: int,
+                   workers: int) -> None:
+    """A MIP for the filled priority, then CP-SAT on the whole problem, in the time left."""
+    model = state.m
+    out.engine = "min-cost-flow + MIP (SCIP) for priority + CP-SAT (whole problem)"
+    if not out.proven and out.bound_flow:
+        if max_priority(state, budget.left() - budget.greedy - 0.3, stop=clock.stop):
+            out.prove()
+        clock.report("mip priority", state)
+    if budget.left() <= _cp_sat_cost(model) * budget.slowdown + budget.greedy:
+        return
+    # CP-SAT returns as soon as it proves the whole problem optimal.
+    proven = out.proven
+    _, status = optimise(state, np.arange(model.n_req), np.arange(model.n_exp),
+                         budget.left() - budget.greedy, seed=seed, workers=workers,
+                         stop=clock.stop, secondary_gap=SECONDARY_GAP if proven else 0.0,
+                         stall_s=max(STALL_MIN_S, STALL_SHARE * clock.limit_s) if proven
+                         else None)
+    if status in ("WITHIN_TOLERANCE", "STALLED"):
+        out.stop_reason = "no improvement" if status == "STALLED" else "within tolerance"
+    if status == "OPTIMAL":  # the whole optimum holds the optimal filled priority too
+        out.exact(out.engine)
+    clock.report("cp-sat", state)
+
+
+def _guard(model: Model, state: State, hand: State, out: _Outcome) -> State:
+    """The plan, or hand dispatch's when it is better on the house objective."""
+    before = state.filled_priority()
+    state, out.guarded = _not_below_baseline(model, state, hand)
+    if out.guarded:
+        # Whatever CP-SAT or the flow proved about the solver's plan says nothing about the
+        # secondary terms of this one; its priority is proven if it is the same or at bound.
+        out.secondary_proven = False
+        was = out.proven and state.filled_priority() == before
+        out.proven = False
+        out.update(state)
+        if was:
+            out.prove()
+    return state
 
 
 def time_limit(problem: Problem, time_limit_s: float | None) -> float:
@@ -318,3 +341,140 @@ def _status_text(proven: bool, secondary_proven: bool) -> str:
 
 def _rank(state: State) -> tuple[int, int]:
     return state.filled_priority(), state.objective()
+
+
+class _Budget:
+    """The deadline of the solving phases, the measured cost of one greedy pass (hand
+    dispatch's own time), and the phases the time did not pay for."""
+
+    def __init__(self, deadline: float):
+        self.deadline = deadline
+        self.greedy = 0.0
+        self.slowdown = 1.0  # how much slower than quiet the machine runs now
+        self.cut: list[str] = []
+
+    def left(self) -> float:
+        return self.deadline - time.monotonic()
+
+    def skipped(self, bound_flow: bool, flows: dict) -> list[str]:
+        """What the plan had to do without, for solver["skipped"] (reporting only)."""
+        out = [] if bound_flow else ["bound flow"]
+        if "hint" not in flows:
+            out.append("hint flow")
+        return out + self.cut
+
+
+def write_reserve(model: Model) -> float:
+    """Seconds kept back to explain the plan and write it out (measured: ~30 us per seat
+    on a busy 2-core machine: reasons, diagnoses, to_dict, JSON)."""
+    return 0.03 + 3e-5 * int(model.seats.sum()) + 1e-5 * model.n_req
+
+
+def quiet_greedy_s(model: Model) -> float:
+    """Hand dispatch's time on a quiet 2-core machine (about 0.06 s at 5,000 x 2,000 and
+    0.3 s at 20,000 x 5,000; 0.12 s and 0.55 s were measured at a load average of 6)."""
+    return 0.005 + 8.5e-6 * model.n_req + 2.1e-8 * len(model.req)
+
+
+def seat_bound(model: Model) -> int:
+    """A bound without any flow: each request's priority times the seats it has pairs for."""
+    return int((model.el.index.req_prio * np.minimum(model.seats, np.diff(model.req_ptr))).sum())
+
+
+def _flows(model: Model, hand: State, budget: _Budget, workers: int, clock: Clock,
+           exact: bool) -> dict:
+    """Run the bound flow and the hint flows within their share of the time left.
+
+    Returns what finished: "bound" (pairs of the priority-only flow), "hint" (pairs of the
+    largest value flow solved) and "hint_size" ([k], 0 for all pairs). Beyond
+    INLINE_FLOW_PAIRS, or when the estimate is close to the time left, they run in forked
+    children that are killed at the deadline (a flow holds the GIL and cannot be stopped
+    in-process). With two workers or more, the bound and the hint run side by side.
+    """
+    n = len(model.req)
+    # The flows get most of the time left, the repair after them two greedy passes, and
+    # the search at least the rest of FLOW_SHARE.
+    share = min(budget.left() - 2.5 * budget.greedy - 0.05, FLOW_SHARE * budget.left())
+    if n == 0:  # nothing to choose: hand dispatch (the pinned pairs) is the optimum
+        empty = np.zeros(0, dtype=np.int64)
+        return {"bound": empty, "hint": empty, "hint_size": np.zeros(1, dtype=np.int64)}
+    if share <= 0:
+        return {}
+    if exact:  # the full flow is the hint (and, without days or panels, the optimum)
+        sizes = (0,)
+    else:  # small flows first: the largest that finishes in time is the hint
+        most = int(np.diff(model.req_ptr).max())
+        sizes = tuple(k for k in HINT_SIZES if k < most)
+        sizes += (0,) if n <= FULL_HINT_PAIRS else ()
+    keep = hand.chosen.copy()
+
+    def hints(ks):
+        return lambda: hint_flows(model, ks, keep)
+
+    def bound():
+        return bound_flow(model)
+
+    if workers >= 2:
+        producers = [bound, hints(sizes)]
+    else:
+        def producers_one():
+            yield from hints(sizes[:1])()
+            yield from bound()
+            yield from hints(sizes[1:])()
+        producers = [producers_one]
+    if n <= INLINE_FLOW_PAIRS and 4 * FLOW_S_PER_PAIR * n * (1 + len(sizes)) < share:
+        return {name: arr for produce in producers for name, arr in produce()}
+    return run_forked(producers, share, clock.stop)
+
+
+def _first_plan(model: Model, hand: State, hint: np.ndarray | None, budget: _Budget) -> State:
+    """The best of hand dispatch and the greedy starts the time left pays for: repair of
+    the hint flow and hand-dispatch order steered by it (or, without a hint, the greedy
+    by value). Each costs about one hand dispatch (budget.greedy). A start the guard would
+    refuse (hand dispatch's priority with less fit) is not taken."""
+    best = hand.copy()
+    # (name, build, cost in hand dispatches: repair keeps the hint's pairs in one pass, the
+    # others look up every request's open candidates, ~2.5 times hand dispatch's work)
+    if hint is None:
+        starts = [("value greedy", lambda: _pinned_only(model), 3)]
+    else:
+        starts = [("repair", lambda: repair(model, hint), 1),
+                  ("second start", lambda: guided(model, hint), 3)]
+    for name, make, cost in starts:
+        if budget.left() < (cost + 1) * budget.greedy:
+            budget.cut.append(name)
+            continue
+        state = make()
+        fill(state)
+        if _rank(state) > _rank(best) and not _not_below_baseline(model, state, hand)[1]:
+            best = state
+    return best
+
+
+def _pinned_only(model: Model) -> State:
+    state = State(model)
+    for p in model.pinned:
+        state.add(int(p))
+    return state
+
+
+def _objective_of(model: Model, chosen: np.ndarray | None) -> float:
+    """The objective of a set of pairs taken as they are (the exact flow's optimum)."""
+    if chosen is None:
+        return math.inf
+    state = State(model)
+    for p in np.flatnonzero(chosen):
+        state.add(int(p))
+    return state.objective()
+
+
+def _lns_cost() -> float:
+    """Seconds an LNS needs to find anything: its start-up, and loading CP-SAT once."""
+    loaded = "ortools.sat.python.cp_model" in sys.modules
+    return LNS_MIN_S + (0.0 if loaded else SOLVER_IMPORT_S)
+
+
+def _cp_sat_cost(model: Model) -> float:
+    """Seconds before a whole-problem CP-SAT or MIP can start searching."""
+    loaded = "ortools.sat.python.cp_model" in sys.modules
+    return 0.1 + CP_SAT_S_PER_PAIR * len(model.req) + (0.0 if loaded else SOLVER_IMPORT_S)

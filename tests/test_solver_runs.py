@@ -252,3 +252,17 @@ def test_migration_0005_moves_problem_and_plan_out_of_the_parameters_and_back(tm
     restored = json.loads(stored)
     assert restored == {key: value for key, value in old.items() if key != "jurisdictions"}
 
+
+
+@pytest.mark.parametrize("time_limit_s", [0.5, 3])
+def test_every_phase_the_solver_reports_has_words_on_the_console(time_limit_s):
+    # The console shows a run's phase in words (web/proposal_words.py); a phase the solver
+    # reports without them would reach the coordinator as its raw key.
+    from registry.web.proposal_words import PHASES
+    from scheduler import load_problem, solve
+    from scheduler.generate import generate
+
+    phases = []
+    solve(load_problem(generate(60, 40, seed=3)), time_limit_s=time_limit_s,
+          progress=lambda event: phases.append(event["phase"]))
+    assert phases and set(phases) <= set(PHASES)

@@ -12,7 +12,8 @@ from registry.web.labels import label_of, name_of
 # The solver reports as each phase ends (scheduler/clock.py), so a phase reads as done.
 PHASES = {
     "queued": _l("waiting for a worker"), "starting": _l("starting the solver"),
-    "eligibility": _l("eligible experts found; computing the bound"),
+    "eligibility": _l("eligible experts found; dispatching by hand first"),
+    "hand dispatch": _l("hand dispatch done; computing the bound"),
     "bound": _l("bound computed; building a first plan"),
     "repair": _l("first plan built; improving it"),
     "mip priority": _l("most urgent seats filled; improving the whole plan"),
