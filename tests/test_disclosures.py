@@ -10,7 +10,7 @@ import itertools
 from datetime import date, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from registry.extensions import db
 from registry.models import (
@@ -479,3 +479,28 @@ def test_the_demo_has_one_disclosure_answered_and_one_pending(app):
             states.setdefault(found.finding.rule, []).append(found.cleared)
     assert sorted(states["repeat_party_appointments"]) == [False, True]
     assert states["same_firm_as_counsel"] == [True]
+
+
+def test_groups_are_read_once_per_transaction_and_a_change_is_seen(world, make, firms):
+    # A page of seats asks for the groups of every party of every seat: walking the parents
+    # row by row cost two queries per level each time (~170 for one page).
+    group = make.organization(name="甲集团")
+    sister = make.organization(name="甲科技（深圳）有限公司")
+    firms["x"].parent_id = group.id
+    db.session.flush()
+    reads = []
+
+    def executed(_conn, _cursor, statement, *_args):
+        if "FROM organization" in statement:
+            reads.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", executed)
+    try:
+        groups = [disclosures.group_of(firms["x"].id) for _ in range(5)]
+        assert groups == [{firms["x"].id, group.id}] * 5
+        assert len(reads) == 1
+        sister.parent_id = group.id  # joins the group within the same transaction
+        db.session.flush()
+        assert disclosures.group_of(firms["x"].id) == {firms["x"].id, group.id, sister.id}
+    finally:
+        event.remove(db.engine, "before_cursor_execute", executed)
