@@ -133,10 +133,9 @@ def cmd_generate(args, start: float) -> int:
 
 
 def cmd_bench(args, start: float) -> int:
-    from scheduler.bench import run
+    from scheduler.bench import main as bench_main
 
-    print(run(sizes=args.sizes, quick=args.quick, seed=args.seed), flush=True)
-    return 0
+    return bench_main(args)
 
 
 def cmd_rules(args, start: float) -> int:
@@ -173,10 +172,20 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--history", action="store_true", help="add pinned and previous pairs")
     p.add_argument("-o", "--output")
     p.set_defaults(run=cmd_generate)
-    p = sub.add_parser("bench", help="print the benchmark table")
-    p.add_argument("--sizes", nargs="*", help="sizes like 500x300 (default: the target rows)")
-    p.add_argument("--quick", action="store_true", help="small sizes, a few seconds")
-    p.add_argument("--seed", type=int, default=0)
+    p = sub.add_parser("bench", help="print the benchmark tables (docs/scheduler.md)")
+    p.add_argument("--sizes", nargs="+", help="sizes like 500x300 or 500x300@2 (own limit)")
+    p.add_argument("--limits", nargs="+", type=float, help="time limits in s (default 2 5 10 20)")
+    p.add_argument("--seeds", nargs="+", type=int, help="generator seeds (default 0 1 2)")
+    p.add_argument("--distributions", nargs="+", choices=["current", "skewed", "subgroup"])
+    p.add_argument("--workers", nargs="*", type=int,
+                   help="workers axis at 5000x2000 and 20000x5000 (default 2 4 8; none: off)")
+    p.add_argument("--quick", action="store_true", help="a small grid for a smoke test")
+    p.add_argument("--optimum", choices=["cached", "compute"], default="cached",
+                   help="compute: solve the exact MIP once per problem up to 5000x2000")
+    p.add_argument("--no-floor", action="store_true", help="skip the floor search")
+    p.add_argument("--json", metavar="FILE", help="write every run's figures here")
+    p.add_argument("--write", metavar="DOC", help="also write the tables between the "
+                   "<!-- bench:start --> and <!-- bench:end --> markers of DOC")
     p.set_defaults(run=cmd_bench)
     p = sub.add_parser("rules", help="print the rule table as markdown (docs/rules.md)")
     p.add_argument("--write", metavar="DOC",
