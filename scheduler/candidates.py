@@ -59,6 +59,11 @@ class _Proposal:
             out.append({"rule": "seats", "with": None})
         out += [{"rule": "panel_independence", "with": member.id} for member in panel
                 if member.current_orgs & expert.current_orgs]
+        key = request.procedure_key
+        out += [{"rule": "one_procedure", "with": other.id}
+                for other in self.requests_of[expert.id]
+                if key is not None and (ok := other.procedure_key) is not None
+                and ok[0] == key[0] and ok[1] != key[1]]
         return tuple(out)
 
 
@@ -71,7 +76,7 @@ def candidates(problem: Problem, assignments: list[dict], request_id: str,
     proposal: pinned and proposed {"request", "expert"} pairs) are left out. The rest are
     ranked by the solver's own value of the pair, best first; `clashes` lists the rules the
     pair would break next to `assignments` (double booking, workload, seats, panel
-    independence). Raises ValueError for an unknown request.
+    independence, one procedure per dispute). Raises ValueError for an unknown request.
     """
     request = next((r for r in problem.requests if r.id == request_id), None)
     if request is None:

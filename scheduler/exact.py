@@ -7,7 +7,7 @@ import time
 import numpy as np
 
 from scheduler.clock import NEVER, Stop
-from scheduler.lns import constraint_groups
+from scheduler.lns import add_one_procedure, constraint_groups
 from scheduler.model import State
 
 
@@ -38,6 +38,8 @@ def max_priority(state: State, time_limit_s: float, stop: Stop = NEVER) -> bool:
     # Seats, workload, panel independence and per-day double booking, as <= rows.
     for pairs, rhs in constraint_groups(m, state, allowed):
         solver.Add(sum(assign[p] for p in pairs) <= rhs)
+    # Rule one_procedure: one procedure of a dispute per expert.
+    add_one_procedure(m, assign, allowed, solver.BoolVar, solver.Add)
     # Lexicographic objective: priority weighted 2 * big, where big exceeds the range of
     # the secondary total over all plans (model.lexicographic_big). A plan one priority
     # unit short of the optimum has a gap of at least 2 * big - (big - 1) = big + 1, so a

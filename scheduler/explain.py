@@ -15,9 +15,11 @@ from scheduler.model import Model, State
 from scheduler.plan import Assignment, Plan, Unfilled
 from scheduler.problem import Expert, Request
 
-# The rules an unfilled seat's diagnosis counts: the per-pair rules, then the one the plan
-# itself adds (rule 12); keys of scheduler/rules.py.
-DIAGNOSIS_KEYS = RULE_KEYS + (rules.BY_NUMBER[12].key,)
+# The rules an unfilled seat's diagnosis counts: the per-pair rules, then the ones the plan
+# itself adds (rule 12, and one_procedure between the stages of a dispute); keys of
+# scheduler/rules.py.
+PLAN_KEYS = ("workload", "double_booking", "panel_independence", "one_procedure")
+DIAGNOSIS_KEYS = RULE_KEYS + (rules.BY_NUMBER[12].key, rules.rule("one_procedure").key)
 
 
 def best_field_match(request: Request, expert: Expert) -> tuple[str, str, int] | None:
@@ -77,7 +79,8 @@ def reasons(model: Model, facts: dict, distance_km: float, pinned: bool) -> tupl
 
 def blocked_counts(model: Model, state: State, r: int) -> dict:
     """Eligible experts request r has left, and how many of them this plan blocks by
-    workload, double booking or panel independence (each expert under the first)."""
+    workload, double booking, panel independence or one procedure per dispute (each expert
+    under the first)."""
     ps = np.arange(model.req_ptr[r], model.req_ptr[r + 1])
     es = model.exp[ps[~state.chosen[ps]]]
     # Vectorised: a plan at 20,000 x 5,000 leaves thousands of seats open, ~300 pairs each.
@@ -85,20 +88,23 @@ def blocked_counts(model: Model, state: State, r: int) -> dict:
     days = model.req_days[r]
     busy = ~full & (state.occ[np.ix_(es, days)].any(axis=1) if len(days) else False)
     panel_orgs = set().union(*(model.exp_orgs[x] for x in state.panel.get(r, ())))
-    clash = 0
-    if panel_orgs:
-        clash = sum(1 for e in es[~full & ~busy].tolist() if model.exp_orgs[e] & panel_orgs)
+    free = es[~full & ~busy].tolist()
+    clash = [e for e in free if model.exp_orgs[e] & panel_orgs] if panel_orgs else []
+    other = 0
+    if model.req_dispute[r] >= 0:
+        other = sum(1 for e in set(free) - set(clash) if state.other_procedure(r, e))
     return {"eligible": len(es), "workload": int(full.sum()),
-            "double_booking": int(np.sum(busy)), "panel_independence": clash}
+            "double_booking": int(np.sum(busy)), "panel_independence": len(clash),
+            "one_procedure": other}
 
 
 def diagnose(model: Model, state: State, r: int) -> tuple[dict, dict, str]:
     """Experts ruled out per hard rule for request r (counts only), the counts this plan
     blocks (blocked_counts), and a sentence on what was the last straw."""
     counts = {k: int(v) for k, v in zip(RULE_KEYS, model.el.counts[r], strict=True)}
-    counts["panel_independence"] = 0
+    counts["panel_independence"] = counts["one_procedure"] = 0
     blocked = blocked_counts(model, state, r)
-    for rule in ("workload", "double_booking", "panel_independence"):
+    for rule in PLAN_KEYS:
         counts[rule] += blocked[rule]
     diagnosis = {k: counts[k] for k in DIAGNOSIS_KEYS}
     return diagnosis, blocked, _summary(blocked)
@@ -113,7 +119,9 @@ def _summary(blocked: dict) -> str:
                            "elsewhere"),
               ("double_booking", "double booking: the eligible experts are busy on those days"),
               ("panel_independence", "panel independence: the eligible experts share an "
-                                     "organisation with the panel")]
+                                     "organisation with the panel"),
+              ("one_procedure", "one procedure per dispute: the eligible experts serve "
+                                "another stage of this dispute")]
     parts = [f"{blocked[rule]} of {eligible} eligible experts blocked by {text}"
              for rule, text in straws if blocked[rule]]
     return "; ".join(parts) if parts else "eligible experts were left to higher-priority requests"

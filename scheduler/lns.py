@@ -14,7 +14,7 @@ from collections import defaultdict
 import numpy as np
 
 from scheduler.clock import NEVER, Stop
-from scheduler.model import Model, State, lexicographic_big
+from scheduler.model import Model, State, lexicographic_big, one_procedure_groups
 
 
 def _day_cliques(model: Model, pairs: list[int]) -> list[list[int]]:
@@ -121,6 +121,8 @@ def optimise(state: State, reqs: np.ndarray, exps: np.ndarray, time_limit_s: flo
         for group in by_org.values():
             if len(group) > 1:
                 model.add_at_most_one(assign[p] for p in group)
+    # Rule one_procedure: an expert serves one procedure of a dispute (serves[e, d, proc]).
+    served = add_one_procedure(m, assign, allowed, model.new_bool_var, model.add)
     objective = []
     step_vars: dict[int, list] = {}
     for e, ps in by_exp.items():
@@ -150,6 +152,8 @@ def optimise(state: State, reqs: np.ndarray, exps: np.ndarray, time_limit_s: flo
     old_set = set(old.tolist())
     for p in allowed:
         model.add_hint(assign[int(p)], int(p) in old_set)
+    for var, ps in served:
+        model.add_hint(var, any(p in old_set for p in ps))
     for e, steps in step_vars.items():  # the fairness steps of the hint, so it is complete
         n_old = sum(int(p) in old_set for p in by_exp[e])
         for k, var in enumerate(steps, 1):
@@ -182,6 +186,23 @@ def optimise(state: State, reqs: np.ndarray, exps: np.ndarray, time_limit_s: flo
     for p in old:
         state.add(int(p))
     return False, name
+
+
+def add_one_procedure(m: Model, assign: dict, allowed: np.ndarray, new_var, add) -> list:
+    """Rule one_procedure in a CP-SAT model or a MIP (their `new_var` and `add`): for each
+    expert with pairs in two procedures of a dispute, a variable per procedure that each of
+    its pairs implies, at most one of them true. Returns [(variable, its pairs)]."""
+    out = []
+    for k, by_proc in enumerate(one_procedure_groups(m, allowed)):
+        serves = []
+        for j, ps in enumerate(by_proc):
+            var = new_var(f"serves[{k},{j}]")
+            for p in ps:
+                add(assign[p] <= var)
+            serves.append(var)
+            out.append((var, ps))
+        add(sum(serves) <= 1)
+    return out
 
 
 @functools.cache

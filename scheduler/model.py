@@ -36,6 +36,10 @@ class Model:
     exp_orgs: list  # per expert: frozenset of current organisations
     big: int
     w_fair: int
+    # Rule one_procedure: per request, its dispute's number and its procedure's number (-1
+    # for both when no other procedure of its dispute is in the problem: nothing to keep).
+    req_dispute: list
+    req_proc: list
 
     @property
     def n_req(self) -> int:
@@ -87,7 +91,40 @@ def build_model(problem: Problem, el: Eligibility | None = None) -> Model:
         max_conc=np.array([e.max_concurrent for e in problem.experts], dtype=np.int64),
         req_days=req_days, horizon=horizon,
         exp_orgs=[e.current_orgs for e in problem.experts], big=big, w_fair=w_fair,
+        **procedures(problem),
     )
+
+
+def procedures(problem: Problem) -> dict[str, list]:
+    """req_dispute and req_proc: numbers for the disputes that have requests of two
+    procedures or more in the problem (rule one_procedure), -1 for every other request."""
+    keys = [r.procedure_key for r in problem.requests]
+    procs: dict[str, set[str]] = {}
+    for key in keys:
+        if key is not None:
+            procs.setdefault(key[0], set()).add(key[1])
+    split = sorted(d for d, ps in procs.items() if len(ps) > 1)
+    dispute_no = {d: k for k, d in enumerate(split)}
+    proc_no = {(d, p): k for k, (d, p) in enumerate(sorted((d, p) for d in split
+                                                          for p in procs[d]))}
+    disputes = [dispute_no.get(k[0], -1) if k else -1 for k in keys]
+    return {"req_dispute": disputes,
+            "req_proc": [proc_no[k] if d >= 0 else -1 for k, d in zip(keys, disputes,
+                                                                     strict=True)]}
+
+
+def one_procedure_groups(model: Model, pairs) -> list[list[list[int]]]:
+    """Rule one_procedure among `pairs`: for each expert and dispute with pairs in two
+    procedures or more, the pairs of each procedure (at most one procedure may be chosen)."""
+    groups: dict[tuple[int, int], dict[int, list[int]]] = {}
+    for p in pairs:
+        p = int(p)
+        r = int(model.req[p])
+        d = model.req_dispute[r]
+        if d >= 0:
+            key = (int(model.exp[p]), d)
+            groups.setdefault(key, {}).setdefault(model.req_proc[r], []).append(p)
+    return [list(by_proc.values()) for by_proc in groups.values() if len(by_proc) > 1]
 
 
 def day_segments(int_ptr: np.ndarray, int_start: np.ndarray,
@@ -165,7 +202,8 @@ def _find(sorted_keys: np.ndarray, wanted: np.ndarray) -> np.ndarray:
 
 
 class State:
-    """A plan under construction that always satisfies rules 8, 9, 10 and 12."""
+    """A plan under construction that always satisfies rules 8, 9, 10 and 12, and rule
+    one_procedure (an expert serves one procedure of a dispute)."""
 
     def __init__(self, model: Model):
         self.m = model
@@ -174,6 +212,8 @@ class State:
         self.filled = np.zeros(model.n_req, dtype=np.int64)
         self.occ = np.zeros((model.n_exp, model.horizon), dtype=bool)
         self.panel: dict[int, list[int]] = {}
+        # (expert, dispute) -> the procedures of the expert's requests in it, one per pair
+        self.procs: dict[tuple[int, int], list[int]] = {}
         self.settled = False  # repair.fill found no seat left to fill since the last change
 
     def can_add(self, p: int) -> bool:
@@ -184,7 +224,17 @@ class State:
         if len(days) and self.occ[e, days].any():
             return False
         orgs = m.exp_orgs[e]
-        return not (orgs and any(orgs & m.exp_orgs[x] for x in self.panel.get(r, ())))
+        if orgs and any(orgs & m.exp_orgs[x] for x in self.panel.get(r, ())):
+            return False
+        return m.req_dispute[r] < 0 or not self.other_procedure(r, e)
+
+    def other_procedure(self, r: int, e: int) -> bool:
+        """Whether expert e serves another procedure of request r's dispute in this plan."""
+        d = self.m.req_dispute[r]
+        if d < 0:
+            return False
+        held = self.procs.get((e, d))
+        return bool(held) and any(x != self.m.req_proc[r] for x in held)
 
     def add(self, p: int) -> None:
         m, r, e = self.m, int(self.m.req[p]), int(self.m.exp[p])
@@ -194,6 +244,8 @@ class State:
         self.filled[r] += 1
         self.occ[e, m.req_days[r]] = True
         self.panel.setdefault(r, []).append(e)
+        if m.req_dispute[r] >= 0:
+            self.procs.setdefault((e, m.req_dispute[r]), []).append(m.req_proc[r])
 
     def remove(self, p: int) -> None:
         m, r, e = self.m, int(self.m.req[p]), int(self.m.exp[p])
@@ -203,6 +255,8 @@ class State:
         self.filled[r] -= 1
         self.occ[e, m.req_days[r]] = False
         self.panel[r].remove(e)
+        if m.req_dispute[r] >= 0:
+            self.procs[(e, m.req_dispute[r])].remove(m.req_proc[r])
 
     def copy(self) -> State:
         other = State.__new__(State)
@@ -210,6 +264,7 @@ class State:
         other.chosen, other.load = self.chosen.copy(), self.load.copy()
         other.filled, other.occ = self.filled.copy(), self.occ.copy()
         other.panel = {r: list(v) for r, v in self.panel.items()}
+        other.procs = {k: list(v) for k, v in self.procs.items()}
         other.settled = self.settled
         return other
 

@@ -13,6 +13,7 @@ from scheduler import rules
 from scheduler.domain import great_circle_km
 
 ROLES = rules.EVERY_ROLE
+ONE_PROCEDURE_ROLES = rules.rule("one_procedure").roles
 DEFAULT_COOLING_OFF_DAYS = rules.COOLING_OFF_DAYS
 DEFAULT_TIME_LIMIT_S = 10.0
 MAX_TIME_LIMIT_S = 3600.0
@@ -145,6 +146,18 @@ class Request:
     excluded: frozenset[str] = frozenset()
     institution: str | None = None  # the arbitration institution whose roster decides rule 4
     waivers: tuple[tuple[str, frozenset[str]], ...] = ()  # (expert, orgs waived), rule 6
+    # Rule one_procedure (carried as rule 6): the dispute the request's case belongs to (the
+    # first case of its chain of stages) and its procedure within it (None: its case).
+    dispute: str | None = None
+    procedure: str | None = None
+
+    @property
+    def procedure_key(self) -> tuple[str, str] | None:
+        """(dispute, procedure) when rule one_procedure concerns the request, else None: an
+        expert may serve requests of one procedure of a dispute, not of two."""
+        if self.dispute is None or self.role not in ONE_PROCEDURE_ROLES:
+            return None
+        return self.dispute, self.procedure or self.case
 
     def waived_for(self, expert: str) -> frozenset[str]:
         """The parties whose conflict with `expert` the parties expressly waived (rule 6)."""
@@ -517,6 +530,8 @@ def _read_request(rd: _Reader, k: int, obj: Any) -> tuple[Request | None, list[s
     excluded = rd.strings(obj, "excluded", where)
     institution = rd.text(obj, "institution", where, required=False)
     waivers = _read_waivers(rd, obj, where)
+    dispute = _label_text(rd, obj, "dispute", where)
+    procedure = _label_text(rd, obj, "procedure", where)
     flaws = rd.end_item()
     if len(rd.errors) > n:
         return None, flaws
@@ -524,8 +539,22 @@ def _read_request(rd: _Reader, k: int, obj: Any) -> tuple[Request | None, list[s
         id=ident, case=case, role=role, city=city, jurisdiction=jurisdiction,
         fields=tuple(fields), seats=seats, language=language, days=days, remote=remote,
         priority=priority, parties=parties, excluded=excluded, institution=institution,
-        waivers=waivers,
+        waivers=waivers, dispute=dispute, procedure=procedure,
     ), flaws
+
+
+def _label_text(rd: _Reader, obj: dict, key: str, where: str) -> str | None:
+    """An optional id (a non-empty string, or an integer taken as its digits); a value of
+    another type leaves the request out (a fault of its own, not of the problem)."""
+    value = obj.get(key)
+    if value is None:
+        return None
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    if not isinstance(value, str) or not value.strip():
+        rd.flaw(where, f"{key} must be a non-empty string or null, got {value!r:.40}")
+        return None
+    return value
 
 
 def _read_pairs(rd: _Reader, doc: dict, key: str, requests: set, experts: set,

@@ -17,7 +17,10 @@ Numbered rules (1-13) are the scheduler's hard rules on a problem document
 its records; `carried_by` names the numbered rule through which the problem document carries
 them to the scheduler (e.g. a near relative who is a party becomes a conflict, rule 6; an
 upheld challenge becomes an exclusion, also rule 6), or None when the registry alone enforces
-them (at filing or at confirmation).
+them (at filing or at confirmation). `one_procedure` is carried both ways: the experts who
+served at another stage are exclusions (rule 6), and the scheduler keeps one expert off two
+stages of a dispute planned in the same problem (request fields `dispute`, `procedure`),
+reporting a breach as rule 6 with the key one_procedure.
 """
 
 from __future__ import annotations
@@ -47,6 +50,9 @@ class Rule:
     roles: tuple[str, ...] = EVERY_ROLE
     carried_by: str | None = None  # the numbered rule that carries it in a problem document
     csv_ids: tuple[str, ...] = ()  # ids in seeds/conflict_rules.csv
+    # A carried rule the scheduler also enforces itself between the requests of one problem
+    # (one_procedure: requests naming the same dispute), reported under its carrier's number.
+    across_requests: str | None = None  # the request fields that carry it
 
 
 RULE_LIST: tuple[Rule, ...] = (
@@ -105,7 +111,8 @@ RULE_LIST: tuple[Rule, ...] = (
     # -- the case's history (carried as exclusions, rule 6) ---------------------------------
     Rule("one_procedure", None, "一个审判程序规则", "one procedure per dispute",
          "SPC 2019 Art. 5; CPL Interp. Art. 45 (remand exception)", BAR,
-         roles=(INVESTIGATOR,), carried_by="conflict_of_interest", csv_ids=("CN-TI-05",)),
+         roles=(INVESTIGATOR,), carried_by="conflict_of_interest", csv_ids=("CN-TI-05",),
+         across_requests="dispute, procedure"),
     Rule("prior_role_in_case", None, "曾在本案担任证人、鉴定人、代理人或翻译",
          "earlier role in this case (witness, appraiser, agent, translator)",
          "CPL Interp. Art. 43(3); IBA WR 2.1.2", BAR, carried_by="conflict_of_interest",

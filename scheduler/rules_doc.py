@@ -59,7 +59,13 @@ def enforced_where(rule: rules.Rule) -> str:
         return (f"scheduler rule {rule.number}; the registry re-checks it at a hand pick "
                 "and at confirmation")
     if rule.carried_by is not None:
-        return f"registry, carried as rule {rules.number_of(rule.carried_by)} ({rule.carried_by})"
+        carried = (f"registry, carried as rule {rules.number_of(rule.carried_by)} "
+                   f"({rule.carried_by})")
+        if rule.across_requests:
+            carried += (f"; the scheduler keeps it between the requests of one problem "
+                        f"(request fields {rule.across_requests}) and the registry re-checks "
+                        "it at a hand pick and at confirmation")
+        return carried
     if rule.severity == rules.DUTY:
         return "registry: workflow duty"
     if rule.severity == rules.BAR:

@@ -1,4 +1,5 @@
-"""Check a plan against all 13 hard rules, pair by pair.
+"""Check a plan against all 13 hard rules, pair by pair, and rule one_procedure between
+the requests of one dispute (reported as rule 6, which carries it, with its own key).
 
 Written on purpose without numpy and sharing no rule code with `eligibility.py` or
 the helpers on `Problem`/`Expert` (`days_of`, `recognised`, `current_orgs`,
@@ -22,21 +23,33 @@ from scheduler.problem import Expert, Pair, Problem, Request
 RULE_NAMES = {number: rule.key for number, rule in sorted(rules.BY_NUMBER.items())}
 
 
+ONE_PROCEDURE = rules.rule("one_procedure")
+
+
 @dataclass(frozen=True)
 class Violation:
-    """One broken rule; rule 0 means the plan names an unknown request or expert."""
+    """One broken rule; rule 0 means the plan names an unknown request or expert.
+
+    `key` is the rule table's key: the numbered rule's own, or the unnumbered rule it
+    carries (one_procedure, carried as rule 6).
+    """
 
     rule: int
     request: str | None
     expert: str | None
     message: str
+    key: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.key:
+            object.__setattr__(self, "key", RULE_NAMES[self.rule])
 
     def to_dict(self) -> dict:
-        return {"rule": self.rule, "request": self.request, "expert": self.expert,
-                "message": self.message}
+        return {"rule": self.rule, "key": self.key, "request": self.request,
+                "expert": self.expert, "message": self.message}
 
     def __str__(self) -> str:
-        return f"rule {self.rule} ({RULE_NAMES[self.rule]}): {self.message}"
+        return f"rule {self.rule} ({self.key}): {self.message}"
 
 
 def _conflicted_orgs(problem: Problem, expert: Expert) -> set[str]:
@@ -171,6 +184,34 @@ def verify_pairs(problem: Problem, pairs: list[Pair]) -> list[Violation]:
         out.extend(pair_violations(problem, r, e))
     out.extend(_double_booking_and_workload(known))
     out.extend(_seats_and_panels(known))
+    out.extend(_one_procedure(known))
+    return out
+
+
+def _procedure(r: Request) -> tuple[str, str] | None:
+    """Rule one_procedure: (dispute, procedure) of an investigator request naming a dispute;
+    the procedure defaults to the request's case."""
+    if r.dispute is None or r.role not in ONE_PROCEDURE.roles:
+        return None
+    return r.dispute, r.procedure if r.procedure is not None else r.case
+
+
+def _one_procedure(known: list[tuple[Request, Expert]]) -> list[Violation]:
+    """An expert on requests of two procedures of one dispute (SPC 2019 Art. 5)."""
+    out = []
+    first: dict[tuple[str, str], tuple[str, str]] = {}  # (expert, dispute) -> (proc, request)
+    number = rules.number_of(ONE_PROCEDURE.carried_by)
+    for r, e in known:
+        key = _procedure(r)
+        if key is None:
+            continue
+        dispute, procedure = key
+        seen = first.setdefault((e.id, dispute), (procedure, r.id))
+        if seen[0] != procedure:
+            out.append(Violation(number, r.id, e.id,
+                                 f"{e.id} would serve two procedures of dispute {dispute}: "
+                                 f"{seen[0]} ({seen[1]}) and {procedure} ({r.id})",
+                                 key=ONE_PROCEDURE.key))
     return out
 
 

@@ -27,7 +27,6 @@ from registry.services.locks import hold
 from registry.services.plan_import import listing
 from scheduler import rules
 from scheduler.problem import DEFAULT_WEIGHTS, MAX_WEIGHTS  # noqa: F401 (for the run form)
-from scheduler.verify import RULE_NAMES
 
 
 def export_problem(region: str, start: date, end: date, as_of: date | None = None, actor=None,
@@ -140,8 +139,8 @@ def held_seat_breaches(request: DispatchRequest,
     except scheduler.ProblemError:  # the registry holds what the format refuses: no verdict
         return out
     violations = scheduler.verify(loaded, {"assignments": pairs})
-    return out + [(int(v.expert), RULE_NAMES[v.rule], v.message) for v in violations
-                  if v.expert and RULE_NAMES[v.rule] not in PLAN_SIZE_RULES]
+    return out + [(int(v.expert), v.key, v.message) for v in violations
+                  if v.expert and v.key not in PLAN_SIZE_RULES]
 
 
 # What each rule protects, for the coordinator who just tried to break it, by the keys of the
@@ -166,6 +165,8 @@ RULE_EXPLANATIONS = {
     "panel_independence": N_("the expert works for the same organisation as another member "
                              "of the panel"),
     "pinned": N_("a seat confirmed earlier would be lost"),
+    "one_procedure": N_("the expert serves another stage (first instance, appeal or retrial) "
+                        "of the same dispute"),
 }
 
 
@@ -206,7 +207,7 @@ def check_override(request: DispatchRequest, expert: Expert, *,
         violations = scheduler.verify(scheduler.load_problem(problem), {"assignments": pairs})
     except scheduler.ProblemError as error:
         return [RuleBroken("reference", listing(list(error.errors)))]
-    return [RuleBroken(RULE_NAMES[v.rule], v.message) for v in violations
+    return [RuleBroken(v.key, v.message) for v in violations
             if v.expert == mine["expert"] and v.request in (mine["request"], None)
             or v.request == mine["request"] and v.rule in SEAT_RULES]
 

@@ -20,6 +20,7 @@ from registry.models import (
     AssignmentStatus,
     AttendanceDays,
     Case,
+    CaseStage,
     City,
     CreditRecord,
     DeclaredConflict,
@@ -44,8 +45,10 @@ from registry.services import audit, persons
 from registry.services.disclosures import written_waivers
 from registry.services.exclusions import chunks, excluded_experts
 from registry.services.permissions import region_jurisdictions
+from scheduler import rules
 
 FORMAT = "dispatch-problem/1"
+ONE_PROCEDURE_ROLES = rules.rule("one_procedure").roles
 SETTINGS = {"cooling_off_days": 1095, "time_limit_s": 10}
 # Seats taken by an assignment the solver must keep.
 HELD_STATUSES = frozenset({AssignmentStatus.CONFIRMED, AssignmentStatus.ACCEPTED})
@@ -243,6 +246,7 @@ def problem_document(requests: list[DispatchRequest], experts: Select | list[int
     exported = set(db.session.scalars(experts) if isinstance(experts, Select) else experts)
     excluded = excluded_experts(requests)
     waived = written_waivers(requests)  # the parties' written waivers (services/disclosures)
+    disputes = dispute_fields([r.case for r in requests if r.role.value in ONE_PROCEDURE_ROLES])
     request_docs, pinned, previous = [], [], []
     for request in requests:
         held = [a for a in request.assignments if a.status in HELD_STATUSES]
@@ -255,6 +259,8 @@ def problem_document(requests: list[DispatchRequest], experts: Select | list[int
         request_docs.append(request_entry(request, seats, excluded[request.id]))
         if request.id in waived:
             request_docs[-1]["waivers"] = waived[request.id]
+        if request.role.value in ONE_PROCEDURE_ROLES:
+            request_docs[-1] |= disputes.get(request.case_id, {})
         pinned += [_pair(a) for a in kept]
         previous += [_pair(a) for a in request.assignments
                      if a.status is AssignmentStatus.PROPOSED and a.expert_id in exported]
@@ -273,6 +279,44 @@ def problem_document(requests: list[DispatchRequest], experts: Select | list[int
         "previous": previous,
         "settings": dict(SETTINGS),
     }
+
+
+def dispute_fields(cases: list[Case]) -> dict[int, dict]:
+    """Rule one_procedure's request fields for each case with linked stages: `dispute`, the id
+    of the first case of its chain of earlier stages, and, for an appeal, `procedure`
+    "second_instance" (after a remand the appeal court may use the original appeal's
+    investigator again, so every second instance of a dispute counts as one procedure);
+    other stages are procedures of their own (the request's case). A few queries for all
+    the cases: one per level of the chains, and one for the cases with a later stage."""
+    parent = {c.id: c.earlier_stage_id for c in cases}
+    stage = {c.id: c.stage for c in cases}
+    wanted = {p for p in parent.values() if p is not None} - parent.keys()
+    while wanted:
+        found = [row for chunk in chunks(sorted(wanted)) for row in db.session.execute(
+            select(Case.id, Case.earlier_stage_id).where(Case.id.in_(chunk)))]
+        parent.update(found)
+        wanted = {p for _, p in found if p is not None} - parent.keys()
+    later = {row for chunk in chunks(sorted(stage)) for row in db.session.scalars(
+        select(Case.earlier_stage_id).where(Case.earlier_stage_id.in_(chunk)).distinct())}
+    out = {}
+    for case_id in stage:
+        if parent[case_id] is None and case_id not in later:
+            continue
+        out[case_id] = {"dispute": str(_first_stage(case_id, parent))} | (
+            {"procedure": "second_instance"} if stage[case_id] is CaseStage.SECOND_INSTANCE
+            else {})
+    return out
+
+
+def _first_stage(case_id: int, parent: dict[int, int | None]) -> int:
+    """The first case of the chain of earlier stages; in a data-entry loop, the loop's lowest
+    id, so every case of the loop names the same dispute."""
+    path = [case_id]
+    while parent.get(path[-1]) is not None:
+        if parent[path[-1]] in path:
+            return min(path[path.index(parent[path[-1]]):])
+        path.append(parent[path[-1]])
+    return path[-1]
 
 
 def recognition_group(agreement: RecognitionAgreement):

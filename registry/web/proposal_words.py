@@ -123,6 +123,8 @@ STRAWS = {
                          "(double booking)."),
     "panel_independence": N_("%(num)d of %(eligible)d eligible experts share an "
                              "organisation with the panel (panel independence)."),
+    "one_procedure": N_("%(num)d of %(eligible)d eligible experts serve another stage of "
+                        "this dispute (one procedure per dispute)."),
 }
 
 

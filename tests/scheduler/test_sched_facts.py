@@ -36,7 +36,7 @@ def test_an_unfilled_request_counts_what_this_plan_blocks():
     requests = [a_request("R1"), a_request("R2", **OVERLAPPING)]
     (unfilled,) = solved([an_expert()], requests).to_dict()["unfilled"]
     assert unfilled["blocked"] == {"eligible": 1, "workload": 0, "double_booking": 1,
-                                   "panel_independence": 0}
+                                   "panel_independence": 0, "one_procedure": 0}
 
 
 def test_blocked_counts_workload_and_panel_independence():
@@ -44,7 +44,7 @@ def test_blocked_counts_workload_and_panel_independence():
     experts = [an_expert("E0", organizations=same), an_expert("E1", organizations=same)]
     (panel,) = solved(experts, [a_request(seats=3)]).unfilled
     assert panel.blocked == {"eligible": 1, "workload": 0, "double_booking": 0,
-                             "panel_independence": 1}
+                             "panel_independence": 1, "one_procedure": 0}
     requests = [a_request(f"R{k}", days=[]) for k in range(2)]
     (full,) = solved([an_expert(max_concurrent=1)], requests).unfilled
     assert full.blocked["workload"] == 1
@@ -53,7 +53,7 @@ def test_blocked_counts_workload_and_panel_independence():
 def test_a_request_nobody_passes_has_no_eligible_expert_left():
     (unfilled,) = solved([an_expert(roles=["arbitrator"])], [a_request()]).unfilled
     assert unfilled.blocked == {"eligible": 0, "workload": 0, "double_booking": 0,
-                                "panel_independence": 0}
+                                "panel_independence": 0, "one_procedure": 0}
 
 
 def test_facts_and_blocked_counts_are_plain_json():
@@ -61,4 +61,5 @@ def test_facts_and_blocked_counts_are_plain_json():
     assert json.loads(json.dumps(plan)) == plan
     assert all(set(a["facts"]) >= {"field", "load_after", "kept"} for a in plan["assignments"])
     assert all(set(u["blocked"]) == {"eligible", "workload", "double_booking",
-                                     "panel_independence"} for u in plan["unfilled"])
+                                     "panel_independence", "one_procedure"}
+               for u in plan["unfilled"])
