@@ -10,7 +10,7 @@ import itertools
 from datetime import date, timedelta
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from registry.extensions import db
 from registry.models import (
@@ -27,6 +27,7 @@ from registry.models import (
 )
 from registry.services import disclosures, disclosures_demo, dispatch, problem_export
 from registry.services.disclosures_demo import days_ago
+from tests.statements import recording_statements
 from tests.web.test_templates_never_query import statements_while_rendering
 
 PASSWORD = "correct horse battery"
@@ -488,19 +489,10 @@ def test_groups_are_read_once_per_transaction_and_a_change_is_seen(world, make, 
     sister = make.organization(name="甲科技（深圳）有限公司")
     firms["x"].parent_id = group.id
     db.session.flush()
-    reads = []
-
-    def executed(_conn, _cursor, statement, *_args):
-        if "FROM organization" in statement:
-            reads.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", executed)
-    try:
+    with recording_statements() as seen:
         groups = [disclosures.group_of(firms["x"].id) for _ in range(5)]
-        assert groups == [{firms["x"].id, group.id}] * 5
-        assert len(reads) == 1
-        sister.parent_id = group.id  # joins the group within the same transaction
-        db.session.flush()
-        assert disclosures.group_of(firms["x"].id) == {firms["x"].id, group.id, sister.id}
-    finally:
-        event.remove(db.engine, "before_cursor_execute", executed)
+    assert groups == [{firms["x"].id, group.id}] * 5
+    assert sum("FROM organization" in statement for statement in seen) == 1
+    sister.parent_id = group.id  # joins the group within the same transaction
+    db.session.flush()
+    assert disclosures.group_of(firms["x"].id) == {firms["x"].id, group.id, sister.id}

@@ -274,21 +274,12 @@ def test_a_proposal_never_confirmed_keeps_a_confidential_cases_parties_withheld(
 
 def relation_lookups(app, client, headers, url) -> tuple[int, dict]:
     """How many statements read the experts' declared relations while the API lists `url`."""
-    from sqlalchemy import event
+    from tests.statements import recording_statements
 
-    seen = []
-
-    def executed(_conn, _cursor, statement, *_args):
-        if "FROM expert_relation" in statement:
-            seen.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", executed)
-    try:
+    with recording_statements() as seen:
         response = client.get(url, headers=headers)
-    finally:
-        event.remove(db.engine, "before_cursor_execute", executed)
     assert response.status_code == 200, response.get_json()
-    return len(seen), response.get_json()
+    return sum("FROM expert_relation" in statement for statement in seen), response.get_json()
 
 
 @pytest.mark.parametrize("seats", [3, 6])

@@ -64,10 +64,14 @@ def _doc(expert_fields, request_fields):
     return a_problem(experts, requests)
 
 
+# Experts' fields with proficiencies, and requests' field lists, at mixed depths.
+EXPERT_FIELDS = st.lists(st.dictionaries(IPC_CODES, st.integers(1, 3), min_size=1, max_size=4),
+                         min_size=1, max_size=8)
+REQUEST_FIELDS = st.lists(st.lists(IPC_CODES, min_size=1, max_size=3), min_size=1, max_size=8)
+
+
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.lists(st.dictionaries(IPC_CODES, st.integers(1, 3), min_size=1, max_size=4),
-                min_size=1, max_size=8),
-       st.lists(st.lists(IPC_CODES, min_size=1, max_size=3), min_size=1, max_size=8))
+@given(EXPERT_FIELDS, REQUEST_FIELDS)
 def test_fit_per_field_set_is_the_best_matching_proficiency(expert_fields, request_fields):
     problem = load_problem(_doc(expert_fields, request_fields))
     idx = build_index(problem)
@@ -75,9 +79,7 @@ def test_fit_per_field_set_is_the_best_matching_proficiency(expert_fields, reque
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.lists(st.dictionaries(IPC_CODES, st.integers(1, 3), min_size=1, max_size=3),
-                min_size=1, max_size=6),
-       st.lists(st.lists(IPC_CODES, min_size=1, max_size=3), min_size=1, max_size=6))
+@given(EXPERT_FIELDS, REQUEST_FIELDS)
 def test_eligible_pairs_are_those_whose_fields_match(expert_fields, request_fields):
     problem = load_problem(_doc(expert_fields, request_fields))
     el = eligible_pairs(problem)
