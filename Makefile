@@ -62,7 +62,8 @@ TEST_PROCESSES ?= -n 2 --dist loadfile
 # Debian's Chromium is missing and cannot be installed here.
 test: install-dev browser-deps
 	$(BIN)/ruff check registry scheduler tests
-	$(BIN)/python -m pytest $(TEST_PROCESSES)
+	$(BIN)/python -m pytest $(TEST_PROCESSES) -m "not deadline"
+	$(BIN)/python -m pytest -m deadline  # alone: they time the solver against its limit
 
 # Production-like: gunicorn with gthread workers (gunicorn.conf.py) on DATABASE_URL, which must
 # be migrated (`flask db upgrade`); SECRET_KEY must be set. A solver worker (`flask worker`) runs

@@ -10,6 +10,7 @@ import signal
 import struct
 import threading
 import time
+import traceback
 import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -158,16 +159,32 @@ class Forked:
             self.inline.update(produce())
             return
         read_fd, write_fd = os.pipe()
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", DeprecationWarning)
-            pid = os.fork()
+        try:
+            with warnings.catch_warnings():
+                # Python 3.12 warns about fork in a threaded process (the registry's worker
+                # and server are): the child only runs the producer on data it already
+                # holds and writes to its pipe, with the solver's modules imported before
+                # the fork, so it takes no lock another thread could have held.
+                warnings.simplefilter("ignore", DeprecationWarning)
+                pid = os.fork()
+        except OSError:  # no process to spare (memory, process limits): run it here
+            os.close(read_fd)
+            os.close(write_fd)
+            self.inline.update(produce())
+            return
         if pid == 0:  # the child: send each result, never return into the caller
             os.close(read_fd)
+            _close_all_but(write_fd)
+            status = 0
             try:
                 for name, arr in produce():
                     _send(write_fd, name, np.ascontiguousarray(arr, dtype="<i8"))
+            except BaseException:  # a failure, not a timeout: say so on the solver's stderr
+                # To fd 2 itself: sys.stderr may sit on a descriptor closed above.
+                os.write(2, traceback.format_exc().encode())
+                status = 1
             finally:
-                os._exit(0)
+                os._exit(status)
         os.close(write_fd)
         self.children[read_fd] = (pid, bytearray())
 
@@ -211,6 +228,14 @@ class Forked:
 
 
 _HEADER = struct.Struct("<HQ")  # name length, payload bytes
+
+
+def _close_all_but(keep: int) -> None:
+    """In a child: close what it inherited but stdio and its pipe. A parent's database
+    socket stays the parent's, and another thread's child's pipe end, held here too, would
+    keep that pipe open after its child ended (its reader would wait out the deadline)."""
+    os.closerange(3, keep)
+    os.closerange(keep + 1, os.sysconf("SC_OPEN_MAX"))
 
 
 def _send(fd: int, name: str, arr) -> None:

@@ -86,11 +86,6 @@ def capacity_units(cap: np.ndarray, pair_exp: np.ndarray, n_exp: int) -> np.ndar
     return np.minimum(np.maximum(cap, 0), np.bincount(pair_exp, minlength=n_exp))
 
 
-def top_pairs(model: Model, per_request: int) -> np.ndarray:
-    """Mask of each request's `per_request` most valuable pairs."""
-    return pair_rank(model) < per_request
-
-
 def pair_rank(model: Model) -> np.ndarray:
     """Each pair's rank among its request's pairs by value, best first (0), ties in pair
     order."""
@@ -110,8 +105,9 @@ def pair_rank(model: Model) -> np.ndarray:
 
 def bound_flow(model: Model):
     """Producer for clock.run_forked: the priority-only flow's pairs ("bound")."""
-    chosen, _ = relax(model, priority_only=True)
-    yield "bound", np.flatnonzero(chosen)
+    chosen, solved = relax(model, priority_only=True)
+    if solved:  # a flow that failed bounds nothing: its pairs are the pinned ones only
+        yield "bound", np.flatnonzero(chosen)
 
 
 def hint_flows(model: Model, sizes: tuple[int, ...], keep: np.ndarray | None = None):
@@ -126,6 +122,7 @@ def hint_flows(model: Model, sizes: tuple[int, ...], keep: np.ndarray | None = N
             free = rank < k
             if keep is not None:
                 free |= keep
-        chosen, _ = relax(model, free, coarse=k > 0)
-        yield "hint", np.flatnonzero(chosen)
-        yield "hint_size", np.array([k])
+        chosen, solved = relax(model, free, coarse=k > 0)
+        if solved:  # a failed flow is no hint, and must not pass for the exact optimum
+            yield "hint", np.flatnonzero(chosen)
+            yield "hint_size", np.array([k])

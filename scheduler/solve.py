@@ -424,6 +424,8 @@ def _flows(model: Model, hand: State, budget: _Budget, workers: int, clock: Cloc
         producers = [producers_one]
     if n <= INLINE_FLOW_PAIRS and 4 * FLOW_S_PER_PAIR * n * (1 + len(sizes)) < share:
         return {name: arr for produce in producers for name, arr in produce()}
+    from ortools.graph.python import min_cost_flow  # noqa: F401  (once here, not per child)
+
     return run_forked(producers, share, clock.stop)
 
 

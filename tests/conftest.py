@@ -1,6 +1,7 @@
 """Fixtures: one migrated database per session (SQLite by default, PostgreSQL when
 TEST_DATABASE_URL says so), emptied after every test; a fresh app per test."""
 
+import copy
 import os
 
 import pytest
@@ -108,7 +109,7 @@ def app(request, shared_app, database_url):
         app = create_app(_test_config(database_url))
     else:
         app = shared_app
-    settings = dict(app.config)
+    settings = copy.deepcopy(dict(app.config))  # a test may change a nested value too
     with app.app_context():
         yield app
         db.session.remove()

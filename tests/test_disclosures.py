@@ -493,6 +493,8 @@ def test_groups_are_read_once_per_transaction_and_a_change_is_seen(world, make, 
         groups = [disclosures.group_of(firms["x"].id) for _ in range(5)]
     assert groups == [{firms["x"].id, group.id}] * 5
     assert sum("FROM organization" in statement for statement in seen) == 1
-    sister.parent_id = group.id  # joins the group within the same transaction
-    db.session.flush()
+    sister.parent_id = group.id  # joins the group within the same transaction, unflushed
     assert disclosures.group_of(firms["x"].id) == {firms["x"].id, group.id, sister.id}
+    newcomer = make.organization(name="甲数据有限公司", parent_id=group.id)
+    db.session.flush()
+    assert newcomer.id in disclosures.group_of(firms["x"].id)

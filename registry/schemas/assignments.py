@@ -61,7 +61,9 @@ FOUND_DISCLOSURES = "_found_disclosures"
 def disclosures_for(assignment) -> list[dict]:
     from registry.services.disclosures import assignment_disclosures
 
-    found = getattr(assignment, FOUND_DISCLOSURES, None)
+    # Taken off the row as it is read: the row lives on in the session, and a later dump
+    # (after a waiver is recorded) must find its disclosures anew.
+    found = assignment.__dict__.pop(FOUND_DISCLOSURES, None)
     return found if found is not None else assignment_disclosures(assignment)
 
 

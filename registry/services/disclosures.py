@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time
 
 from sqlalchemy import event, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from registry.extensions import db
 from registry.i18n import N_
@@ -126,7 +126,7 @@ def counsel_orgs(case: Case) -> dict[int, Organization]:
 
 def group_of(org_id: int) -> set[int]:
     """The organisation's group: its topmost parent and everything under it (itself too)."""
-    parents = _parents()
+    parents, children = _family()
     root, seen = org_id, {org_id}
     for _ in range(MAX_GROUP_DEPTH):
         parent = parents.get(root)
@@ -134,43 +134,53 @@ def group_of(org_id: int) -> set[int]:
             break
         root = parent
         seen.add(parent)
-    children = defaultdict(set)
-    for child, parent in parents.items():
-        children[parent].add(child)
     group, frontier = {root}, {root}
     for _ in range(MAX_GROUP_DEPTH):
-        frontier = set().union(*(children[org] for org in frontier)) - group
+        frontier = set().union(*(children.get(org, ()) for org in frontier)) - group
         if not frontier:
             break
         group |= frontier
     return group | {org_id}
 
 
-_PARENTS = "organization_parents"
+_FAMILY = "organization_family"
 
 
-def _parents() -> dict[int, int]:
-    """Every organisation's parent, read once per transaction: a few rows (only members of
-    a group have one), where walking a group row by row cost two queries per level, per
-    party, per seat (a page of seats ran ~170 of them)."""
+def _family() -> tuple[dict[int, int], dict[int, set[int]]]:
+    """Every organisation's parent and children, read once per transaction: a few rows (only
+    members of a group have a parent), where walking a group row by row cost two queries per
+    level, per party, per seat (a page of seats ran ~170 of them)."""
     info = db.session.info
-    if _PARENTS not in info:
-        info[_PARENTS] = dict(db.session.execute(
+    if _FAMILY not in info:
+        parents = dict(db.session.execute(
             select(Organization.id, Organization.parent_id)
             .where(Organization.parent_id.is_not(None))).all())
-    return info[_PARENTS]
+        children = defaultdict(set)
+        for child, parent in parents.items():
+            children[parent].add(child)
+        info[_FAMILY] = parents, dict(children)
+    return info[_FAMILY]
+
+
+@event.listens_for(Organization.parent_id, "set")
+def _forget_family_on_change(target, _value, _old, _initiator) -> None:
+    """A parent set in this transaction, flushed or not, is seen by the next group_of."""
+    session = object_session(target)
+    if session is not None:
+        session.info.pop(_FAMILY, None)
 
 
 @event.listens_for(Session, "after_flush")
-def _forget_parents_on_change(session, _context) -> None:
-    if any(isinstance(row, Organization) for row in (*session.new, *session.dirty,
-                                                      *session.deleted)):
-        session.info.pop(_PARENTS, None)
+def _forget_family_on_flush(session, _context) -> None:
+    if _FAMILY in session.info and any(
+            isinstance(row, Organization) for row in (*session.new, *session.deleted)):
+        session.info.pop(_FAMILY, None)
 
 
 @event.listens_for(Session, "after_transaction_end")
-def _forget_parents_after(session, _transaction) -> None:
-    session.info.pop(_PARENTS, None)
+def _forget_family_after(session, _transaction) -> None:
+    # Every transaction's end, savepoints too: a rolled-back savepoint may have set parents.
+    session.info.pop(_FAMILY, None)
 
 
 def affiliates_of(org_id: int) -> set[int]:

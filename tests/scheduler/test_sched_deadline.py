@@ -53,6 +53,7 @@ def burn_a_core():
     return subprocess.Popen([sys.executable, "-c", "while True: pass"])
 
 
+@pytest.mark.deadline
 @pytest.mark.parametrize("limit", [2.0, 4.0])
 def test_the_command_ends_within_its_limit_on_a_busy_machine(slow_doc, tmp_path, limit):
     problem_path, plan_path = tmp_path / "problem.json", tmp_path / "plan.json"
@@ -75,6 +76,7 @@ def test_the_command_ends_within_its_limit_on_a_busy_machine(slow_doc, tmp_path,
     assert plan["metrics"]["filled_priority"] >= hand["filled_priority"]
 
 
+@pytest.mark.deadline
 @pytest.mark.parametrize("limit", [1.0, 2.5])
 def test_solve_counts_the_limit_from_the_callers_start(slow_doc, limit):
     started = time.monotonic()  # before reading: the limit covers it
