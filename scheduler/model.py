@@ -49,10 +49,11 @@ class Model:
     def n_exp(self) -> int:
         return len(self.cap)
 
-    def fair_cost(self, e: int, k: int) -> int:
-        """Penalty for expert e's k-th assignment in this plan (convex in k)."""
-        m = max(1, int(self.max_conc[e]))
-        return self.w_fair * (100 * (int(self.base_load[e]) + k)) // m
+    def fair_cost(self, e, k):
+        """Penalty for expert e's k-th assignment in this plan (convex in k); for arrays
+        of experts and ranks at once too (then an array)."""
+        cost = self.w_fair * (100 * (self.base_load[e] + k)) // np.maximum(1, self.max_conc[e])
+        return int(cost) if np.ndim(cost) == 0 else cost
 
     def pairs_of(self, r: int) -> range:
         return range(int(self.req_ptr[r]), int(self.req_ptr[r + 1]))
@@ -279,12 +280,11 @@ class State:
         """Value of the plan: pair values minus the convex workload penalty."""
         m = self.m
         total = int(m.value[self.chosen].sum())
-        # Every expert's k-th assignment (k = 1..load) at once: Model.fair_cost, vectorised.
+        # Every expert's k-th assignment (k = 1..load) at once.
         e = np.flatnonzero(self.load > 0)
         n = self.load[e]
         if len(e) == 0:
             return total
         each = np.repeat(e, n)
         k = np.arange(len(each)) - np.repeat(np.cumsum(n) - n, n) + 1
-        cost = m.w_fair * (100 * (m.base_load[each] + k)) // np.maximum(1, m.max_conc[each])
-        return total - int(cost.sum())
+        return total - int(m.fair_cost(each, k).sum())
