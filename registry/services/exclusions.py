@@ -147,8 +147,10 @@ def bars(stage: CaseStage, other: CaseStage) -> bool:
     return not (stage is CaseStage.SECOND_INSTANCE and other is CaseStage.SECOND_INSTANCE)
 
 
-def served_at_other_stages(cases: set[Case]) -> dict[int, set[int]]:
-    """For each case, the experts who served at another stage (earlier or later) of its dispute."""
+def disputes_of(cases) -> tuple[dict[int, CaseStage], dict[int, set[int]]]:
+    """The stages linked to the cases (earlier and later, by earlier_stage_id), each case's
+    stage, and for each case id every case of its dispute (itself included). Two queries
+    per level of the chains, for all the cases at once."""
     stage_of = {c.id: c.stage for c in cases}
     parent_of = {c.id: c.earlier_stage_id for c in cases}
     frontier = set(stage_of)
@@ -160,7 +162,12 @@ def served_at_other_stages(cases: set[Case]) -> dict[int, set[int]]:
             if case_id not in stage_of:
                 stage_of[case_id], parent_of[case_id] = stage, parent
                 frontier.add(case_id)
-    stages = _disputes(parent_of)
+    return stage_of, _disputes(parent_of)
+
+
+def served_at_other_stages(cases: set[Case]) -> dict[int, set[int]]:
+    """For each case, the experts who served at another stage (earlier or later) of its dispute."""
+    stage_of, stages = disputes_of(cases)
     served_by_case: dict[int, set[int]] = defaultdict(set)
     others = {s for c in cases for s in stages[c.id] if s != c.id}
     for chunk in chunks(sorted(others)):

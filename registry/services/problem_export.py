@@ -43,7 +43,7 @@ from registry.models.cases import OPEN_REQUEST_STATUSES
 from registry.models.experts import DISQUALIFYING_CREDIT
 from registry.services import audit, persons
 from registry.services.disclosures import written_waivers
-from registry.services.exclusions import chunks, excluded_experts
+from registry.services.exclusions import chunks, disputes_of, excluded_experts
 from registry.services.permissions import region_jurisdictions
 from scheduler import rules
 
@@ -282,41 +282,17 @@ def problem_document(requests: list[DispatchRequest], experts: Select | list[int
 
 
 def dispute_fields(cases: list[Case]) -> dict[int, dict]:
-    """Rule one_procedure's request fields for each case with linked stages: `dispute`, the id
-    of the first case of its chain of earlier stages, and, for an appeal, `procedure`
-    "second_instance" (after a remand the appeal court may use the original appeal's
-    investigator again, so every second instance of a dispute counts as one procedure);
-    other stages are procedures of their own (the request's case). A few queries for all
-    the cases: one per level of the chains, and one for the cases with a later stage."""
-    parent = {c.id: c.earlier_stage_id for c in cases}
-    stage = {c.id: c.stage for c in cases}
-    wanted = {p for p in parent.values() if p is not None} - parent.keys()
-    while wanted:
-        found = [row for chunk in chunks(sorted(wanted)) for row in db.session.execute(
-            select(Case.id, Case.earlier_stage_id).where(Case.id.in_(chunk)))]
-        parent.update(found)
-        wanted = {p for _, p in found if p is not None} - parent.keys()
-    later = {row for chunk in chunks(sorted(stage)) for row in db.session.scalars(
-        select(Case.earlier_stage_id).where(Case.earlier_stage_id.in_(chunk)).distinct())}
-    out = {}
-    for case_id in stage:
-        if parent[case_id] is None and case_id not in later:
-            continue
-        out[case_id] = {"dispute": str(_first_stage(case_id, parent))} | (
-            {"procedure": "second_instance"} if stage[case_id] is CaseStage.SECOND_INSTANCE
-            else {})
-    return out
-
-
-def _first_stage(case_id: int, parent: dict[int, int | None]) -> int:
-    """The first case of the chain of earlier stages; in a data-entry loop, the loop's lowest
-    id, so every case of the loop names the same dispute."""
-    path = [case_id]
-    while parent.get(path[-1]) is not None:
-        if parent[path[-1]] in path:
-            return min(path[path.index(parent[path[-1]]):])
-        path.append(parent[path[-1]])
-    return path[-1]
+    """Rule one_procedure's request fields for each case with linked stages: `dispute`, the
+    lowest case id of its dispute (the same for every stage of it, whichever is open), and,
+    for an appeal, `procedure` "second_instance": after a remand the appeal court may use
+    the original appeal's investigator again (exclusions.bars), so every second instance of
+    a dispute counts as one procedure; other stages are procedures of their own (the
+    request's case)."""
+    _stages, disputes = disputes_of(cases)
+    return {case.id: {"dispute": str(min(disputes[case.id]))} | (
+                {"procedure": "second_instance"} if case.stage is CaseStage.SECOND_INSTANCE
+                else {})
+            for case in cases if len(disputes[case.id]) > 1}
 
 
 def recognition_group(agreement: RecognitionAgreement):
