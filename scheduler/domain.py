@@ -18,9 +18,32 @@ import numpy as np
 EARTH_RADIUS_KM = 6371.0
 
 
+def ipc_ancestors(code: str) -> list[str]:
+    """The codes that contain an IPC code, shallowest first, itself last: its section, class
+    and subclass, its main group (written bare and as "/00"), then each shorter subgroup
+    (G06F16/245 -> G, G06, G06F, G06F16, G06F16/00, G06F16/24, G06F16/245).
+
+    A main group is a whole number: G06F1 contains G06F1/16 but not G06F16/245 (a plain
+    string prefix would say it does). Subgroups nest by their digits, the usual reading of
+    the IPC's dotted hierarchy (G06F16/24 contains G06F16/245).
+    """
+    # Section, class, subclass: every prefix up to 4 characters (the empty one too: an
+    # empty code, which the registry never stores, matches everything as it always did).
+    out = [code[:n] for n in range(min(len(code), 5))]
+    slash = code.find("/")
+    if slash > 0:
+        group = code[:slash]
+        out += [group, group + "/00"]  # G06F16/00 is the main group G06F16 written in full
+        out += [code[:n] for n in range(slash + 1, len(code))]
+    elif len(code) > 4:
+        out.append(code + "/00")
+    return [c for c in dict.fromkeys(out) if c != code] + [code]
+
+
 def fields_match(a: str, b: str) -> bool:
-    """Two IPC codes match when they are equal or one is a prefix of the other (G06 ~ G06F)."""
-    return a.startswith(b) or b.startswith(a)
+    """Two IPC codes match when they are equal or one contains the other (ipc_ancestors:
+    G06 ~ G06F ~ G06F16/245; G06F1 !~ G06F16)."""
+    return a == b or a in ipc_ancestors(b) or b in ipc_ancestors(a)
 
 
 def any_field_matches(codes, wanted) -> bool:
@@ -28,14 +51,22 @@ def any_field_matches(codes, wanted) -> bool:
     return any(fields_match(code, other) for code in codes for other in wanted)
 
 
+def descendant_stem(code: str) -> str:
+    """What every code that `code` contains starts with: the code itself, or for a main
+    group the group and its slash (G06F1 -> G06F1/; G06F16/00 -> G06F16/)."""
+    if code.endswith("/00"):
+        return code[:-2]
+    return code + "/" if "/" not in code and len(code) > 4 else code
+
+
 class CodeIndex:
     """Distinct IPC codes, sorted, to find the ones that match a code (fields_match) without
     comparing it with each of them.
 
-    A code matches the codes it starts with, which are its own prefixes (one dict lookup per
-    character: at most ~12 for a subgroup like G06F16/245), and the codes that start with
-    it, which lie next to each other in sorted order (two bisections). The cost of a lookup
-    is that and the size of its answer, however deep and however many the codes are.
+    A code matches the codes that contain it, its ipc_ancestors (one dict lookup each, at
+    most ~8), and the codes it contains, which start with its descendant_stem and so lie
+    next to each other in sorted order (two bisections). The cost of a lookup is that and
+    the size of its answer, however deep and however many the codes are.
     """
 
     def __init__(self, codes):
@@ -44,11 +75,13 @@ class CodeIndex:
 
     def matching(self, code: str) -> list[int]:
         """Ids (positions in `codes`) of every code that fields_match `code`, ascending."""
-        shorter = [self.ids[code[:n]] for n in range(len(code)) if code[:n] in self.ids]
-        lo = bisect_left(self.codes, code)
-        after = _after_prefix(code)
+        found = {self.ids[c] for c in ipc_ancestors(code) if c in self.ids}
+        stem = descendant_stem(code)
+        lo = bisect_left(self.codes, stem)
+        after = _after_prefix(stem)
         hi = len(self.codes) if after is None else bisect_left(self.codes, after, lo=lo)
-        return shorter + list(range(lo, hi))
+        found.update(range(lo, hi))
+        return sorted(found)
 
 
 def _after_prefix(code: str) -> str | None:

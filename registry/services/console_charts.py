@@ -35,9 +35,9 @@ from registry.models import (
 )
 from registry.models.cases import OPEN_REQUEST_STATUSES
 from registry.models.experts import DISQUALIFYING_CREDIT
-from registry.services.experts import ipc_prefixes
 from registry.services.permissions import region_jurisdictions
 from registry.services.problem_export import HELD_STATUSES  # confirmed, accepted
+from scheduler.domain import fields_match
 
 SUBCLASS_LENGTH = 4  # G06F: the IPC level the supply and demand chart counts by
 
@@ -289,8 +289,7 @@ def _supply(jurisdictions: set[str], as_of: date, demanded: set[str]) -> dict:
     supply = defaultdict(set)
     for city, expert_id, code in rows:
         own = _subclass(code)
-        matched = {key for key in ipc_prefixes(own) if key in demanded}
-        matched |= {key for key in demanded if key.startswith(own)}
+        matched = {key for key in demanded if fields_match(key, own)}
         if len(own) == SUBCLASS_LENGTH:
             matched.add(own)
         for key in matched:

@@ -26,7 +26,7 @@ from registry.models.cases import OPEN_REQUEST_STATUSES
 from registry.services import experts as expert_search
 from registry.services import permissions as may
 from registry.services.accounts import region_choices
-from registry.services.experts import ipc_prefixes
+from registry.services.experts import matches_field
 from registry.services.solver_runs import runs_query
 
 MAX_OPTIONS = 30
@@ -57,9 +57,7 @@ def requests_query(user: User, args: dict) -> Select:
         query = query.where(DispatchRequest.priority == args["priority"])
     if code := args.get("field"):
         query = query.where(DispatchRequest.case_id.in_(
-            select(CaseField.case_id).where(or_(
-                CaseField.ipc_code.in_(ipc_prefixes(code)),
-                CaseField.ipc_code.startswith(code, autoescape=True)))))
+            select(CaseField.case_id).where(matches_field(CaseField.ipc_code, code))))
     if args.get("city"):
         query = query.where(DispatchRequest.city_code == args["city"])
     if args.get("start") or args.get("end"):

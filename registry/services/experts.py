@@ -24,6 +24,7 @@ from registry.models.experts import DISQUALIFYING_CREDIT
 from registry.services import flags
 from registry.services.audit import record
 from registry.services.locks import hold
+from scheduler.domain import descendant_stem, ipc_ancestors
 
 # Keys of a loaded ExpertSchema that go through the model's setters rather than setattr.
 SETTERS = {"role_names": "set_roles", "language_codes": "set_languages"}
@@ -113,20 +114,20 @@ def update_expert(expert: Expert, data: dict, actor: User) -> Expert:
     return expert
 
 
-def ipc_prefixes(code: str) -> list[str]:
-    """G06F30 -> [G, G06, G06F, G06F3, G06F30]: the shallower codes that contain it."""
-    return [code[:n] for n in range(1, len(code) + 1)]
+def matches_field(column, code: str):
+    """SQL: `column` holds an IPC code that matches `code` as rule 3 says
+    (scheduler.domain.fields_match): one that contains it, or one it contains. Both are
+    index lookups: an IN list of its ancestors and a prefix range."""
+    return or_(column.in_(ipc_ancestors(code)),
+               column.startswith(descendant_stem(code), autoescape=True))
 
 
 def search(args: dict) -> Select:
     """Build the expert search; every filter is an indexed EXISTS so that 10,000 rows stay fast."""
     query = select(Expert).order_by(Expert.name, Expert.id)
     if code := args.get("field"):
-        # Rule 3 of the dispatch format: equal, or one code a prefix of the other.
-        query = query.where(exists().where(
-            ExpertField.expert_id == Expert.id,
-            or_(ExpertField.ipc_code.in_(ipc_prefixes(code)),
-                ExpertField.ipc_code.startswith(code, autoescape=True))))
+        query = query.where(exists().where(ExpertField.expert_id == Expert.id,
+                                           matches_field(ExpertField.ipc_code, code)))
     if role := args.get("role"):
         query = query.where(exists().where(ExpertRoleGrant.expert_id == Expert.id,
                                            ExpertRoleGrant.role == role))

@@ -96,6 +96,19 @@ def test_search_by_field_matches_deeper_and_shallower_codes(client, world, as_, 
                                               "H04L specialist"}
 
 
+def test_search_by_field_compares_whole_main_groups(client, world, as_, make):
+    # G06F1 and G06F16 are different main groups, though "G06F1" is a prefix of "G06F16".
+    make.expert(name="group 1", fields={"G06F1/16": 3})
+    make.expert(name="group 16", fields={"G06F16/245": 3})
+    make.expert(name="group 16 in full", fields={"G06F16/00": 2})
+    db.session.commit()
+    mine = {"group 1", "group 16", "group 16 in full"}  # (the world's G06F experts match all)
+    assert search(client, as_, field="G06F1") & mine == {"group 1"}
+    assert search(client, as_, field="G06F16") & mine == {"group 16", "group 16 in full"}
+    assert search(client, as_, field="G06F16/245") & mine == {"group 16", "group 16 in full"}
+    assert search(client, as_, field="G06F16/00") & mine == {"group 16", "group 16 in full"}
+
+
 def test_search_by_city_jurisdiction_role_and_language(client, world, as_):
     assert search(client, as_, city="nanjing") == {"李娜"}
     assert search(client, as_, jurisdiction="GD") == {"陈志明"}

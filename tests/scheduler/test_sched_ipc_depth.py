@@ -51,6 +51,22 @@ def test_code_matches_its_prefixes_and_the_codes_it_prefixes(code, expected):
     assert [index.codes[k] for k in index.matching(code)] == expected
 
 
+@pytest.mark.parametrize(("a", "b", "match"), [
+    ("G06F1", "G06F16/245", False),  # main groups 1 and 16: a string prefix, not a group
+    ("G06F1", "G06F1/16", True),
+    ("G06F16/00", "G06F16/245", True),  # the main group written in full
+    ("G06F16", "G06F16/00", True),
+    ("G06F16/24", "G06F16/245", True),  # subgroups nest by their digits
+    ("G06F16/245", "G06F16/246", False),
+    ("G06", "G06F16/245", True),
+    ("H04", "G06F", False),
+])
+def test_codes_match_by_whole_ipc_levels(a, b, match):
+    assert fields_match(a, b) is match and fields_match(b, a) is match
+    index = CodeIndex([a])
+    assert index.matching(b) == ([0] if match else [])
+
+
 @settings(max_examples=300, deadline=None)
 @given(st.lists(st.one_of(IPC_CODES, ODD_CODES), max_size=25), st.one_of(IPC_CODES, ODD_CODES))
 def test_code_index_agrees_with_fields_match(codes, code):
