@@ -119,6 +119,8 @@ def app(request, shared_app, database_url):
     app.config.clear()
     app.config.update(settings)
     limiter.reset()
+    # What the app remembers of the last test's database (reference data cached per app).
+    app.extensions.pop("region_jurisdictions", None)
 
 
 class IsolatedClient(FlaskClient):
