@@ -78,11 +78,18 @@ def cmd_solve(args, start: float) -> int:
         _write_json(invalid_plan(exc.errors, exc.warnings).to_dict(), args.output)
         return 2
     _print_warnings(problem.warnings)
-    from scheduler.solve import solve
+    if args.replan and problem.previous:  # re-plan from the previous pairs (default 1 s)
+        from scheduler.replan import DEFAULT_LIMIT_S
+        from scheduler.replan import replan as solve
 
+        limit = DEFAULT_LIMIT_S if args.time_limit is None else args.time_limit
+    else:
+        from scheduler.solve import solve
+
+        limit = args.time_limit
     # The limit bounds the whole command, from process start: solve counts it from there and
     # keeps back the time to write the plan.
-    plan = solve(problem, time_limit_s=args.time_limit, seed=args.seed, started=start,
+    plan = solve(problem, time_limit_s=limit, seed=args.seed, started=start,
                  progress=_progress_printer(start), workers=args.workers)
     _write_json(plan.to_dict(), args.output)
     m = plan.metrics
@@ -160,6 +167,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--workers", type=int, default=None,
                    help="CP-SAT workers (default: this machine's cores, at most 8)")
+    p.add_argument("--replan", action="store_true",
+                   help="keep the problem's previous pairs and repair only what changed "
+                        "(default limit 1 s; a full solve when there are none)")
     p.set_defaults(run=cmd_solve)
     p = sub.add_parser("verify", help="check a plan against the 13 rules")
     p.add_argument("problem")
@@ -183,6 +193,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--optimum", choices=["cached", "compute"], default="cached",
                    help="compute: solve the exact MIP once per problem up to 5000x2000")
     p.add_argument("--no-floor", action="store_true", help="skip the floor search")
+    p.add_argument("--replan", action="store_true",
+                   help="the re-plan table: 20 changes to one solved plan (first size, seed)")
     p.add_argument("--json", metavar="FILE", help="write every run's figures here")
     p.add_argument("--write", metavar="DOC", help="also write the tables between the "
                    "<!-- bench:start --> and <!-- bench:end --> markers of DOC")

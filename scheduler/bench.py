@@ -335,7 +335,12 @@ def write_into(path: Path, table: str, command: str) -> None:
 
 
 def main(args) -> int:
-    """The `bench` command: run the grid, print the tables, optionally write them."""
+    """The `bench` command: run the grid, print the tables, optionally write them; with
+    --replan, the re-plan table instead (20 changes to one solved plan)."""
+    if args.replan:
+        size = args.sizes[0] if args.sizes else "5000x2000"
+        print(replan_bench(size, args.seeds[0] if args.seeds else 0, cli=True), flush=True)
+        return 0
     table = run(sizes=args.sizes, limits=args.limits, seeds=args.seeds,
                 distributions=args.distributions, workers=args.workers, quick=args.quick,
                 optimum=args.optimum, with_floor=not args.no_floor,
@@ -344,3 +349,110 @@ def main(args) -> int:
     if args.write:
         write_into(Path(args.write), table, "python -m scheduler bench " + " ".join(sys.argv[2:]))
     return 0
+
+
+# -- re-plan: one change to a solved plan, then `replan` (issue 10 item 6) -------------------
+
+REPLAN_CHANGES = (("new request", 7), ("decline", 7), ("unavailable", 6))
+REPLAN_HEADER = ("| change | runs | replan call s p50 / p95 / max | load + replan s p50 / p95 "
+                 "| CLI s p50 / p95 / max | previous kept % (min) | priority vs previous "
+                 "| priority vs full solve | violations |")
+
+
+def replan_changes(doc: dict, plan: dict, seed: int = 0):
+    """Yield (kind, problem) after each of 20 single changes to a solved plan (REPLAN_CHANGES),
+    one copy at a time: a new request shaped like an existing one, a declined pair (its
+    expert put in the request's `excluded`), an expert made unavailable on the days of his
+    assignments."""
+    import copy
+    import random
+
+    rng = random.Random(seed)
+    doc = dict(doc, previous=[{"request": a["request"], "expert": a["expert"]}
+                              for a in plan["assignments"]])
+    requests = {r["id"]: r for r in doc["requests"]}
+    movable = [a for a in plan["assignments"] if not a["pinned"]]
+    with_days = sorted({a["expert"] for a in movable if requests[a["request"]]["days"]})
+    for kind, count in REPLAN_CHANGES:
+        for k in range(count):
+            new = copy.deepcopy(doc)
+            if kind == "new request":
+                r = dict(rng.choice(doc["requests"]), id=f"NEW{k}", case=f"new case {k}",
+                         excluded=[])
+                r.pop("dispute", None)
+                r.pop("procedure", None)
+                new["requests"].append(r)
+            elif kind == "decline":
+                a = rng.choice(movable)
+                r = next(x for x in new["requests"] if x["id"] == a["request"])
+                r["excluded"] = [*r.get("excluded", []), a["expert"]]
+            else:
+                gone = rng.choice(with_days)
+                e = next(x for x in new["experts"] if x["id"] == gone)
+                e["unavailable"] = [*(e.get("unavailable") or []), *(
+                    d for a in movable if a["expert"] == gone
+                    for d in requests[a["request"]]["days"])]
+            yield kind, new
+
+
+def replan_bench(size: str = "5000x2000", seed: int = 0, limit: float = 5.0,
+                 replan_limit: float = 1.0, cli: bool = True,
+                 reference: float | None = None) -> str:
+    """Solve a generated problem once (`limit` s), then re-plan after each of 20 changes:
+    in-process (the replan call alone, and with load_problem) and, with `cli`, through
+    `python -m scheduler solve --replan` (interpreter start included). With `reference`,
+    a full solve of each changed problem for that many seconds says what was avoidable."""
+    from scheduler.replan import replan
+    from scheduler.solve import solve
+
+    n_req, n_exp = parse_size(size)
+    doc = generate(n_req, n_exp, seed)
+    plan = solve(load_problem(doc), time_limit_s=limit, seed=seed).to_dict()
+    before = plan["metrics"]["filled_priority"]
+    rows: dict[str, list[dict]] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for n, (kind, changed) in enumerate(replan_changes(doc, plan, seed)):
+            t0 = time.monotonic()
+            problem = load_problem(changed)
+            t1 = time.monotonic()
+            out = replan(problem, time_limit_s=replan_limit, seed=seed).to_dict()
+            t2 = time.monotonic()
+            s = out["solver"]
+            run = {"call": t2 - t1, "load": t2 - t0, "delta": out["metrics"]["filled_priority"]
+                   - before, "kept": 100 * s["previous_kept"] / max(1, s["previous_valid"]),
+                   "violations": len(verify(problem, out))}
+            if cli:
+                run["cli"] = _replan_cli(Path(tmp) / f"change{n}.json", changed, replan_limit)
+            if reference:
+                full = solve(problem, time_limit_s=reference, seed=seed).metrics
+                run["ref"] = out["metrics"]["filled_priority"] - full["filled_priority"]
+            print(f"{kind}: {run}", file=sys.stderr, flush=True)
+            rows.setdefault(kind, []).append(run)
+    rows["all"] = [r for runs in list(rows.values()) for r in runs]
+    return "\n".join(_table(REPLAN_HEADER, [_replan_row(k, v) for k, v in rows.items()]))
+
+
+def _replan_cli(path: Path, doc: dict, limit: float) -> float:
+    path.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
+    started = time.monotonic()
+    subprocess.run([sys.executable, "-m", "scheduler", "solve", "--replan", str(path), "-o",
+                    str(path.with_suffix(".plan.json")), "--time-limit", str(limit)],
+                   stderr=subprocess.DEVNULL, check=True, timeout=60)
+    return time.monotonic() - started
+
+
+def _pcts(values: list[float]) -> str:
+    ordered = sorted(values)
+    p95 = ordered[min(len(ordered) - 1, int(0.95 * len(ordered) + 0.5) - 1)]
+    return f"{statistics.median(ordered):.2f} / {p95:.2f} / {ordered[-1]:.2f}"
+
+
+def _replan_row(kind: str, runs: list[dict]) -> str:
+    cli = _pcts([r["cli"] for r in runs]) if "cli" in runs[0] else "-"
+    ref = _spread([r["ref"] for r in runs], "+.0f") if "ref" in runs[0] else "-"
+    load = _pcts([r["load"] for r in runs]).rsplit(" / ", 1)[0]
+    return (f"| {kind} | {len(runs)} | {_pcts([r['call'] for r in runs])} | {load} | {cli} "
+            f"| {statistics.median(r['kept'] for r in runs):.2f} "
+            f"({min(r['kept'] for r in runs):.2f}) "
+            f"| {_spread([r['delta'] for r in runs], '+.0f')} | {ref} "
+            f"| {sum(r['violations'] for r in runs)} |")
