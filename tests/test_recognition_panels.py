@@ -250,7 +250,10 @@ def test_a_bad_place_is_a_422_naming_the_field(client, make, world, as_):
 def test_rule_titles_and_explanations_come_by_key(app):
     from scheduler import rules
 
-    assert set(dispatch.RULE_EXPLANATIONS) == {r.key for r in rules.BY_NUMBER.values()}
+    # Every rule verify can name: the numbered ones, and those it checks across requests
+    # under their own key (one_procedure).
+    assert set(dispatch.RULE_EXPLANATIONS) == {r.key for r in rules.BY_NUMBER.values()} | {
+        r.key for r in rules.RULE_LIST if r.across_requests}
     with app.test_request_context(headers={"Cookie": "lang=en"}):
         from registry.web.labels import label_of, rule_label
 
