@@ -32,13 +32,17 @@ def spare_expert(doc, plan):
     raise AssertionError("no expert with spare capacity")
 
 
+def add_request_for(doc, expert):
+    """A new, urgent, remote request the spare expert can take (id NEW)."""
+    doc["requests"].append({
+        "id": "NEW", "case": "new", "role": expert["roles"][0], "city": expert["city"],
+        "jurisdiction": expert["jurisdiction"], "fields": [next(iter(expert["fields"]))],
+        "priority": 5, "remote": True, "days": []})
+
+
 def test_new_request_is_filled_and_previous_pairs_are_kept():
     doc, plan = first_plan()
-    e = spare_expert(doc, plan)
-    doc["requests"].append({
-        "id": "NEW", "case": "new", "role": e["roles"][0], "city": e["city"],
-        "jurisdiction": e["jurisdiction"], "fields": [next(iter(e["fields"]))],
-        "priority": 5, "remote": True, "days": []})
+    add_request_for(doc, spare_expert(doc, plan))
     problem = load_problem(doc)
     replan = solve(problem, time_limit_s=1.5, workers=1).to_dict()
     assert verify(problem, replan) == []
@@ -181,11 +185,7 @@ def test_replan_keeps_every_pinned_pair():
 
 def test_replan_fills_a_new_request_when_an_expert_is_free():
     doc, plan = first_plan()
-    e = spare_expert(doc, plan)
-    doc["requests"].append({
-        "id": "NEW", "case": "new", "role": e["roles"][0], "city": e["city"],
-        "jurisdiction": e["jurisdiction"], "fields": [next(iter(e["fields"]))],
-        "priority": 5, "remote": True, "days": []})
+    add_request_for(doc, spare_expert(doc, plan))
     problem = load_problem(doc)
     out = replan(problem, time_limit_s=5, workers=1).to_dict()
     assert verify(problem, out) == []
