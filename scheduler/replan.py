@@ -27,13 +27,7 @@ from scheduler.model import Model, State, build_model
 from scheduler.plan import Plan
 from scheduler.problem import Problem
 from scheduler.repair import fill
-from scheduler.solve import (
-    MAX_SLOWDOWN,
-    default_workers,
-    seat_bound,
-    time_limit,
-    write_reserve,
-)
+from scheduler.solve import busy_deadline, default_workers, seat_bound, time_limit
 
 DEFAULT_LIMIT_S = 1.0
 LNS_MIN_S = 0.15  # a neighbourhood search shorter than this seldom finds anything
@@ -71,8 +65,8 @@ def replan(problem: Problem, *, time_limit_s: float | None = DEFAULT_LIMIT_S, se
     # cost says how busy the machine is: the time kept back to write the plan grows with it.
     entered = time.monotonic()
     state = keep_previous(model)
-    slowdown = min(MAX_SLOWDOWN, max(1.0, (time.monotonic() - entered) / quiet_keep_s(model)))
-    deadline = clock.deadline(write_reserve(model) * (1 + (slowdown - 1) / 2))
+    _slowdown, deadline = busy_deadline(model, clock, time.monotonic() - entered,
+                                        quiet_keep_s(model))
     facts = {"previous_total": len(problem.previous), "previous_valid": int(model.prev.sum()),
              "previous_kept_at_start": int((model.prev & state.chosen).sum())}
     touched = touched_requests(model, state)

@@ -188,12 +188,21 @@ def _hand_dispatch(model: Model, clock: Clock) -> tuple[State, _Budget]:
     hand = baseline_state(model)
     fill(hand)
     greedy = time.monotonic() - entered
-    # Capped: a burst of load while hand dispatch ran must not eat the whole limit.
-    slowdown = min(MAX_SLOWDOWN, max(1.0, greedy / quiet_greedy_s(model)))
-    # write_reserve was measured on a busy machine already: half the slowdown on top.
-    budget = _Budget(clock.deadline(write_reserve(model) * (1 + (slowdown - 1) / 2)))
+    slowdown, deadline = busy_deadline(model, clock, greedy, quiet_greedy_s(model))
+    budget = _Budget(deadline)
     budget.greedy, budget.slowdown = greedy, slowdown
     return hand, budget
+
+
+def busy_deadline(model: Model, clock: Clock, took_s: float,
+                  quiet_s: float) -> tuple[float, float]:
+    """How much slower than quiet the machine runs (a step that took `took_s`, against its
+    `quiet_s` on a quiet machine), and the deadline of the solving phases: the time to
+    write the plan kept back, grown with that slowdown."""
+    # Capped: a burst of load while the step ran must not eat the whole limit.
+    slowdown = min(MAX_SLOWDOWN, max(1.0, took_s / quiet_s))
+    # write_reserve was measured on a busy machine already: half the slowdown on top.
+    return slowdown, clock.deadline(write_reserve(model) * (1 + (slowdown - 1) / 2))
 
 
 def _whole_problem(state: State, budget: _Budget, clock: Clock, out: _Outcome, seed: int,
