@@ -9,6 +9,7 @@ look-back years) are in scheduler/rules.py with the rules they belong to.
 
 from __future__ import annotations
 
+import functools
 import math
 import sys
 from bisect import bisect_left
@@ -18,7 +19,8 @@ import numpy as np
 EARTH_RADIUS_KM = 6371.0
 
 
-def ipc_ancestors(code: str) -> list[str]:
+@functools.lru_cache(maxsize=1 << 16)  # plans and eligibility ask for the same few codes
+def ipc_ancestors(code: str) -> tuple[str, ...]:
     """The codes that contain an IPC code, shallowest first, itself last: its section, class
     and subclass, its main group (written bare and as "/00"), then each shorter subgroup
     (G06F16/245 -> G, G06, G06F, G06F16, G06F16/00, G06F16/24, G06F16/245).
@@ -37,7 +39,7 @@ def ipc_ancestors(code: str) -> list[str]:
         out += [code[:n] for n in range(slash + 1, len(code))]
     elif len(code) > 4:
         out.append(code + "/00")
-    return [c for c in dict.fromkeys(out) if c != code] + [code]
+    return (*(c for c in dict.fromkeys(out) if c != code), code)
 
 
 def fields_match(a: str, b: str) -> bool:

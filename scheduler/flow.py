@@ -113,8 +113,8 @@ def bound_flow(model: Model):
 def hint_flows(model: Model, sizes: tuple[int, ...], keep: np.ndarray | None = None):
     """Producer for clock.run_forked: value flows over each request's best `k` pairs (and
     the `keep` pairs, e.g. hand dispatch's, so the hint can fill as much priority) for each
-    k of `sizes` (0: all pairs), each sent as "hint" and "hint_size" as soon as it is
-    solved, so the caller keeps the largest one that finished in time."""
+    k of `sizes` (0: all pairs), each sent as hint_name(k) as soon as it is solved; the
+    caller keeps the largest (best_hint)."""
     rank = pair_rank(model) if any(sizes) else None
     for k in sizes:
         free = None
@@ -124,5 +124,23 @@ def hint_flows(model: Model, sizes: tuple[int, ...], keep: np.ndarray | None = N
                 free |= keep
         chosen, solved = relax(model, free, coarse=k > 0)
         if solved:  # a failed flow is no hint, and must not pass for the exact optimum
-            yield "hint", np.flatnonzero(chosen)
-            yield "hint_size", np.array([k])
+            yield hint_name(k), np.flatnonzero(chosen)
+
+
+def hint_name(k: int) -> str:
+    return f"hint {k}"
+
+
+def hints_found(results: dict) -> list[tuple[int, np.ndarray]]:
+    """(k, pairs) of every hint flow among run_forked's results, the largest first (k = 0:
+    all pairs, the largest of all)."""
+    sizes = [int(name.split()[1]) for name in results if name.startswith("hint ")]
+    order = sorted(sizes, key=lambda k: -np.inf if k == 0 else -k)
+    return [(k, results[hint_name(k)]) for k in order]
+
+
+def hint_arcs(model: Model, k: int) -> int:
+    """Pair arcs of the hint flow over each request's best k pairs (0: all), not counting
+    the kept pairs beyond them (at most one per seat)."""
+    options = np.diff(model.req_ptr)
+    return int(options.sum() if k == 0 else np.minimum(options, k).sum())

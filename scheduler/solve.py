@@ -16,7 +16,7 @@ from scheduler.clock import Clock, Stop, run_forked
 from scheduler.eligibility import eligible_pairs
 from scheduler.exact import max_priority
 from scheduler.explain import build_plan
-from scheduler.flow import bound_flow, hint_flows
+from scheduler.flow import bound_flow, hint_arcs, hint_flows, hint_name, hints_found
 from scheduler.lns import optimise, run_lns
 from scheduler.model import Model, State, build_model
 from scheduler.plan import Plan
@@ -25,11 +25,14 @@ from scheduler.repair import fill, guided, repair
 
 EXACT_MAX_PAIRS = 40_000  # up to here CP-SAT gets the whole problem and may prove it
 # The hint flow runs over all pairs up to this many; above, over each request's best k
-# pairs (and hand dispatch's), for each k in turn while the time lasts.
+# pairs (and hand dispatch's), k the largest of HINT_SIZES whose flow fits in the time.
 FULL_HINT_PAIRS = 1_500_000
-HINT_SIZES = (8, 24, 64)  # then all pairs, up to FULL_HINT_PAIRS
-# Measured cost model (2 busy cores; see docs/scheduler.md, "Time limit").
-FLOW_S_PER_PAIR = 3e-6  # one min-cost flow, per eligible pair (1-1.5 us quiet, x2 busy)
+HINT_SIZES = (8, 16, 24, 32, 48, 64, 96, 128, 192, 256)  # then all pairs
+# Measured cost model (quiet 2 cores, times the slowdown; docs/scheduler.md, "Time limit").
+FLOW_S_PER_PAIR = 2.5e-6  # a value (hint) flow, per pair arc (2.1-4 us at 20,000 x 5,000)
+FLOW_FIXED_S = 0.3  # building one flow's graph (capacity arcs) and reading its result
+BOUND_S_PER_PAIR = 1e-6  # the priority-only (bound) flow, per eligible pair (0.7 us)
+RANK_S_PER_REQUEST = 1.2e-5  # flow.pair_rank, once before the restricted hint flows
 FLOW_SHARE = 0.7  # of the time left after hand dispatch, at most, for the flows
 INLINE_FLOW_PAIRS = 300_000  # up to here a flow that surely fits runs in-process (no fork)
 CP_SAT_S_PER_PAIR = 3e-5  # building a CP-SAT or MIP model of the whole problem in Python
@@ -109,16 +112,17 @@ def solve(problem: Problem, *, time_limit_s: float | None = None, seed: int = 0,
     if out.bound_flow:  # the priority-only flow: a true upper bound on every plan
         clock.bound = int(model.prio[flows["bound"]].sum())
     clock.report("bound", hand)
-    hint = None
-    if "hint" in flows:
-        hint = np.zeros(len(model.req), dtype=bool)
-        hint[flows["hint"]] = True
+    hints = []  # the hint flows' pairs as masks, the largest flow first
+    for _, pairs in hints_found(flows):
+        hints.append(np.zeros(len(model.req), dtype=bool))
+        hints[-1][pairs] = True
         out.engine = "hand dispatch + min-cost-flow repair"
+    hint = hints[0] if hints else None
     # Repair: the best of hand dispatch and the greedy starts the time pays for.
-    state = _first_plan(model, hand, hint, budget)
+    state = _first_plan(model, hand, hints, budget)
     clock.report("repair", state)
     out.update(state)
-    if plain and "hint_size" in flows and int(flows["hint_size"][0]) == 0 and out.proven \
+    if plain and "hint 0" in flows and out.proven \
             and state.objective() >= _objective_of(model, hint):
         out.exact("min-cost-flow (exact: no days, no panels)")
     # Search: only ever replaces the plan by a better one.
@@ -368,15 +372,16 @@ class _Budget:
     def skipped(self, bound_flow: bool, flows: dict) -> list[str]:
         """What the plan had to do without, for solver["skipped"] (reporting only)."""
         out = [] if bound_flow else ["bound flow"]
-        if "hint" not in flows:
+        if not hints_found(flows):
             out.append("hint flow")
         return out + self.cut
 
 
 def write_reserve(model: Model) -> float:
-    """Seconds kept back to explain the plan and write it out (measured: ~30 us per seat
-    on a busy 2-core machine: reasons, diagnoses, to_dict, JSON)."""
-    return 0.03 + 3e-5 * int(model.seats.sum()) + 1e-5 * model.n_req
+    """Seconds kept back to explain the plan and write it out (measured: 0.46 s at
+    20,000 x 5,000 on a quiet 2-core machine, about 20 us per seat busy: reasons,
+    diagnoses, to_dict, JSON)."""
+    return 0.03 + 2e-5 * int(model.seats.sum()) + 6e-6 * model.n_req
 
 
 def quiet_greedy_s(model: Model) -> float:
@@ -394,11 +399,12 @@ def _flows(model: Model, hand: State, budget: _Budget, workers: int, clock: Cloc
            exact: bool) -> dict:
     """Run the bound flow and the hint flows within their share of the time left.
 
-    Returns what finished: "bound" (pairs of the priority-only flow), "hint" (pairs of the
-    largest value flow solved) and "hint_size" ([k], 0 for all pairs). Beyond
+    Returns what finished: "bound" (pairs of the priority-only flow) and the hints
+    (flow.hints_found: the pairs of each value flow solved, by its k). Beyond
     INLINE_FLOW_PAIRS, or when the estimate is close to the time left, they run in forked
     children that are killed at the deadline (a flow holds the GIL and cannot be stopped
-    in-process). With two workers or more, the bound and the hint run side by side.
+    in-process). With two workers or more, the largest hint that fits runs in one child,
+    and the smallest (insurance against a wrong estimate) then the bound in the other.
     """
     n = len(model.req)
     # The flows get most of the time left, the repair after them two greedy passes, and
@@ -406,54 +412,82 @@ def _flows(model: Model, hand: State, budget: _Budget, workers: int, clock: Cloc
     share = min(budget.left() - 2.5 * budget.greedy - 0.05, FLOW_SHARE * budget.left())
     if n == 0:  # nothing to choose: hand dispatch (the pinned pairs) is the optimum
         empty = np.zeros(0, dtype=np.int64)
-        return {"bound": empty, "hint": empty, "hint_size": np.zeros(1, dtype=np.int64)}
+        return {"bound": empty, hint_name(0): empty}
     if share <= 0:
         return {}
-    if exact:  # the full flow is the hint (and, without days or panels, the optimum)
-        sizes = (0,)
-    else:  # small flows first: the largest that finishes in time is the hint
-        most = int(np.diff(model.req_ptr).max())
-        sizes = tuple(k for k in HINT_SIZES if k < most)
-        sizes += (0,) if n <= FULL_HINT_PAIRS else ()
     keep = hand.chosen.copy()
 
-    def hints(ks):
+    def hints(*ks):
         return lambda: hint_flows(model, ks, keep)
 
     def bound():
         return bound_flow(model)
 
-    if workers >= 2:
-        producers = [bound, hints(sizes)]
+    def cost(k: int) -> float:  # a hint flow's estimated seconds on this machine now
+        return budget.slowdown * (FLOW_FIXED_S + FLOW_S_PER_PAIR * hint_arcs(model, k))
+
+    # The full flow is the hint when exact (and, without days or panels, the optimum).
+    small, big = (0, 0) if exact else _hint_sizes(model, share, budget.slowdown, cost)
+    bound_s = budget.slowdown * BOUND_S_PER_PAIR * n
+    if workers >= 2:  # one child: the largest hint; the other: the smallest, then the bound
+        others = [hints(small)] if small != big else []
+        others += [bound] if bound_s + (cost(small) if others else 0.0) < share else []
+        producers = [hints(big)] + ([_chain(*others)] if others else [])
+    else:  # one child for all: the smallest, the bound, the largest that fits after them
+        chain, room = [hints(small)], share - cost(small)
+        if bound_s < room:
+            chain, room = chain + [bound], room - bound_s
+        big = _hint_sizes(model, room, budget.slowdown, cost)[1]
+        producers = [_chain(*chain, hints(big)) if big != small else _chain(*chain)]
+    # (A bound that cannot finish in the share is not started: the phases after the flows
+    # get the time instead of waiting for a child that would be killed.)
+    planned = cost(big) + (cost(small) if small != big else 0.0) + bound_s
+    if n <= INLINE_FLOW_PAIRS and 4 * planned < share:
+        results = {name: arr for produce in producers for name, arr in produce()}
     else:
-        def producers_one():
-            yield from hints(sizes[:1])()
-            yield from bound()
-            yield from hints(sizes[1:])()
-        producers = [producers_one]
-    if n <= INLINE_FLOW_PAIRS and 4 * FLOW_S_PER_PAIR * n * (1 + len(sizes)) < share:
-        return {name: arr for produce in producers for name, arr in produce()}
-    from ortools.graph.python import min_cost_flow  # noqa: F401  (once here, not per child)
+        from ortools.graph.python import min_cost_flow  # noqa: F401  (once here, not per child)
 
-    return run_forked(producers, share, clock.stop)
+        results = run_forked(producers, share, clock.stop)
+    return results
 
 
-def _first_plan(model: Model, hand: State, hint: np.ndarray | None, budget: _Budget) -> State:
-    """The best of hand dispatch and the greedy starts the time left pays for: repair of
-    the hint flow and hand-dispatch order steered by it (or, without a hint, the greedy
-    by value). Each costs about one hand dispatch (budget.greedy). A start the guard would
-    refuse (hand dispatch's priority with less fit) is not taken."""
+def _hint_sizes(model: Model, share: float, slowdown: float, cost) -> tuple[int, int]:
+    """(smallest, largest) k of the restricted hint flows for this problem (0: all pairs):
+    the largest is the largest whose estimated cost fits in `share`, else the smallest."""
+    most = int(np.diff(model.req_ptr).max())
+    sizes = [k for k in HINT_SIZES if k < most]
+    if len(model.req) <= FULL_HINT_PAIRS or not sizes:
+        sizes.append(0)
+    rank = slowdown * RANK_S_PER_REQUEST * model.n_req if sizes[0] else 0.0
+    fitting = [k for k in sizes if rank + cost(k) <= share]
+    return sizes[0], fitting[-1] if fitting else sizes[0]
+
+
+def _chain(*producers):
+    """One producer that runs the given ones in turn (in one child)."""
+    def chained():
+        for produce in producers:
+            yield from produce()
+    return chained
+
+
+def _first_plan(model: Model, hand: State, hints: list[np.ndarray], budget: _Budget) -> State:
+    """The best of hand dispatch and the greedy starts the time left pays for: for each
+    hint flow, the largest first, hand-dispatch order steered by it and its repair (without
+    a hint: the greedy by value). Each costs one or two hand dispatches (budget.greedy). A
+    start the guard would refuse (hand dispatch's priority with less fit) is not taken."""
     best = hand.copy()
     # (name, build, cost in hand dispatches: repair keeps the hint's pairs in one pass, the
-    # others look up every request's open candidates, ~2.5 times hand dispatch's work)
-    if hint is None:
-        starts = [("value greedy", lambda: _pinned_only(model), 3)]
-    else:
-        starts = [("repair", lambda: repair(model, hint), 1),
-                  ("second start", lambda: guided(model, hint), 3)]
+    # others look up every request's open candidates, ~1.7 times hand dispatch's work).
+    # The guided start first: it keeps hand dispatch's priority, repair often loses some.
+    # A smaller hint's starts may still win: the flows drop rules 8 and 12.
+    starts = [("value greedy", lambda: _pinned_only(model), 2)] if not hints else []
+    for k, hint in enumerate(hints):  # (only the largest hint's skipped starts are reported)
+        starts += [("second start" if k == 0 else "", lambda h=hint: guided(model, h), 2),
+                   ("repair" if k == 0 else "", lambda h=hint: repair(model, h), 1)]
     for name, make, cost in starts:
         if budget.left() < (cost + 1) * budget.greedy:
-            budget.cut.append(name)
+            budget.cut += [name] if name else []
             continue
         state = make()
         fill(state)

@@ -35,3 +35,36 @@ def test_a_generous_limit_skips_nothing(medium):
     plan = solve(medium, time_limit_s=2, workers=1)
     assert plan.solver["skipped"] == []
     assert plan.metrics["filled_priority"] <= plan.metrics["bound"]
+
+
+def _size(k: int) -> float:
+    return float("inf") if k == 0 else k  # k = 0: the flow over all pairs, the largest
+
+
+def test_the_hint_flow_grows_with_the_time_it_is_given(medium):
+    from scheduler.flow import hint_arcs
+    from scheduler.model import build_model
+    from scheduler.solve import HINT_SIZES, _hint_sizes
+
+    model = build_model(medium)
+
+    def cost(k):  # seconds, as if each arc took a millisecond
+        return 1e-3 * hint_arcs(model, k)
+
+    shares = [0.0] + [cost(k) + 1.0 for k in (16, 48)] + [1e9]
+    chosen = [_hint_sizes(model, share, 1.0, cost) for share in shares]
+    assert {small for small, _ in chosen} == {HINT_SIZES[0]}
+    assert chosen[0][1] == HINT_SIZES[0]  # nothing fits: the smallest is still tried
+    assert chosen[-1][1] == 0  # everything fits: all pairs
+    bigs = [_size(big) for _, big in chosen]
+    assert bigs == sorted(bigs) and len(set(bigs)) > 2
+
+
+def test_hints_are_taken_largest_first():
+    import numpy as np
+
+    from scheduler.flow import hint_name, hints_found
+
+    results = {hint_name(k): np.array([k]) for k in (8, 0, 48)}
+    results["bound"] = np.array([1])
+    assert [k for k, _ in hints_found(results)] == [0, 48, 8]
