@@ -280,6 +280,12 @@ def test_another_regions_runs_are_invisible(client, world, as_):
     assert client.post(f"/api/v1/solver-runs/{run['id']}/cancel",
                        headers=as_("coordinator_gba")).status_code == 404
     assert client.get("/api/v1/solver-runs", headers=as_("clerk_sh")).status_code == 403
+    # A clerk learns nothing of which runs exist: the same 403 for a run and for no run.
+    for run_id in (run["id"], run["id"] + 1000):
+        assert client.get(f"/api/v1/solver-runs/{run_id}",
+                          headers=as_("clerk_sh")).status_code == 403
+    assert client.get(f"/api/v1/solver-runs/{run['id']}",
+                      headers=as_("coordinator_yrd")).status_code == 200
     wider = client.get("/api/v1/solver-runs", headers=as_("coordinator_yrd")).json["items"]
     assert [item["id"] for item in wider] == [run["id"]]  # SH lies within YRD
 

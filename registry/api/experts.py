@@ -23,7 +23,6 @@ from registry.schemas.experts import (
 from registry.services import access
 from registry.services import experts as service
 from registry.services import permissions as may
-from registry.services.listing import page_of
 
 expert_update_schema = ExpertUpdateSchema(partial=True)
 bp = Blueprint("experts", __name__, url_prefix="/api/v1/experts",
@@ -46,7 +45,7 @@ class ExpertList(MethodView):
     def get(self, args):
         """Search experts by field (IPC prefix), city, jurisdiction, role, language, date."""
         user = api_user()
-        found = page_of(may.scope_experts(service.search(args), user), args)
+        found = service.search_page(may.scope_experts(service.search(args), user), args)
         # Each expert in the view this user has of it: contacts only for its managers.
         return jsonify(dict(found, items=[access.expert_view(user, expert).dump(expert)
                                           for expert in found["items"]]))
@@ -83,8 +82,9 @@ class ExpertItem(MethodView):
         # Checked again after the change: a coordinator may not move an expert out of reach.
         may.allow(changing <= may.editable_expert_fields(user, expert),
                   "cannot move an expert out of your region")
+        answer = dump_expert(user, expert)  # before the commit expires it: no reload
         db.session.commit()
-        return expert
+        return answer
 
 
 @bp.route("/<int:expert_id>/unavailability")

@@ -95,7 +95,7 @@ class Expert(db.Model):
     roles: Mapped[list["ExpertRoleGrant"]] = relationship(
         cascade="all, delete-orphan", lazy="selectin")
     fields: Mapped[list["ExpertField"]] = relationship(
-        cascade="all, delete-orphan", lazy="selectin")
+        cascade="all, delete-orphan", lazy="selectin", order_by="ExpertField.ipc_code")
     languages: Mapped[list["ExpertLanguage"]] = relationship(
         cascade="all, delete-orphan", lazy="selectin")
     affiliations: Mapped[list["Affiliation"]] = relationship(

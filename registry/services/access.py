@@ -16,6 +16,7 @@ from registry.models import (
 )
 from registry.schemas.common import MAX_ID
 from registry.services import permissions as may
+from registry.services.locks import hold
 
 
 class NotFound(DomainError):
@@ -80,7 +81,13 @@ def expert_to_manage(user: User, expert_id: int) -> Expert:
 
 
 def expert_to_edit(user: User, expert_id: int, changing: frozenset[str]) -> Expert:
-    """An expert record the user may change in each of the `changing` inputs, or Forbidden."""
+    """An expert record the user may change in each of the `changing` inputs, or Forbidden.
+
+    The row is held (locks.hold) before it is read: holding it after would make the session
+    read it again. A caller refused below has held it for as long as its refusal takes, and
+    changed nothing."""
+    if 0 < expert_id <= MAX_ID:
+        hold(experts=[expert_id])
     expert = expert_for(user, expert_id)
     editable = may.editable_expert_fields(user, expert)
     may.allow(bool(editable), "only the expert itself or coordinators of its region")

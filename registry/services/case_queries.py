@@ -5,7 +5,7 @@ loads what its pages show up front, so templates never query.
 """
 
 from sqlalchemy import Select, or_, select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import joinedload, lazyload, selectinload
 
 from registry.extensions import db
 from registry.models import (
@@ -43,10 +43,14 @@ REQUEST_PAGE = (joinedload(DispatchRequest.case), joinedload(DispatchRequest.cit
 CASE_DUMP = (joinedload(Case.handling_body).joinedload(Organization.city),
              selectinload(Case.parties).joinedload(Party.organization),
              selectinload(Case.parties).joinedload(Party.counsel))
+# A seat's JSON names its expert (a request's seats its fields too); the expert's roles and
+# languages, loaded with every expert by default (models/experts.py), are not shown.
+SEAT_EXPERT = (lazyload(Expert.roles), lazyload(Expert.languages))
 REQUEST_DUMP = (joinedload(DispatchRequest.case).joinedload(Case.handling_body)
                 .joinedload(Organization.city),
                 selectinload(DispatchRequest.exclusions),
-                selectinload(DispatchRequest.assignments).joinedload(Assignment.expert))
+                selectinload(DispatchRequest.assignments).joinedload(Assignment.expert)
+                .options(*SEAT_EXPERT))
 
 
 # What an assignment's JSON shows (schemas/assignments.py), loaded with it: a page of 50 in a
@@ -57,7 +61,8 @@ ASSIGNMENT_DUMP = (selectinload(Assignment.request).options(
                        joinedload(DispatchRequest.case).joinedload(Case.handling_body),
                        joinedload(DispatchRequest.case).selectinload(Case.parties).options(
                            joinedload(Party.organization), joinedload(Party.counsel))),
-                   joinedload(Assignment.expert))
+                   joinedload(Assignment.expert).options(*SEAT_EXPERT,
+                                                         lazyload(Expert.fields)))
 
 
 def _number_like(text: str) -> str:

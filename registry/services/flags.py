@@ -43,6 +43,12 @@ FLAGGED_SEAT = (joinedload(Assignment.expert),
                     selectinload(DispatchRequest.days)))
 
 
+# What an expert declares in rows of their own, which a service adds or deletes beside the
+# expert (a deleted row stays in a collection loaded before). Its columns, roles, fields and
+# languages change on the expert itself, so they are current.
+DECLARATIONS = ("affiliations", "conflicts", "unavailability", "credit_records")
+
+
 def after_change(expert_ids: Iterable = (), case_ids: Iterable = (), *,
                  actor: User | None = None) -> list[AssignmentFlag]:
     """Re-check the held assignments of these experts and cases; flag what now breaks a bar.
@@ -64,7 +70,7 @@ def after_change(expert_ids: Iterable = (), case_ids: Iterable = (), *,
     db.session.flush()
     for expert in [db.session.get(Expert, e) for e in experts]:
         if expert is not None:  # its declarations as they are now, not as first loaded
-            db.session.expire(expert)
+            db.session.expire(expert, DECLARATIONS)
     # Held as a hand pick or a confirmation holds them: a seat taken meanwhile is either seen
     # here or was checked against this change (docs/concurrency.md).
     hold(experts=experts)

@@ -5,13 +5,15 @@ from sqlalchemy import Select, func, select
 from registry.extensions import db
 
 
-def page_of(query: Select, args: dict) -> dict:
+def page_of(query: Select, args: dict, *, rows: bool = False) -> dict:
     """Run a query one page at a time: {"items", "page", "per_page", "total"}.
 
-    The view's response schema dumps the items.
+    The view's response schema dumps the items: ORM objects, or with `rows` the query's rows
+    as they are (a query of columns).
     """
     page, per_page = args["page"], args["per_page"]
-    rows = db.session.scalars(query.limit(per_page).offset((page - 1) * per_page)).unique().all()
+    found = db.session.execute(query.limit(per_page).offset((page - 1) * per_page))
+    rows = found.all() if rows else found.scalars().unique().all()
     if page == 1 and len(rows) < per_page:
         total = len(rows)  # the whole listing is on this page: no need to count it
     else:

@@ -382,15 +382,24 @@ def can_act_in_region(user: User, region: str) -> bool:
 
 def scope_solver_runs(query: Select, user: User) -> Select:
     """Solver runs: a coordinator sees the runs of regions within its own, admins all."""
+    require_solver_runs(user)
     if user.role is UserRole.ADMIN:
         return query
-    if user.role is not UserRole.COORDINATOR:
-        raise Forbidden("only coordinators and admins see solver runs")
     own = region_jurisdictions(user.region)
     codes = [code for (code,) in db.session.execute(
         select(Jurisdiction.code).union(select(RecognitionAgreement.code)))]
     return query.where(SolverRun.region.in_(
         [code for code in codes if region_jurisdictions(code) <= own]))
+
+
+def require_solver_runs(user: User) -> None:
+    if user.role not in (UserRole.ADMIN, UserRole.COORDINATOR):
+        raise Forbidden("only coordinators and admins see solver runs")
+
+
+def can_see_solver_run(user: User, run) -> bool:
+    """One run, as scope_solver_runs decides for a list (after require_solver_runs)."""
+    return can_act_in_region(user, run.region)
 
 
 def can_manage_users(user: User) -> bool:

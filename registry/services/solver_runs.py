@@ -21,10 +21,8 @@ from registry.extensions import db, write_transaction
 from registry.models import DomainError, SolverRun, SolverRunStatus, User
 from registry.models.assignments import running_progress
 from registry.models.base import utcnow
-from registry.schemas.common import MAX_ID
 from registry.services import access, audit, dispatch
 from registry.services import permissions as may
-from registry.services.access import NotFound
 
 S = SolverRunStatus
 FIGURE_KEYS = ("phase", "elapsed_s", "seats_filled", "filled_priority", "objective", "bound",
@@ -84,17 +82,12 @@ def runs_query(user: User, *, region: str | None = None, status: SolverRunStatus
 
 
 def run_for(user: User, run_id: int) -> SolverRun:
-    """One run the user may see; another region's run is as good as missing (404).
-
-    The scope is checked on the id alone: a run's problem and plan are large JSON documents,
-    decoded once, by the load that follows.
-    """
-    visible = 0 < run_id <= MAX_ID and db.session.scalar(
-        runs_query(user).with_only_columns(SolverRun.id).where(SolverRun.id == run_id))
-    if not visible:
-        raise NotFound("{what} {key} not found", what="solver run", key=run_id)
+    """One run the user may see; another region's run is as good as missing (404). Checked
+    on the row itself, in memory: a poll costs one query for the run (and one for the token)."""
+    may.require_solver_runs(user)  # before the look-up: a clerk learns nothing of which exist
     # The problem document is read by a re-plan only; polls never need it.
-    return access.get_row(SolverRun, run_id, "solver run", load=(defer(SolverRun.problem),))
+    run = access.get_row(SolverRun, run_id, "solver run", load=(defer(SolverRun.problem),))
+    return access.visible(run, may.can_see_solver_run(user, run), "solver run", run_id)
 
 
 # -- the worker side ---------------------------------------------------------------------------

@@ -224,3 +224,22 @@ def test_an_expert_speaks_at_least_one_language(client, world, as_):
     response = client.post("/api/v1/experts", headers=as_("admin"),
                            json=NEW_EXPERT | {"languages": []})
     assert response.status_code == 422
+
+
+@pytest.mark.parametrize("who", ["admin", "coordinator_yrd", "expert_sh", "clerk_sh"])
+def test_the_search_lists_each_expert_exactly_as_reading_it_shows_it(client, world, as_,
+                                                                       make, who):
+    # The search reads plain rows (services.experts.search_page), a read the ORM objects:
+    # the same schema must give the same JSON, contacts shown or withheld alike.
+    make.expert(name="many fields", fields={"H04W": 3, "A61K": 1, "G06F16/245": 2},
+                languages=("zh", "en", "yue"), roles=("investigator", "arbitrator"))
+    db.session.commit()
+    listed = client.get("/api/v1/experts", headers=as_(who),
+                        query_string={"per_page": 100}).get_json()["items"]
+    assert listed
+    for item in listed:
+        read = client.get(f"/api/v1/experts/{item['id']}", headers=as_(who))
+        assert read.status_code == 200
+        assert item == read.get_json()
+    if who == "admin":
+        assert {"email", "phone"} <= set(listed[0]) and len(listed) >= 4
