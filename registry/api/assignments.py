@@ -26,7 +26,7 @@ bp = Blueprint("assignments", __name__, url_prefix="/api/v1/assignments",
 
 def assignment_in_scope(assignment_id: int):
     user = api_user()
-    return user, access.assignment_for(user, assignment_id, load=case_queries.ASSIGNMENT_DUMP)
+    return user, access.assignment_for(user, assignment_id, load=case_queries.ASSIGNMENT_ITEM)
 
 
 @bp.route("")

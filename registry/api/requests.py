@@ -26,7 +26,7 @@ def dump_requests(user, payload):
 def request_in_scope(request_id: int, *, to_change: bool = False):
     user = api_user()
     return user, access.request_for(user, request_id, to_change=to_change,
-                                    load=case_queries.REQUEST_DUMP)
+                                    load=case_queries.REQUEST_ITEM)
 
 
 @bp.route("")

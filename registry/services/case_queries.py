@@ -51,6 +51,13 @@ REQUEST_DUMP = (joinedload(DispatchRequest.case).joinedload(Case.handling_body)
                 selectinload(DispatchRequest.exclusions),
                 selectinload(DispatchRequest.assignments).joinedload(Assignment.expert)
                 .options(*SEAT_EXPERT))
+# One request: its own rows joined in one query, its seats and their experts in another.
+REQUEST_ITEM = (joinedload(DispatchRequest.case).options(
+                    joinedload(Case.handling_body).joinedload(Organization.city),
+                    joinedload(Case.fields)),
+                joinedload(DispatchRequest.days), joinedload(DispatchRequest.exclusions),
+                selectinload(DispatchRequest.assignments).joinedload(Assignment.expert)
+                .options(*SEAT_EXPERT, joinedload(Expert.fields)))
 
 
 # What an assignment's JSON shows (schemas/assignments.py), loaded with it: a page of 50 in a
@@ -58,8 +65,19 @@ REQUEST_DUMP = (joinedload(DispatchRequest.case).joinedload(Case.handling_body)
 # The case's handling body is what the scope check reads.
 ASSIGNMENT_DUMP = (selectinload(Assignment.request).options(
                        selectinload(DispatchRequest.days),
-                       joinedload(DispatchRequest.case).joinedload(Case.handling_body),
+                       joinedload(DispatchRequest.case).options(
+                           joinedload(Case.handling_body), lazyload(Case.fields)),
                        joinedload(DispatchRequest.case).selectinload(Case.parties).options(
+                           joinedload(Party.organization), joinedload(Party.counsel))),
+                   joinedload(Assignment.expert).options(*SEAT_EXPERT,
+                                                         lazyload(Expert.fields)))
+# The same for one assignment: joined in one query (selectin pays a query per level, which
+# only a page of rows earns back).
+ASSIGNMENT_ITEM = (joinedload(Assignment.request).options(
+                       joinedload(DispatchRequest.days),
+                       joinedload(DispatchRequest.case).options(
+                           joinedload(Case.handling_body), lazyload(Case.fields)),
+                       joinedload(DispatchRequest.case).joinedload(Case.parties).options(
                            joinedload(Party.organization), joinedload(Party.counsel))),
                    joinedload(Assignment.expert).options(*SEAT_EXPERT,
                                                          lazyload(Expert.fields)))
