@@ -76,15 +76,30 @@ def guided(model: Model, hint: np.ndarray) -> State:
         state.add(int(p))
     options = np.diff(m.req_ptr)
     order = np.lexsort((np.arange(m.n_req), options, -m.el.index.req_prio))
-    for r in order[options[order] > 0]:
-        r = int(r)
-        ps = open_candidates(state, r)
-        if len(ps) == 0:
-            continue
-        ps = ps[np.argsort(~hint[ps], kind="stable")]
-        for p in ps:
+    hinted, ptr = _hint_pairs(m, hint)
+    for r in order[options[order] > 0].tolist():
+        # The hint's pairs first, best value first: State.can_add on each is all the
+        # open-candidate search below would do for them, at a fraction of its cost.
+        for p in hinted[ptr[r]:ptr[r + 1]]:
             if state.filled[r] >= m.seats[r]:
                 break
-            if state.can_add(int(p)):
-                state.add(int(p))
+            if state.can_add(p):
+                state.add(p)
+        if state.filled[r] >= m.seats[r]:
+            continue
+        # Then the other open pairs, best value first (the hint's ones left cannot fit).
+        for p in open_candidates(state, r).tolist():
+            if state.filled[r] >= m.seats[r]:
+                break
+            if not hint[p] and state.can_add(p):
+                state.add(p)
     return state
+
+
+def _hint_pairs(model: Model, hint: np.ndarray) -> tuple[list[int], list[int]]:
+    """The hint's pairs grouped by request, best value first (ties in pair order), and
+    each request's start in that list."""
+    pairs = np.flatnonzero(hint)
+    pairs = pairs[np.lexsort((-model.value[pairs], model.req[pairs]))]
+    ptr = np.searchsorted(model.req[pairs], np.arange(model.n_req + 1))
+    return pairs.tolist(), ptr.tolist()

@@ -17,6 +17,7 @@ from scheduler.eligibility import eligible_pairs
 from scheduler.exact import max_priority
 from scheduler.explain import build_plan
 from scheduler.flow import bound_flow, hint_arcs, hint_flows, hint_name, hints_found
+from scheduler.improve import improve
 from scheduler.lns import optimise, run_lns
 from scheduler.model import Model, State, build_model
 from scheduler.plan import Plan
@@ -125,6 +126,13 @@ def solve(problem: Problem, *, time_limit_s: float | None = None, seed: int = 0,
     if plain and "hint 0" in flows and out.proven \
             and state.objective() >= _objective_of(model, hint):
         out.exact("min-cost-flow (exact: no days, no panels)")
+    # Local search: fast exchanges on the longest trips first (improve.py), then the LNS.
+    # (Half a greedy pass kept back: the fill after it costs a fraction of one.)
+    if not out.secondary_proven and budget.left() > budget.greedy / 2:
+        improve(state, budget.deadline - budget.greedy / 2, floor=hand, hint=hint,
+                tick=lambda: clock.tick("improve", state))
+        out.update(state)
+        clock.report("improve", state)
     # Search: only ever replaces the plan by a better one.
     if out.secondary_proven:
         pass

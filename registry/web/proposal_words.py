@@ -16,6 +16,7 @@ PHASES = {
     "hand dispatch": _l("hand dispatch done; computing the bound"),
     "bound": _l("bound computed; building a first plan"),
     "repair": _l("first plan built; improving it"),
+    "improve": _l("first plan improved by exchanges of experts; searching further"),
     "mip priority": _l("most urgent seats filled; improving the whole plan"),
     "cp-sat": _l("whole plan improved (CP-SAT)"),
     "lns": _l("improving the plan (large-neighbourhood search)"),
