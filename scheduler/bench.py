@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import statistics
 import subprocess
 import sys
@@ -321,14 +322,16 @@ def _record(inst: Instance) -> dict:
             "runs": [vars(r) for r in inst.runs.values()]}
 
 
+# The markers count on lines of their own: the docs also name them in their prose.
+MARKED = re.compile(r"^<!-- bench:start -->$.*?^<!-- bench:end -->$", re.M | re.S)
+
+
 def write_into(path: Path, table: str, command: str) -> None:
     """Replace the text between the bench markers in `path` (appended when missing)."""
-    start, end = "<!-- bench:start -->", "<!-- bench:end -->"
-    block = f"{start}\nCommand: `{command}`\n\n{table}\n{end}"
+    block = f"<!-- bench:start -->\nCommand: `{command}`\n\n{table}\n<!-- bench:end -->"
     text = path.read_text(encoding="utf-8") if path.exists() else ""
-    if start in text and end in text:
-        head, rest = text.split(start, 1)
-        text = head + block + rest.split(end, 1)[1]
+    if MARKED.search(text):
+        text = MARKED.sub(lambda _match: block, text, count=1)
     else:
         text = text.rstrip("\n") + "\n\n" + block + "\n"
     path.write_text(text, encoding="utf-8")

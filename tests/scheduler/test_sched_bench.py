@@ -99,3 +99,16 @@ def test_quick_grid_prints_a_verified_row_per_distribution_and_a_floor():
         assert 0 < float(row["% of bound"]) <= 100
     floor_at = lines.index(FLOOR_HEADER)
     assert len(lines) == floor_at + 2 + 3
+
+
+def test_the_tables_go_between_the_markers_not_where_the_prose_names_them(tmp_path):
+    from scheduler.bench import write_into
+
+    doc = tmp_path / "doc.md"
+    prose = "`--write` fills the `<!-- bench:start -->` and `<!-- bench:end -->` block.\n"
+    doc.write_text(prose + "\n<!-- bench:start -->\nold\n<!-- bench:end -->\n\nafter\n",
+                   encoding="utf-8")
+    write_into(doc, "| new |", "python -m scheduler bench")
+    text = doc.read_text(encoding="utf-8")
+    assert text.startswith(prose) and text.endswith("\nafter\n")
+    assert "old" not in text and "| new |" in text and text.count("<!-- bench:end -->") == 2
