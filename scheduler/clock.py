@@ -130,9 +130,11 @@ def relative_gap(bound: int | None, filled: int | None) -> float | None:
     return round((bound - filled) / bound, 6) if bound else 0.0
 
 
-def run_forked(producers: list, timeout_s: float, stop: Stop = NEVER) -> dict[str, object]:
+def run_forked(producers: list, timeout_s: float, stop: Stop = NEVER,
+               enough: Callable[[dict], bool] | None = None) -> dict[str, object]:
     """Run each producer (a generator function yielding (name, int64 array)) in a forked
-    child, in parallel; return the latest array of every name received within timeout_s.
+    child, in parallel; return the latest array of every name received within timeout_s,
+    or as soon as `enough` says the results received so far are enough.
 
     The min-cost flows hold the GIL and cannot be interrupted in-process; in a child they
     can: at the deadline (or on a stop request, which then raises Cancelled) the children
@@ -141,7 +143,7 @@ def run_forked(producers: list, timeout_s: float, stop: Stop = NEVER) -> dict[st
     with Forked() as children:
         for produce in producers:
             children.start(produce)
-        return children.collect(timeout_s, stop)
+        return children.collect(timeout_s, stop, enough)
 
 
 class Forked:
@@ -188,14 +190,16 @@ class Forked:
         os.close(write_fd)
         self.children[read_fd] = (pid, bytearray())
 
-    def collect(self, timeout_s: float, stop: Stop = NEVER) -> dict[str, object]:
-        """What the children sent until they all ended or timeout_s passed; then kill them."""
+    def collect(self, timeout_s: float, stop: Stop = NEVER,
+                enough: Callable[[dict], bool] | None = None) -> dict[str, object]:
+        """What the children sent until they all ended, timeout_s passed or `enough` (given
+        the results so far) returned True; then kill them."""
         import numpy as np
 
         end = time.monotonic() + max(0.0, timeout_s)
         results = dict(self.inline)
         open_fds = set(self.children)
-        while open_fds:
+        while open_fds and not (enough is not None and enough(results)):
             left = end - time.monotonic()
             ready, _, _ = select.select(list(open_fds), [], [], min(max(left, 0.0), POLL_S))
             stop.check()

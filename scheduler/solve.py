@@ -38,6 +38,10 @@ FLOW_SHARE = 0.7  # of the time left after hand dispatch, at most, for the flows
 INLINE_FLOW_PAIRS = 300_000  # up to here a flow that surely fits runs in-process (no fork)
 CP_SAT_S_PER_PAIR = 3e-5  # building a CP-SAT or MIP model of the whole problem in Python
 SOLVER_IMPORT_S = 0.4  # loading CP-SAT (it imports pandas), paid once per process
+# The starts from the hint sizes between the largest and the smallest take at most this
+# share of the time left after the flows: the rest is the local search's, worth more at
+# 20,000 x 5,000, while at 5,000 x 2,000 it pays for a few more starts.
+EXTRA_START_SHARE = 0.1
 LNS_MIN_S = 0.3  # a search shorter than this finds nothing worth its start-up
 MAX_SLOWDOWN = 3.0  # the most the measured load may multiply the costs above by
 MAX_DEFAULT_WORKERS = 8
@@ -439,24 +443,31 @@ def _flows(model: Model, hand: State, budget: _Budget, workers: int, clock: Cloc
     bound_s = budget.slowdown * BOUND_S_PER_PAIR * n
     if workers >= 2:  # one child: the largest hint; the other: the smallest, then the bound
         others = [hints(small)] if small != big else []
-        others += [bound] if bound_s + (cost(small) if others else 0.0) < share else []
+        with_bound = bound_s + (cost(small) if others else 0.0) < share
+        others += [bound] if with_bound else []
         producers = [hints(big)] + ([_chain(*others)] if others else [])
     else:  # one child for all: the smallest, the bound, the largest that fits after them
         chain, room = [hints(small)], share - cost(small)
-        if bound_s < room:
+        with_bound = bound_s < room
+        if with_bound:
             chain, room = chain + [bound], room - bound_s
-        big = _hint_sizes(model, room, budget.slowdown, cost)[1]
+        if not exact:
+            big = _hint_sizes(model, room, budget.slowdown, cost)[1]
         producers = [_chain(*chain, hints(big)) if big != small else _chain(*chain)]
     # (A bound that cannot finish in the share is not started: the phases after the flows
     # get the time instead of waiting for a child that would be killed.)
     planned = cost(big) + (cost(small) if small != big else 0.0) + bound_s
     if n <= INLINE_FLOW_PAIRS and 4 * planned < share:
-        results = {name: arr for produce in producers for name, arr in produce()}
-    else:
-        from ortools.graph.python import min_cost_flow  # noqa: F401  (once here, not per child)
+        return {name: arr for produce in producers for name, arr in produce()}
+    from ortools.graph.python import min_cost_flow  # noqa: F401  (once here, not per child)
 
-        results = run_forked(producers, share, clock.stop)
-    return results
+    wanted = {hint_name(small), hint_name(big)} | ({"bound"} if with_bound else set())
+    if workers >= 2 and small != big:
+        # The second child goes on with the sizes between: more starts, which a larger
+        # limit then has too (quality should not fall as the limit grows). Nobody waits
+        # for them: the children are stopped once the planned flows are in.
+        producers[-1] = _chain(producers[-1], hints(*_sizes_between(model, small, big)))
+    return run_forked(producers, share, clock.stop, enough=lambda got: wanted <= got.keys())
 
 
 def _hint_sizes(model: Model, share: float, slowdown: float, cost) -> tuple[int, int]:
@@ -471,6 +482,12 @@ def _hint_sizes(model: Model, share: float, slowdown: float, cost) -> tuple[int,
     return sizes[0], fitting[-1] if fitting else sizes[0]
 
 
+def _sizes_between(model: Model, small: int, big: int) -> tuple[int, ...]:
+    """The restricted hint sizes larger than `small` and smaller than `big` (0: all pairs)."""
+    most = int(np.diff(model.req_ptr).max())
+    return tuple(k for k in HINT_SIZES if small < k < most and (big == 0 or k < big))
+
+
 def _chain(*producers):
     """One producer that runs the given ones in turn (in one child)."""
     def chained():
@@ -480,23 +497,33 @@ def _chain(*producers):
 
 
 def _first_plan(model: Model, hand: State, hints: list[np.ndarray], budget: _Budget) -> State:
-    """The best of hand dispatch and the greedy starts the time left pays for: for each
-    hint flow, the largest first, hand-dispatch order steered by it and its repair (without
-    a hint: the greedy by value). Each costs one or two hand dispatches (budget.greedy). A
-    start the guard would refuse (hand dispatch's priority with less fit) is not taken."""
+    """The best of hand dispatch and the greedy starts the time left pays for: for the
+    largest and the smallest hint flow, hand-dispatch order steered by it and its repair
+    (without a hint: the greedy by value); for the sizes between, the steered start while
+    they cost at most EXTRA_START_SHARE of the time left. Each costs one or two hand
+    dispatches (budget.greedy). A start the guard would refuse (hand dispatch's priority
+    with less fit) is not taken."""
     best = hand.copy()
     # (name, build, cost in hand dispatches: repair keeps the hint's pairs in one pass, the
     # others look up every request's open candidates, ~1.7 times hand dispatch's work).
     # The guided start first: it keeps hand dispatch's priority, repair often loses some.
     # A smaller hint's starts may still win: the flows drop rules 8 and 12.
-    starts = [("value greedy", lambda: _pinned_only(model), 2)] if not hints else []
-    for k, hint in enumerate(hints):  # (only the largest hint's skipped starts are reported)
-        starts += [("second start" if k == 0 else "", lambda h=hint: guided(model, h), 2),
-                   ("repair" if k == 0 else "", lambda h=hint: repair(model, h), 1)]
-    for name, make, cost in starts:
+    starts = [("value greedy", lambda: _pinned_only(model), 2, False)] if not hints else []
+    ends = hints if len(hints) <= 2 else [hints[0], hints[-1]]  # the largest, the smallest
+    for k, hint in enumerate(ends):  # (only the largest hint's skipped starts are reported)
+        starts += [("second start" if k == 0 else "", lambda h=hint: guided(model, h), 2,
+                    False),
+                   ("repair" if k == 0 else "", lambda h=hint: repair(model, h), 1, False)]
+    starts += [("", lambda h=hint: guided(model, h), 2, True) for hint in hints[1:-1]]
+    extra_left = EXTRA_START_SHARE * budget.left()
+    for name, make, cost, extra in starts:
         if budget.left() < (cost + 1) * budget.greedy:
             budget.cut += [name] if name else []
             continue
+        if extra:  # the time the local search would have had
+            extra_left -= cost * budget.greedy
+            if extra_left < 0:
+                break
         state = make()
         fill(state)
         if _rank(state) > _rank(best) and not _not_below_baseline(model, state, hand)[1]:

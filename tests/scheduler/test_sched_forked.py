@@ -74,3 +74,15 @@ def test_a_child_keeps_none_of_the_parents_files(tmp_path):
         results = children.collect(60)
         assert held.fileno() not in results["fds"].tolist()
     assert len(results["fds"]) <= 5  # stdin, stdout, stderr, its pipe, listdir's own
+
+
+def test_once_enough_has_come_the_children_still_working_are_stopped():
+    started = time.monotonic()
+    with Forked() as children:
+        children.start(sends_then_hangs)
+        children.start(quick)
+        pids = [pid for pid, _ in children.children.values()]
+        results = children.collect(30, enough=lambda got: {"first", "done"} <= got.keys())
+    assert time.monotonic() - started < 10  # not the 30 s limit, nor the 60 s sleep
+    assert set(results) == {"first", "done"}
+    assert all(gone(pid) for pid in pids)
