@@ -330,9 +330,8 @@ def write_into(path: Path, table: str, command: str) -> None:
     """Replace the text between the bench markers in `path` (appended when missing)."""
     block = f"<!-- bench:start -->\nCommand: `{command}`\n\n{table}\n<!-- bench:end -->"
     text = path.read_text(encoding="utf-8") if path.exists() else ""
-    if MARKED.search(text):
-        text = MARKED.sub(lambda _match: block, text, count=1)
-    else:
+    text, replaced = MARKED.subn(lambda _match: block, text, count=1)
+    if not replaced:
         text = text.rstrip("\n") + "\n\n" + block + "\n"
     path.write_text(text, encoding="utf-8")
 

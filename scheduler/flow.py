@@ -114,7 +114,7 @@ def hint_flows(model: Model, sizes: tuple[int, ...], keep: np.ndarray | None = N
     """Producer for clock.run_forked: value flows over each request's best `k` pairs (and
     the `keep` pairs, e.g. hand dispatch's, so the hint can fill as much priority) for each
     k of `sizes` (0: all pairs), each sent as hint_name(k) as soon as it is solved; the
-    caller keeps the largest (best_hint)."""
+    caller finds them with hints_found."""
     rank = pair_rank(model) if any(sizes) else None
     for k in sizes:
         free = None

@@ -117,10 +117,8 @@ def solve(problem: Problem, *, time_limit_s: float | None = None, seed: int = 0,
     if out.bound_flow:  # the priority-only flow: a true upper bound on every plan
         clock.bound = int(model.prio[flows["bound"]].sum())
     clock.report("bound", hand)
-    hints = []  # the hint flows' pairs as masks, the largest flow first
-    for _, pairs in hints_found(flows):
-        hints.append(np.zeros(len(model.req), dtype=bool))
-        hints[-1][pairs] = True
+    hints = [_mask(model, pairs) for _, pairs in hints_found(flows)]  # the largest first
+    if hints:
         out.engine = "hand dispatch + min-cost-flow repair"
     hint = hints[0] if hints else None
     # Repair: the best of hand dispatch and the greedy starts the time pays for.
@@ -470,11 +468,16 @@ def _flows(model: Model, hand: State, budget: _Budget, workers: int, clock: Cloc
     return run_forked(producers, share, clock.stop, enough=lambda got: wanted <= got.keys())
 
 
+def _restricted_sizes(model: Model) -> list[int]:
+    """The sizes of HINT_SIZES that leave some request pairs out (below its most pairs)."""
+    most = int(np.diff(model.req_ptr).max())
+    return [k for k in HINT_SIZES if k < most]
+
+
 def _hint_sizes(model: Model, share: float, slowdown: float, cost) -> tuple[int, int]:
     """(smallest, largest) k of the restricted hint flows for this problem (0: all pairs):
     the largest is the largest whose estimated cost fits in `share`, else the smallest."""
-    most = int(np.diff(model.req_ptr).max())
-    sizes = [k for k in HINT_SIZES if k < most]
+    sizes = _restricted_sizes(model)
     if len(model.req) <= FULL_HINT_PAIRS or not sizes:
         sizes.append(0)
     rank = slowdown * RANK_S_PER_REQUEST * model.n_req if sizes[0] else 0.0
@@ -484,8 +487,7 @@ def _hint_sizes(model: Model, share: float, slowdown: float, cost) -> tuple[int,
 
 def _sizes_between(model: Model, small: int, big: int) -> tuple[int, ...]:
     """The restricted hint sizes larger than `small` and smaller than `big` (0: all pairs)."""
-    most = int(np.diff(model.req_ptr).max())
-    return tuple(k for k in HINT_SIZES if small < k < most and (big == 0 or k < big))
+    return tuple(k for k in _restricted_sizes(model) if small < k and (big == 0 or k < big))
 
 
 def _chain(*producers):
@@ -529,6 +531,12 @@ def _first_plan(model: Model, hand: State, hints: list[np.ndarray], budget: _Bud
         if _rank(state) > _rank(best) and not _not_below_baseline(model, state, hand)[1]:
             best = state
     return best
+
+
+def _mask(model: Model, pairs: np.ndarray) -> np.ndarray:
+    chosen = np.zeros(len(model.req), dtype=bool)
+    chosen[pairs] = True
+    return chosen
 
 
 def _pinned_only(model: Model) -> State:

@@ -62,25 +62,24 @@ REQUEST_ITEM = (joinedload(DispatchRequest.case).options(
 
 # What an assignment's JSON shows (schemas/assignments.py), loaded with it: a page of 50 in a
 # handful of queries instead of several per row.
-# The case's handling body is what the scope check reads.
+# The case's handling body is what the scope check reads; the seat's expert is named only.
+_SEAT_CASE = (joinedload(Case.handling_body), lazyload(Case.fields))
+_PARTY_NAMES = (joinedload(Party.organization), joinedload(Party.counsel))
+_NAMED_EXPERT = joinedload(Assignment.expert).options(*SEAT_EXPERT, lazyload(Expert.fields))
 ASSIGNMENT_DUMP = (selectinload(Assignment.request).options(
                        selectinload(DispatchRequest.days),
-                       joinedload(DispatchRequest.case).options(
-                           joinedload(Case.handling_body), lazyload(Case.fields)),
-                       joinedload(DispatchRequest.case).selectinload(Case.parties).options(
-                           joinedload(Party.organization), joinedload(Party.counsel))),
-                   joinedload(Assignment.expert).options(*SEAT_EXPERT,
-                                                         lazyload(Expert.fields)))
+                       joinedload(DispatchRequest.case).options(*_SEAT_CASE),
+                       joinedload(DispatchRequest.case).selectinload(Case.parties)
+                       .options(*_PARTY_NAMES)),
+                   _NAMED_EXPERT)
 # The same for one assignment: joined in one query (selectin pays a query per level, which
 # only a page of rows earns back).
 ASSIGNMENT_ITEM = (joinedload(Assignment.request).options(
                        joinedload(DispatchRequest.days),
-                       joinedload(DispatchRequest.case).options(
-                           joinedload(Case.handling_body), lazyload(Case.fields)),
-                       joinedload(DispatchRequest.case).joinedload(Case.parties).options(
-                           joinedload(Party.organization), joinedload(Party.counsel))),
-                   joinedload(Assignment.expert).options(*SEAT_EXPERT,
-                                                         lazyload(Expert.fields)))
+                       joinedload(DispatchRequest.case).options(*_SEAT_CASE),
+                       joinedload(DispatchRequest.case).joinedload(Case.parties)
+                       .options(*_PARTY_NAMES)),
+                   _NAMED_EXPERT)
 
 
 def _number_like(text: str) -> str:

@@ -385,11 +385,10 @@ def scope_solver_runs(query: Select, user: User) -> Select:
     require_solver_runs(user)
     if user.role is UserRole.ADMIN:
         return query
-    own = region_jurisdictions(user.region)
     codes = [code for (code,) in db.session.execute(
         select(Jurisdiction.code).union(select(RecognitionAgreement.code)))]
     return query.where(SolverRun.region.in_(
-        [code for code in codes if region_jurisdictions(code) <= own]))
+        [code for code in codes if can_act_in_region(user, code)]))
 
 
 def require_solver_runs(user: User) -> None:
@@ -398,7 +397,8 @@ def require_solver_runs(user: User) -> None:
 
 
 def can_see_solver_run(user: User, run) -> bool:
-    """One run, as scope_solver_runs decides for a list (after require_solver_runs)."""
+    """One run, as scope_solver_runs decides for a list (after require_solver_runs): the
+    same can_act_in_region."""
     return can_act_in_region(user, run.region)
 
 
