@@ -7,7 +7,7 @@ from flask import Flask
 
 from registry import i18n
 from registry.config import API_DOCS, from_environment
-from registry.extensions import csrf, db, login_manager, migrate, openapi
+from registry.extensions import csrf, db, login_manager, migrate
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -42,7 +42,6 @@ def register_extensions(app: Flask) -> None:
                      render_as_batch=True)
     login_manager.init_app(app)
     csrf.init_app(app)
-    openapi.init_app(app)
     i18n.init_app(app)
     notifications.init_app(app)  # mail after commits (services/notifications.py)
     # Sign-in throttling, then the headers of every response (registry/security.py). The

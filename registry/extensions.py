@@ -9,7 +9,6 @@ from flask import has_request_context, request
 from flask_babel import Babel
 from flask_login import LoginManager
 from flask_migrate import Migrate
-from flask_smorest import Api
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 from sqlalchemy import Engine, MetaData, event
@@ -73,7 +72,6 @@ def _transactions_we_control(engine: Engine) -> None:
 
 db = RegistrySQLAlchemy(model_class=Base)
 migrate = Migrate()
-openapi = Api()
 login_manager = LoginManager()
 csrf = CSRFProtect()
 babel = Babel()

@@ -1,8 +1,9 @@
 """The JSON API under /api/v1: one module per resource, documented as OpenAPI 3."""
 
 from flask import Flask, request
+from flask_smorest import Api
 
-from registry.extensions import csrf, openapi
+from registry.extensions import csrf
 
 # What anyone may call: reference data (read only), the token endpoint (it checks HTTP Basic
 # itself) and the OpenAPI document with its Swagger UI. Everything else under /api/ needs a
@@ -22,6 +23,8 @@ def require_authentication():
 
 
 def register_api(app: Flask) -> None:
+    """The API's blueprints on an OpenAPI document of this app's own: one Api object per app
+    (a module-wide one would hand every app the document of the last app built)."""
     from registry.api import (
         assignments,
         auth,  # noqa: F401  (registers how callers are identified)
@@ -35,6 +38,7 @@ def register_api(app: Flask) -> None:
         users,
     )
 
+    openapi = Api(app)
     for module in (tokens, users, reference, organizations, experts, cases, requests,
                    assignments, solver_runs):
         # Token-authenticated JSON calls carry no browser session, so CSRF does not apply.
