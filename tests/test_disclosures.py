@@ -18,14 +18,17 @@ from registry.models import (
     Assignment,
     AssignmentStatus,
     AuditEvent,
+    ExpertRelation,
     ExpertRole,
     OrganizationKind,
+    Person,
+    RelationKind,
     RequestStatus,
     SolverRun,
     SolverRunStatus,
     Waiver,
 )
-from registry.services import disclosures, disclosures_demo, dispatch, problem_export
+from registry.services import disclosures, disclosures_demo, dispatch, persons, problem_export
 from registry.services.disclosures_demo import days_ago
 from tests.statements import recording_statements
 from tests.web.test_templates_never_query import statements_while_rendering
@@ -498,3 +501,48 @@ def test_groups_are_read_once_per_transaction_and_a_change_is_seen(world, make, 
     newcomer = make.organization(name="甲数据有限公司", parent_id=group.id)
     db.session.flush()
     assert newcomer.id in disclosures.group_of(firms["x"].id)
+
+
+def test_a_page_of_seats_reads_each_kind_of_history_once_and_finds_the_same(world, make, firms):
+    # Per seat, the detectors ask for the expert's past arbitrations (twice), affiliations and
+    # declared relations: ~30 queries for a page of nine arbitrator seats, before memo.py.
+    seats = []
+    for _ in range(4):
+        arbitrator = make.expert(roles=("arbitrator",), affiliations=[make.organization()])
+        for days in (300, 500):
+            served(make, world, arbitrator, [(firms["x"], firms["firm"]), make.organization()],
+                   days)
+        seats.append(proposed(arbitration(make, world, [(firms["x"], firms["firm"]),
+                                                        firms["y"]]), arbitrator))
+    one_by_one = {s.id: [d.rule.key for d in disclosures.for_assignment(s)] for s in seats}
+    assert len(one_by_one) == 4
+    db.session.commit()  # nothing read before is kept
+
+    with recording_statements() as seen:
+        together = disclosures.for_assignments(seats)
+    assert {i: [d.rule.key for d in found] for i, found in together.items()} == one_by_one
+    assert all(rules == ["repeat_party_appointments"] for rules in one_by_one.values())
+    assert sum("FROM expert_relation" in s and "DISTINCT" not in s for s in seen) == 1
+    assert sum("FROM affiliation" in s for s in seen) == 1
+    assert sum("JOIN dispatch_request" in s and "assignment.expert_id" in s
+               for s in seen) == 1
+
+
+def test_an_answer_read_before_a_change_is_not_used_after_it(world, make, firms):
+    arbitrator = world.gd_expert
+    served(make, world, arbitrator, [(firms["x"], firms["firm"]), make.organization()], 300)
+    pending = served(make, world, arbitrator, [(firms["x"], firms["firm"]),
+                                               make.organization()], 500,
+                     status=AssignmentStatus.PROPOSED)  # not served: no appointment yet
+    third = arbitration(make, world, [(firms["x"], firms["firm"]), firms["y"]])
+    db.session.commit()
+    assert rules_of(third, arbitrator) == []  # one appointment with 甲 is not two
+    pending.assignments[0].status = AssignmentStatus.COMPLETED  # unflushed
+    assert rules_of(third, arbitrator) == ["repeat_party_appointments"]
+    db.session.rollback()
+    assert rules_of(third, arbitrator) == []
+
+    assert persons.relations_of(arbitrator) == []
+    db.session.add(ExpertRelation(expert=arbitrator, kind=RelationKind.CLASSMATE,
+                                  person=Person(name="王芳")))  # unflushed
+    assert [r.person.name for r in persons.relations_of(arbitrator)] == ["王芳"]

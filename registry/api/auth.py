@@ -2,6 +2,7 @@
 
 from flask import request
 from flask_smorest import abort
+from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from registry.extensions import db, login_manager
@@ -16,11 +17,11 @@ def user_from_bearer_token(req) -> User | None:
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token:
         return None
-    stored = db.session.get(ApiToken, hash_token(token.strip()),
-                            options=[joinedload(ApiToken.user)])  # one query per call
-    if stored is None or stored.expires_at <= utcnow() or not stored.user.active:
-        return None
-    return stored.user
+    # One query per call, for the user alone: the token row itself is never needed here.
+    return db.session.scalar(
+        select(User).join(ApiToken, ApiToken.user_id == User.id)
+        .where(ApiToken.token_hash == hash_token(token.strip()),
+               ApiToken.expires_at > utcnow(), User.active.is_(True)))
 
 
 @login_manager.user_loader

@@ -31,6 +31,7 @@ from registry.models import (
     User,
 )
 from registry.models.persons import NEAR_RELATIVE_KINDS, check_identity, match_token, same_name
+from registry.services import memo
 from registry.services import permissions as may
 from registry.services.audit import record
 from registry.services.locks import hold
@@ -249,9 +250,25 @@ def remove_relation(relation: ExpertRelation, actor: User) -> None:
 
 
 def relations_of(expert: Expert) -> list[ExpertRelation]:
-    return list(db.session.scalars(
-        select(ExpertRelation).where(ExpertRelation.expert_id == expert.id)
-        .order_by(ExpertRelation.declared_at.desc(), ExpertRelation.id.desc())))
+    """The expert's declared relations, latest first (read once per transaction: memo.py)."""
+    return memo.remember(RELATIONS, expert.id, _relations)
+
+
+def read_relations_ahead(experts) -> None:
+    """Read the relations of all these experts in one query, for relations_of to answer."""
+    memo.remember_many(RELATIONS, [expert.id for expert in experts], _relations)
+
+
+RELATIONS = "declared_relations"  # memo kind: {expert id: relations}
+
+
+def _relations(expert_ids: list[int]) -> dict[int, list[ExpertRelation]]:
+    found = {expert_id: [] for expert_id in expert_ids}
+    for relation in db.session.scalars(
+            select(ExpertRelation).where(ExpertRelation.expert_id.in_(expert_ids))
+            .order_by(ExpertRelation.declared_at.desc(), ExpertRelation.id.desc())):
+        found[relation.expert_id].append(relation)
+    return found
 
 
 def relation_view(relation: ExpertRelation, user: User) -> dict:
