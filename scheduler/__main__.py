@@ -193,6 +193,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--optimum", choices=["cached", "compute"], default="cached",
                    help="compute: solve the exact MIP once per problem up to 5000x2000")
     p.add_argument("--no-floor", action="store_true", help="skip the floor search")
+    p.add_argument("--repeats", type=int, default=1, metavar="N",
+                   help="solve each problem N times at each limit and print their spread")
     p.add_argument("--replan", action="store_true",
                    help="the re-plan table: 20 changes to one solved plan (first size, seed)")
     p.add_argument("--json", metavar="FILE", help="write every run's figures here")

@@ -51,7 +51,10 @@ _WRAPPER = (
 )
 SUMMARY = ("| size | distribution | limit s | runs | wall s | peak MB | % of bound | % of optimum "
            "| priority - hand | fit / hand | travel / hand | violations | below hand or unverified "
-           "| wall > limit + 1 s |")
+           "| wall > limit + 1 s | worse than a shorter limit: priority / objective |")
+# Runs of the same problem and limit (--repeats): how far apart their plans are.
+REPEATS_HEADER = ("| size | distribution | limit s | seeds x runs | priority: widest spread "
+                  "| travel / hand: widest spread | objective: widest spread (% of its value) |")
 WORKERS_HEADER = ("| size | distribution | limit s | workers | runs | wall s | % of bound "
                   "| priority - hand | travel / hand | violations |")
 FLOOR_HEADER = ("| size | distribution | floor s (per seed) | wall s at floor "
@@ -72,6 +75,7 @@ class Instance:
     hand: dict
     optimum: int | None = None
     runs: dict = field(default_factory=dict)   # (limit, workers) -> Run
+    repeats: dict = field(default_factory=dict)   # limit -> [Run, ...]: the runs after the first
 
 
 @dataclass
@@ -89,6 +93,7 @@ class Run:
     violations: int
     note: str = ""
     proof_s: float | None = None   # the solver's time_to_proof_s (--json only)
+    objective: int | None = None   # the solver's objective (secondary terms; higher is better)
 
     def verified(self) -> bool:
         return self.status in ("optimal", "feasible") and self.violations == 0
@@ -151,8 +156,21 @@ def proven_optimum(inst: Instance, model, key: str, compute: bool) -> int | None
 
 def solve_run(inst: Instance, limit: float, workers: int | None) -> Run:
     """Solve through the CLI in a subprocess (cached per limit and workers) and verify."""
-    if (limit, workers) in inst.runs:
-        return inst.runs[limit, workers]
+    if (limit, workers) not in inst.runs:
+        inst.runs[limit, workers] = _solve(inst, limit, workers)
+    return inst.runs[limit, workers]
+
+
+def repeat_runs(inst: Instance, limit: float, repeats: int) -> list[Run]:
+    """Every run of the problem at this limit (default workers): the first and `repeats` - 1
+    more, solved afresh."""
+    more = inst.repeats.setdefault(limit, [])
+    while len(more) < repeats - 1:
+        more.append(_solve(inst, limit, None))
+    return [solve_run(inst, limit, None), *more]
+
+
+def _solve(inst: Instance, limit: float, workers: int | None) -> Run:
     plan_path = inst.path.with_suffix(f".{limit:g}-{workers}.plan.json")
     cmd = [sys.executable, "-m", "scheduler", "solve", str(inst.path), "-o", str(plan_path),
            "--time-limit", str(limit)] + ([] if workers is None else ["--workers", str(workers)])
@@ -169,12 +187,12 @@ def solve_run(inst: Instance, limit: float, workers: int | None) -> Run:
         m = plan["metrics"]
         run = Run(limit, workers, float(wall), int(peak_kb) / 1024, plan["status"],
                   m["filled_priority"], m["fit"], m["travel_km"], len(verify(inst.problem, plan)),
-                  proof_s=plan.get("solver", {}).get("time_to_proof_s"))
+                  proof_s=plan.get("solver", {}).get("time_to_proof_s"),
+                  objective=plan.get("solver", {}).get("objective"))
     else:   # the solver crashed: a row that fails every check, with its last stderr line
         lines = inst.path.with_suffix(".log").read_text(encoding="utf-8").splitlines()
         run = Run(limit, workers, float(wall), int(peak_kb) / 1024, "crashed", 0, 0, 0.0, 0,
                   lines[-1] if lines else "")
-    inst.runs[limit, workers] = run
     print(f"{inst.size} {inst.distribution} seed {inst.seed} limit {limit:g} workers "
           f"{workers or 'default'}: wall {run.wall:.2f} s, {run.peak_mb:.0f} MB, {run.status}, "
           f"priority {run.filled} (hand {inst.hand['filled_priority']}, bound {inst.bound}), "
@@ -234,7 +252,43 @@ def summary_row(cell: list[tuple[Instance, Run]]) -> str:
             f"| {_spread([_ratio(r.travel, i.hand['travel_km']) for i, r in cell], '.3f')} "
             f"| {sum(r.violations for _, r in cell)} "
             f"| {sum(not passes(i, r) for i, r in cell)} "
-            f"| {sum(r.wall > r.limit + 1 for _, r in cell)} |")
+            f"| {sum(r.wall > r.limit + 1 for _, r in cell)} "
+            f"| {sum(worse_than_shorter(i, run.limit, _priority) for i, _ in cell)} / "
+            f"{sum(worse_than_shorter(i, run.limit, _rank) for i, _ in cell)} |")
+
+
+def _priority(run: Run) -> tuple:
+    return (run.filled,)
+
+
+def _rank(run: Run) -> tuple:
+    """How the solver ranks plans: filled priority, then the objective."""
+    return run.filled, run.objective if run.objective is not None else 0
+
+
+def worse_than_shorter(inst: Instance, limit: float, key=_rank) -> bool:
+    """Some run of the problem at this limit ranks below some run at a shorter limit (grid
+    limits, floor probes and repeats alike): quality fell as the limit grew."""
+    runs = [(run.limit, run) for (_, workers), run in inst.runs.items() if workers is None]
+    runs += [(at, run) for at, more in inst.repeats.items() for run in more]
+    shorter = [key(run) for at, run in runs if at < limit]
+    return bool(shorter) and min(key(run) for at, run in runs if at == limit) < max(shorter)
+
+
+def repeats_row(cell: list[tuple[Instance, list[Run]]]) -> str:
+    """The widest spread, over the seeds, between runs of the same problem and limit."""
+    inst, runs = cell[0]
+
+    def widest(figure) -> float:
+        return max(max(figure(i, r) for r in rs) - min(figure(i, r) for r in rs)
+                   for i, rs in cell)
+
+    objectives = [[r.objective or 0 for r in rs] for _, rs in cell]
+    objective = max(100 * _ratio(max(o) - min(o), max(map(abs, o))) for o in objectives)
+    return (f"| {inst.size} | {inst.distribution} | {runs[0].limit:g} "
+            f"| {len(cell)} x {len(runs)} | {widest(lambda i, r: r.filled):.0f} "
+            f"| {widest(lambda i, r: _ratio(r.travel, i.hand['travel_km'])):.3f} "
+            f"| {objective:.4f} |")
 
 
 def workers_row(cell: list[tuple[Instance, Run]]) -> str:
@@ -267,8 +321,9 @@ def _table(header: str, rows: list[str]) -> list[str]:
 
 def run(sizes=None, limits=None, seeds=None, distributions=None, workers=None,
         quick: bool = False, optimum: str = "cached", with_floor: bool = True,
-        raw: Path | None = None) -> str:
-    """Run the grid and return markdown: the summary, the workers axis and the floors.
+        raw: Path | None = None, repeats: int = 1) -> str:
+    """Run the grid and return markdown: the summary, the workers axis, the floors and, with
+    `repeats` > 1, the spread between runs of the same problem and limit.
 
     A size may carry its own limit ("500x300@2"); otherwise every size runs at every limit.
     """
@@ -278,7 +333,7 @@ def run(sizes=None, limits=None, seeds=None, distributions=None, workers=None,
     seeds = list(seeds if seeds is not None else grid.get("seeds", SEEDS))
     distributions = list(distributions or DISTRIBUTIONS)
     workers = list(workers if workers is not None else grid.get("workers", WORKERS))
-    summary, axis, floors, records = [], [], [], []
+    summary, axis, floors, spreads, records = [], [], [], [], []
     with tempfile.TemporaryDirectory() as tmp:
         for spec in sizes:
             size, _, own = spec.partition("@")
@@ -288,7 +343,7 @@ def run(sizes=None, limits=None, seeds=None, distributions=None, workers=None,
                 for seed in seeds:
                     inst = prepare(size, dist, seed, Path(tmp), optimum)
                     for limit in size_limits:
-                        solve_run(inst, limit, None)
+                        repeat_runs(inst, limit, repeats)
                     if size in WORKERS_SIZES:
                         at = 10.0 if 10.0 in size_limits else max(size_limits)
                         for w in workers:
@@ -301,6 +356,9 @@ def run(sizes=None, limits=None, seeds=None, distributions=None, workers=None,
                     inst.problem = None   # free the parent's copy before the next problem
                 for limit in size_limits:
                     summary.append(summary_row([(i, i.runs[limit, None]) for i, _ in insts]))
+                    if repeats > 1:
+                        spreads.append(repeats_row([(i, repeat_runs(i, limit, repeats))
+                                                    for i, _ in insts]))
                 for at, w in sorted({k for i, _ in insts for k in i.runs if k[1] is not None}):
                     axis.append(workers_row([(i, i.runs[at, w]) for i, _ in insts]))
                 if with_floor:
@@ -312,6 +370,8 @@ def run(sizes=None, limits=None, seeds=None, distributions=None, workers=None,
         out += ["", *_table(WORKERS_HEADER, axis)]
     if floors:
         out += ["", *_table(FLOOR_HEADER, floors)]
+    if spreads:
+        out += ["", *_table(REPEATS_HEADER, spreads)]
     return "\n".join(out)
 
 
@@ -319,7 +379,8 @@ def _record(inst: Instance) -> dict:
     return {"size": inst.size, "distribution": inst.distribution, "seed": inst.seed,
             "eligible_pairs": inst.pairs, "bound": inst.bound, "optimum": inst.optimum,
             "hand": {k: inst.hand[k] for k in ("filled_priority", "fit", "travel_km")},
-            "runs": [vars(r) for r in inst.runs.values()]}
+            "runs": [vars(r) for r in inst.runs.values()],
+            "repeats": [vars(r) for more in inst.repeats.values() for r in more]}
 
 
 # The markers count on lines of their own: the docs also name them in their prose.
@@ -346,7 +407,7 @@ def main(args) -> int:
     table = run(sizes=args.sizes, limits=args.limits, seeds=args.seeds,
                 distributions=args.distributions, workers=args.workers, quick=args.quick,
                 optimum=args.optimum, with_floor=not args.no_floor,
-                raw=Path(args.json) if args.json else None)
+                raw=Path(args.json) if args.json else None, repeats=args.repeats)
     print(table, flush=True)
     if args.write:
         write_into(Path(args.write), table, "python -m scheduler bench " + " ".join(sys.argv[2:]))
