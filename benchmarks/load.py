@@ -242,8 +242,9 @@ def polls(base: str, yrd: str, gba: str, today: date) -> list[tuple]:
 
 
 def writes(base: str, yrd: str, gba: str, expert: str) -> list[tuple]:
-    """Harmless to repeat: an expert's travel limit set to one of two values, by the expert
-    itself and by the coordinators of its region (each write is audited)."""
+    """Harmless to repeat: an expert's travel limit, by the expert itself and by the
+    coordinators of its region (each write is audited). load.lua gives every write a new
+    value, so each one changes the record and judges the expert's held seats again."""
     own = call(base, "GET", "/api/v1/users/me", expert)["expert_id"]
     targets = [(expert, own)]
     for token, jurisdiction in ((yrd, "SH"), (yrd, "JS"), (gba, "GD")):

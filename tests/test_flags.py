@@ -18,6 +18,7 @@ from registry.models import (
     RequestStatus,
 )
 from registry.services import flags
+from tests.statements import recording_statements
 from tests.test_notifications import inbox  # noqa: F401 (a real SMTP server)
 
 PASSWORD = "correct horse battery"
@@ -147,6 +148,34 @@ def test_suspending_the_expert_flags_the_seat_and_reactivating_clears_it(client,
     assert (flag["rule"], flag["facts"]["status"]) == ("appointment", "suspended")
     client.patch(url, headers=as_("coordinator_yrd"), json={"status": "active"})
     assert api_flags(client, as_("clerk_sh"), seat["assignment"].id) == []
+
+
+def test_a_travel_limit_lowered_below_the_trip_flags_the_seat(client, seat, as_):
+    seat["request"].city_code = "hangzhou"  # ~165 km from the expert's Shanghai
+    db.session.commit()
+    url = f"/api/v1/experts/{seat['expert'].id}"
+    for km, flagged in ((500, []), (100, ["travel"]), (300, [])):
+        response = client.patch(url, headers=as_("expert_sh"), json={"max_travel_km": km})
+        assert response.status_code == 200, response.get_json()
+        assert [f["rule"] for f in api_flags(client, as_("coordinator_yrd"),
+                                             seat["assignment"].id)] == flagged, km
+
+
+def test_contacts_name_or_workload_cap_alone_leave_the_seats_unjudged(client, seat, as_):
+    # No rule reads them when a held seat is judged (workload limits new seats only); a
+    # change of them, or a value written again, costs no re-check of the expert's seats.
+    url = f"/api/v1/experts/{seat['expert'].id}"
+    again = {"max_travel_km": seat["expert"].max_travel_km}
+    headers = as_("coordinator_yrd")
+    for change in ({"phone": "+86 139 0000 0000"}, {"email": "new.mail@example.cn"},
+                   {"name": "王芳芳"}, {"max_concurrent": 5}, again):
+        with recording_statements() as seen:
+            response = client.patch(url, headers=headers, json=change)
+        assert response.status_code == 200, response.get_json()
+        assert not any("FROM assignment" in statement for statement in seen), change
+    with recording_statements() as seen:
+        client.patch(url, headers=headers, json={"languages": ["zh", "en"]})
+    assert any("FROM assignment" in statement for statement in seen)
 
 
 def test_a_suspension_starting_on_the_inspection_day_flags_availability(client, seat, as_):

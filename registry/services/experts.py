@@ -123,10 +123,18 @@ def update_expert(expert: Expert, data: dict, actor: User) -> Expert:
             expert.appointed_until < expert.appointed_from:
         raise DomainError("the appointment ends before it starts", field="appointed_until")
     db.session.flush()
-    record(actor, "update", "expert", expert.id, before=before, after=snapshot(expert))
+    after = snapshot(expert)
+    record(actor, "update", "expert", expert.id, before=before, after=after)
     # A status, appointment, field, language, city or travel limit may now break a held seat.
-    flags.after_change(expert_ids=[expert.id], actor=actor)
+    if any(before[key] != after[key] for key in after.keys() - NOT_JUDGED):
+        flags.after_change(expert_ids=[expert.id], actor=actor)
     return expert
+
+
+# What no rule reads when a held seat is judged again (flags.after_change): the contacts, the
+# name, and the workload cap, which limits new seats only (dispatch.PLAN_SIZE_RULES). A change
+# of these alone, or no change at all, leaves the seats as they were judged.
+NOT_JUDGED = frozenset({"name", "email", "phone", "max_concurrent"})
 
 
 def matches_field(column, code: str):

@@ -251,7 +251,7 @@ def remove_relation(relation: ExpertRelation, actor: User) -> None:
 
 def relations_of(expert: Expert) -> list[ExpertRelation]:
     """The expert's declared relations, latest first (read once per transaction: memo.py)."""
-    return memo.remember(RELATIONS, expert.id, _relations)
+    return list(memo.remember(RELATIONS, expert.id, _relations))  # a copy: the memo's stays
 
 
 def read_relations_ahead(experts) -> None:
