@@ -28,9 +28,17 @@ from registry.models import (
     SolverRunStatus,
     Waiver,
 )
-from registry.services import disclosures, disclosures_demo, dispatch, persons, problem_export
+from registry.services import (
+    disclosures,
+    disclosures_demo,
+    dispatch,
+    locks,
+    persons,
+    problem_export,
+)
 from registry.services.disclosures_demo import days_ago
 from tests.statements import recording_statements
+from tests.test_races import ON_POSTGRESQL
 from tests.web.test_templates_never_query import statements_while_rendering
 
 PASSWORD = "correct horse battery"
@@ -546,3 +554,18 @@ def test_an_answer_read_before_a_change_is_not_used_after_it(world, make, firms)
     db.session.add(ExpertRelation(expert=arbitrator, kind=RelationKind.CLASSMATE,
                                   person=Person(name="王芳")))  # unflushed
     assert [r.person.name for r in persons.relations_of(arbitrator)] == ["王芳"]
+
+
+@pytest.mark.skipif(not ON_POSTGRESQL, reason="locks.hold reads again on PostgreSQL only (on "
+                                             "SQLite a write holds the database from its start)")
+def test_taking_a_lock_forgets_what_was_read_before_it(app, world):
+    expert = world.gd_expert
+    db.session.commit()
+    assert persons.relations_of(expert) == []  # kept for the rest of the transaction
+    with app.app_context():  # another session commits meanwhile
+        db.session.add(ExpertRelation(expert_id=expert.id, kind=RelationKind.CLASSMATE,
+                                      person=Person(name="王芳")))
+        db.session.commit()
+    assert persons.relations_of(expert) == []  # still the answer kept
+    locks.hold(experts=[expert])
+    assert [r.person.name for r in persons.relations_of(expert)] == ["王芳"]

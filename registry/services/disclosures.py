@@ -499,6 +499,8 @@ def _read_ahead(experts: list[Expert]) -> None:
     one seat the detectors' own queries, which stop early, are fewer."""
     if len(experts) < 2:
         return
+    # Set on the experts as loaded, not by selecting them again with selectinload: that would
+    # also reload their roles, fields and languages (three more queries).
     unread = {e.id: e for e in experts if "affiliations" in inspect(e).unloaded}
     if unread:
         affiliations = {expert_id: [] for expert_id in unread}

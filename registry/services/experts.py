@@ -36,7 +36,7 @@ from registry.models import (
 from registry.models.experts import DISQUALIFYING_CREDIT
 from registry.services import flags
 from registry.services.audit import record
-from registry.services.listing import page_of
+from registry.services.listing import TOTAL, page_of
 from registry.services.locks import hold
 from scheduler.domain import descendant_stem, ipc_ancestors
 
@@ -178,6 +178,7 @@ class ExpertRow:
 
     def __init__(self, row, roles: list[str], fields: list, languages: list[str]):
         self.__dict__.update(row._mapping)  # the columns, as plain attributes
+        self.__dict__.pop(TOTAL, None)  # the page's count, not the expert's
         self.role_names = sorted(roles)
         self.fields = fields  # FieldRow(ipc_code, proficiency), by code
         self.language_codes = sorted(languages)

@@ -11,8 +11,8 @@ def page_of(query: Select, args: dict, *, rows: bool = False) -> dict:
     """Run a query one page at a time: {"items", "page", "per_page", "total"}.
 
     The view's response schema dumps the items: ORM objects, or with `rows` the query's rows
-    as they are (a query of columns), which then carry the listing's total in the same
-    statement (a window count) instead of a second query.
+    (a query of columns), each with one more column, TOTAL: the listing's count, read in the
+    same statement (a window count) instead of a second query.
     """
     page, per_page = args["page"], args["per_page"]
     paged = query.limit(per_page).offset((page - 1) * per_page)

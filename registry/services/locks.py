@@ -23,9 +23,8 @@ from sqlalchemy import event, inspect, select
 from sqlalchemy.orm import Session
 
 from registry.extensions import db
-from registry.models import ApiToken, DispatchRequest, Expert, User
-
-CALLER = (User, ApiToken)  # not read again after a lock: see _read_again
+from registry.models import DispatchRequest, Expert
+from registry.services import memo
 
 
 def hold(*, requests: Iterable[DispatchRequest | int] = (),
@@ -50,11 +49,11 @@ def hold(*, requests: Iterable[DispatchRequest | int] = (),
 
 def _read_again(session) -> None:
     """What was read before the lock may have changed since: expire it (changes this
-    transaction made itself are kept). The caller's account and token stay: who is calling
-    was settled when the request authenticated, and no dispatch rule reads them."""
+    transaction made itself are kept), and forget the answers memo.py kept."""
     for row in list(session.identity_map.values()):
-        if not isinstance(row, CALLER) and not inspect(row).modified:
+        if not inspect(row).modified:
             session.expire(row)
+    memo.forget(session)
 
 
 @event.listens_for(Session, "after_transaction_end")

@@ -5,7 +5,7 @@ its declared relations): a page of nine arbitrator seats ran ~30 such queries. E
 kept in the session, by kind and key, and one query can answer for every key a page will ask
 (`remember_many`). What is kept is forgotten at every flush and at the transaction's end, and
 nothing is kept or used while the session holds a change not yet flushed: a written row is
-never judged by an answer read before it.
+never judged by an answer read before it. Taking a lock (locks.hold) forgets them too.
 """
 
 from collections.abc import Callable, Hashable, Iterable
@@ -46,11 +46,17 @@ def remember(kind: str, key: Hashable, load: Callable[[list], dict]):
     return remember_many(kind, [key], load)[key]
 
 
+def forget(session: Session) -> None:
+    """Forget every answer kept: also when a lock is taken (locks.hold), as what was read
+    before it may have changed since."""
+    session.info.pop(_MEMO, None)
+
+
 @event.listens_for(Session, "after_flush")
 def _forget_on_flush(session, _context) -> None:
-    session.info.pop(_MEMO, None)
+    forget(session)
 
 
 @event.listens_for(Session, "after_transaction_end")
 def _forget_after(session, _transaction) -> None:
-    session.info.pop(_MEMO, None)
+    forget(session)
