@@ -51,10 +51,10 @@ _WRAPPER = (
 )
 SUMMARY = ("| size | distribution | limit s | runs | wall s | peak MB | % of bound | % of optimum "
            "| priority - hand | fit / hand | travel / hand | violations | below hand or unverified "
-           "| wall > limit + 1 s | worse than a shorter limit: priority / objective |")
+           "| wall > limit + 1 s | worse than a shorter limit: priority / then secondary |")
 # Runs of the same problem and limit (--repeats): how far apart their plans are.
 REPEATS_HEADER = ("| size | distribution | limit s | seeds x runs | priority: widest spread "
-                  "| travel / hand: widest spread | objective: widest spread (% of its value) |")
+                  "| travel / hand: widest spread | secondary terms: widest spread |")
 WORKERS_HEADER = ("| size | distribution | limit s | workers | runs | wall s | % of bound "
                   "| priority - hand | travel / hand | violations |")
 FLOOR_HEADER = ("| size | distribution | floor s (per seed) | wall s at floor "
@@ -93,7 +93,7 @@ class Run:
     violations: int
     note: str = ""
     proof_s: float | None = None   # the solver's time_to_proof_s (--json only)
-    objective: int | None = None   # the solver's objective (secondary terms; higher is better)
+    secondary: int | None = None   # the solver's secondary terms (higher is better)
 
     def verified(self) -> bool:
         return self.status in ("optimal", "feasible") and self.violations == 0
@@ -164,10 +164,11 @@ def solve_run(inst: Instance, limit: float, workers: int | None) -> Run:
 def repeat_runs(inst: Instance, limit: float, repeats: int) -> list[Run]:
     """Every run of the problem at this limit (default workers): the first and `repeats` - 1
     more, solved afresh."""
+    first = solve_run(inst, limit, None)
     more = inst.repeats.setdefault(limit, [])
     while len(more) < repeats - 1:
         more.append(_solve(inst, limit, None))
-    return [solve_run(inst, limit, None), *more]
+    return [first, *more]
 
 
 def _solve(inst: Instance, limit: float, workers: int | None) -> Run:
@@ -188,7 +189,7 @@ def _solve(inst: Instance, limit: float, workers: int | None) -> Run:
         run = Run(limit, workers, float(wall), int(peak_kb) / 1024, plan["status"],
                   m["filled_priority"], m["fit"], m["travel_km"], len(verify(inst.problem, plan)),
                   proof_s=plan.get("solver", {}).get("time_to_proof_s"),
-                  objective=plan.get("solver", {}).get("objective"))
+                  secondary=plan.get("solver", {}).get("secondary"))
     else:   # the solver crashed: a row that fails every check, with its last stderr line
         lines = inst.path.with_suffix(".log").read_text(encoding="utf-8").splitlines()
         run = Run(limit, workers, float(wall), int(peak_kb) / 1024, "crashed", 0, 0, 0.0, 0,
@@ -262,8 +263,8 @@ def _priority(run: Run) -> tuple:
 
 
 def _rank(run: Run) -> tuple:
-    """How the solver ranks plans: filled priority, then the objective."""
-    return run.filled, run.objective if run.objective is not None else 0
+    """How the solver ranks plans: filled priority, then the secondary terms."""
+    return run.filled, run.secondary if run.secondary is not None else 0
 
 
 def worse_than_shorter(inst: Instance, limit: float, key=_rank) -> bool:
@@ -283,12 +284,10 @@ def repeats_row(cell: list[tuple[Instance, list[Run]]]) -> str:
         return max(max(figure(i, r) for r in rs) - min(figure(i, r) for r in rs)
                    for i, rs in cell)
 
-    objectives = [[r.objective or 0 for r in rs] for _, rs in cell]
-    objective = max(100 * _ratio(max(o) - min(o), max(map(abs, o))) for o in objectives)
     return (f"| {inst.size} | {inst.distribution} | {runs[0].limit:g} "
             f"| {len(cell)} x {len(runs)} | {widest(lambda i, r: r.filled):.0f} "
             f"| {widest(lambda i, r: _ratio(r.travel, i.hand['travel_km'])):.3f} "
-            f"| {objective:.4f} |")
+            f"| {widest(lambda i, r: r.secondary or 0):.0f} |")
 
 
 def workers_row(cell: list[tuple[Instance, Run]]) -> str:

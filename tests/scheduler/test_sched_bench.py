@@ -124,11 +124,11 @@ def test_the_tables_go_between_the_markers_not_where_the_prose_names_them(tmp_pa
 
 
 def _instance(runs: dict[float, list[tuple[int, int]]]) -> Instance:
-    """A problem solved at these limits, each run (filled priority, objective)."""
+    """A problem solved at these limits, each run (filled priority, secondary terms)."""
     inst = Instance("9x9", "current", 0, None, None, 0, 100, {"travel_km": 10.0})
     for limit, figures in runs.items():
-        made = [Run(limit, None, limit, 1.0, "feasible", filled, 0, 5.0, 0, objective=obj)
-                for filled, obj in figures]
+        made = [Run(limit, None, limit, 1.0, "feasible", filled, 0, 5.0, 0, secondary=terms)
+                for filled, terms in figures]
         inst.runs[limit, None], inst.repeats[limit] = made[0], made[1:]
     return inst
 
@@ -139,7 +139,7 @@ def test_a_longer_limit_is_worse_when_any_of_its_runs_ranks_below_any_shorter_ru
     # One run of two at 5 s filled less than a run at 2 s: priority fell with the limit.
     fell = _instance({2.0: [(90, 5), (89, 9)], 5.0: [(91, 0), (89, 9)]})
     assert worse_than_shorter(fell, 5.0)
-    # As much priority, a lower objective: worse by the solver's rank, not by priority.
+    # As much priority, lower secondary terms: worse by the solver's rank, not by priority.
     secondary = _instance({2.0: [(90, 5)], 5.0: [(90, 4)]})
     assert worse_than_shorter(secondary, 5.0)
     assert not worse_than_shorter(secondary, 5.0, key=lambda r: (r.filled,))
@@ -151,4 +151,4 @@ def test_the_repeats_table_shows_the_widest_spread_over_the_seeds():
     cells = [(i, [i.runs[5.0, None], *i.repeats[5.0]]) for i in (quiet, jumpy)]
     row = dict(zip(_columns(REPEATS_HEADER), _columns(repeats_row(cells)), strict=True))
     assert row["seeds x runs"] == "2 x 2" and row["priority: widest spread"] == "3"
-    assert row["objective: widest spread (% of its value)"] == "2.0000"
+    assert row["secondary terms: widest spread"] == "2"
