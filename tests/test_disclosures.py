@@ -536,6 +536,30 @@ def test_a_page_of_seats_reads_each_kind_of_history_once_and_finds_the_same(worl
                for s in seen) == 1
 
 
+def test_a_requests_candidates_read_each_kind_of_history_once(world, make, firms):
+    # The coordinator's candidate browser asks the same of every candidate it lists.
+    candidates = []
+    for _ in range(4):
+        arbitrator = make.expert(roles=("arbitrator",), affiliations=[make.organization()])
+        for days in (300, 500):
+            served(make, world, arbitrator, [(firms["x"], firms["firm"]), make.organization()],
+                   days)
+        candidates.append(arbitrator)
+    request = arbitration(make, world, [(firms["x"], firms["firm"]), firms["y"]])
+    one_by_one = {e.id: [d.rule.key for d in disclosures.disclosures(request, e)]
+                  for e in candidates}
+    db.session.commit()
+
+    with recording_statements() as seen:
+        together = disclosures.for_candidates(request, candidates)
+    assert {i: [d.rule.key for d in found] for i, found in together.items()} == one_by_one
+    assert all(rules == ["repeat_party_appointments"] for rules in one_by_one.values())
+    assert sum("FROM expert_relation" in s for s in seen) == 1
+    assert sum("FROM affiliation" in s for s in seen) == 1
+    assert sum("JOIN dispatch_request" in s and "assignment.expert_id" in s
+               for s in seen) == 1
+
+
 def test_an_answer_read_before_a_change_is_not_used_after_it(world, make, firms):
     arbitrator = world.gd_expert
     served(make, world, arbitrator, [(firms["x"], firms["firm"]), make.organization()], 300)

@@ -521,6 +521,7 @@ def for_candidates(request: DispatchRequest, experts) -> dict[int, list[Disclosu
     if request.role is not ExpertRole.ARBITRATOR:  # only declared relations can disclose
         related = persons.experts_with_relations({e.id for e in experts})
         experts = [e for e in experts if e.id in related]
+    _read_ahead(experts)
     recorded = _recorded(request, [e.id for e in experts]) if experts else []
     found = {}
     for expert in experts:
