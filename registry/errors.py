@@ -49,10 +49,20 @@ def error_response(status: int, message: str, errors: dict | None = None):
     """The API's JSON error."""
     body = {"code": status, "status": HTTP_STATUS_CODES.get(status, "Error"), "message": message}
     if errors:
-        body["errors"] = errors
+        body["errors"] = _string_keys(errors)
     response = jsonify(body)
     response.status_code = status
     return response
+
+
+def _string_keys(errors):
+    """marshmallow names a list item by its index (an int) beside "_schema": JSON keys are
+    strings, and the JSON provider sorts them, which fails on a mix of the two."""
+    if isinstance(errors, dict):
+        return {str(key): _string_keys(value) for key, value in errors.items()}
+    if isinstance(errors, list):
+        return [_string_keys(value) for value in errors]
+    return errors
 
 
 def respond(status: int, message: str, errors: dict | None = None):

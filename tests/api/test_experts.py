@@ -57,6 +57,17 @@ def test_invalid_expert_is_refused_naming_the_field(client, world, as_, change, 
     assert db.session.query(Expert).count() == before
 
 
+def test_a_bad_code_beside_a_repeated_one_names_both_in_json(client, world, as_):
+    # marshmallow names the list item by its index (7, an int) beside "_schema": the JSON
+    # error answered 500 when it sorted the two kinds of key (found by the fuzzer).
+    fields = [{"code": "H04W"}, {"code": "H02*"}, {"code": "H04W"}]
+    response = client.post("/api/v1/experts", headers=as_("coordinator_yrd"),
+                           json=dict(NEW_EXPERT, fields=fields))
+    assert response.status_code == 422, response.get_data(as_text=True)
+    errors = response.get_json()["errors"]["json"]["fields"]
+    assert "1" in errors and "_schema" in errors, errors
+
+
 def test_unknown_city_is_refused(client, world, as_):
     response = client.post("/api/v1/experts", headers=as_("admin"),
                            json=NEW_EXPERT | {"home_city": "atlantis"})
