@@ -511,17 +511,23 @@ def test_groups_are_read_once_per_transaction_and_a_change_is_seen(world, make, 
     assert newcomer.id in disclosures.group_of(firms["x"].id)
 
 
-def test_a_page_of_seats_reads_each_kind_of_history_once_and_finds_the_same(world, make, firms):
-    # Per seat, the detectors ask for the expert's past arbitrations (twice), affiliations and
-    # declared relations: ~30 queries for a page of nine arbitrator seats, before memo.py.
-    seats = []
-    for _ in range(4):
+def served_twice(make, world, firms, count=4):
+    """Arbitrators with an affiliation, each appointed twice on cases with 甲 and its counsel."""
+    arbitrators = []
+    for _ in range(count):
         arbitrator = make.expert(roles=("arbitrator",), affiliations=[make.organization()])
         for days in (300, 500):
             served(make, world, arbitrator, [(firms["x"], firms["firm"]), make.organization()],
                    days)
-        seats.append(proposed(arbitration(make, world, [(firms["x"], firms["firm"]),
-                                                        firms["y"]]), arbitrator))
+        arbitrators.append(arbitrator)
+    return arbitrators
+
+
+def test_a_page_of_seats_reads_each_kind_of_history_once_and_finds_the_same(world, make, firms):
+    # Per seat, the detectors ask for the expert's past arbitrations (twice), affiliations and
+    # declared relations: ~30 queries for a page of nine arbitrator seats, before memo.py.
+    seats = [proposed(arbitration(make, world, [(firms["x"], firms["firm"]), firms["y"]]),
+                      arbitrator) for arbitrator in served_twice(make, world, firms)]
     one_by_one = {s.id: [d.rule.key for d in disclosures.for_assignment(s)] for s in seats}
     assert len(one_by_one) == 4
     db.session.commit()  # nothing read before is kept
@@ -538,13 +544,7 @@ def test_a_page_of_seats_reads_each_kind_of_history_once_and_finds_the_same(worl
 
 def test_a_requests_candidates_read_each_kind_of_history_once(world, make, firms):
     # The coordinator's candidate browser asks the same of every candidate it lists.
-    candidates = []
-    for _ in range(4):
-        arbitrator = make.expert(roles=("arbitrator",), affiliations=[make.organization()])
-        for days in (300, 500):
-            served(make, world, arbitrator, [(firms["x"], firms["firm"]), make.organization()],
-                   days)
-        candidates.append(arbitrator)
+    candidates = served_twice(make, world, firms)
     request = arbitration(make, world, [(firms["x"], firms["firm"]), firms["y"]])
     one_by_one = {e.id: [d.rule.key for d in disclosures.disclosures(request, e)]
                   for e in candidates}
