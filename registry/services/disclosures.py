@@ -482,12 +482,11 @@ def for_assignments(assignments) -> dict[int, list[Disclosure]]:
     found = {}
     assignments = list(assignments)
     related = persons.experts_with_relations({a.expert_id for a in assignments})
-    _read_ahead([a.expert for a in assignments if a.is_active and (
-        a.request.role is ExpertRole.ARBITRATOR or a.expert_id in related)])
-    for assignment in assignments:
-        if assignment.request.role is not ExpertRole.ARBITRATOR and \
-                assignment.expert_id not in related:
-            continue  # only arbitrators' rules and declared relations disclose anything
+    # Only arbitrators' rules and declared relations disclose anything, on active seats.
+    judged = [a for a in assignments if a.is_active and (
+        a.request.role is ExpertRole.ARBITRATOR or a.expert_id in related)]
+    _read_ahead([a.expert for a in judged])
+    for assignment in judged:
         if items := for_assignment(assignment):
             found[assignment.id] = items
     return found
