@@ -43,6 +43,11 @@ SOLVER_IMPORT_S = 0.4  # loading CP-SAT (it imports pandas), paid once per proce
 # 20,000 x 5,000, while at 5,000 x 2,000 it pays for a few more starts.
 EXTRA_START_SHARE = 0.1
 LNS_MIN_S = 0.3  # a search shorter than this finds nothing worth its start-up
+# Starts kept, after the one taken, for the time a stalled search leaves (_search_runners_up).
+MAX_RUNNERS_UP = 3
+# The best runner-up is improved too when that costs at most this share of the time left
+# (its cost taken as the first start's): the search then goes on from the better one.
+RUNNER_UP_SHARE = 0.15
 MAX_SLOWDOWN = 3.0  # the most the measured load may multiply the costs above by
 MAX_DEFAULT_WORKERS = 8
 # Once the filled priority reaches the bound (proven optimal), the LNS stops after this many
@@ -122,7 +127,7 @@ def solve(problem: Problem, *, time_limit_s: float | None = None, seed: int = 0,
         out.engine = "hand dispatch + min-cost-flow repair"
     hint = hints[0] if hints else None
     # Repair: the best of hand dispatch and the greedy starts the time pays for.
-    state = _first_plan(model, hand, hints, budget)
+    state, runners_up = _first_plan(model, hand, hints, budget)
     clock.report("repair", state)
     out.update(state)
     if plain and "hint 0" in flows and out.proven \
@@ -131,8 +136,7 @@ def solve(problem: Problem, *, time_limit_s: float | None = None, seed: int = 0,
     # Local search: fast exchanges on the longest trips first (improve.py), then the LNS.
     # (Half a greedy pass kept back: the fill after it costs a fraction of one.)
     if not out.secondary_proven and budget.left() > budget.greedy / 2:
-        improve(state, budget.deadline - budget.greedy / 2, floor=hand, hint=hint,
-                tick=lambda: clock.tick("improve", state))
+        state = _improve_start(state, runners_up, budget, clock, hand=hand, hint=hint)
         out.update(state)
         clock.report("improve", state)
     # Search: only ever replaces the plan by a better one.
@@ -143,14 +147,13 @@ def solve(problem: Problem, *, time_limit_s: float | None = None, seed: int = 0,
     elif budget.left() > _lns_cost() * budget.slowdown + budget.greedy:
         # Large problems, and small ones when the whole-problem model does not fit in time.
         out.engine += " + CP-SAT LNS"
-        # Seats the flow filled but repair had to give up: where priority was lost.
-        lost = np.zeros(0, dtype=np.int64) if hint is None else \
-            np.unique(model.req[hint & ~state.chosen])
-        lost = lost[state.filled[lost] < model.seats[lost]]
-        out.stop_reason = _improve(state, budget.deadline - budget.greedy,
-                                   np.random.default_rng(seed), clock, workers, out.proof,
-                                   first=lost)
+        rng = np.random.default_rng(seed)
+        out.stop_reason = _improve(state, budget.deadline - budget.greedy, rng, clock,
+                                   workers, out.proof, first=_seats_lost(state, hint))
         out.update(state)
+        if out.stop_reason == "no improvement":
+            state = _search_runners_up(state, runners_up, budget, clock, out, rng, workers,
+                                       hand=hand, hint=hint)
     fill(state)
     clock.stop.check()
     # Guard: never below hand dispatch on filled priority, nor at equal priority on fit.
@@ -284,8 +287,10 @@ class _Proof:
 
 
 def _improve(state: State, deadline: float, rng: np.random.Generator, clock: Clock,
-             workers: int, proof: _Proof, first: np.ndarray | None = None) -> str:
+             workers: int, proof: _Proof, first: np.ndarray | None = None,
+             shown: State | None = None) -> str:
     """LNS rounds: neighbourhoods around open seats first, then around previous pairs lost.
+    Progress reports show `shown` (default: `state`): the plan solve would return now.
 
     Returns why it stopped: "no improvement" when the filled priority reached the bound and
     STALL_NEIGHBOURHOODS neighbourhoods in a row found nothing better (or a whole round of
@@ -296,7 +301,7 @@ def _improve(state: State, deadline: float, rng: np.random.Generator, clock: Clo
     def on_improve() -> None:
         if clock.bound == state.filled_priority():
             proof.mark()
-        clock.tick("lns", state)
+        clock.tick("lns", state if shown is None else shown)
 
     def stalled() -> bool:  # asked by run_lns after each neighbourhood without improvement
         return clock.bound == state.filled_priority()
@@ -320,6 +325,71 @@ def _improve(state: State, deadline: float, rng: np.random.Generator, clock: Clo
         if found < 0 or (found == 0 and rounds > 2):
             return "no improvement"
     return "time limit" if time.monotonic() >= deadline - 0.05 else "no improvement"
+
+
+def _improve_start(state: State, runners_up: list[State], budget: _Budget, clock: Clock, *,
+                   hand: State, hint: np.ndarray | None) -> State:
+    """The fast local search on the start, and on the best runner-up too when that costs at
+    most RUNNER_UP_SHARE of the time left (or fits in it, when no search would follow):
+    the better of the two after it goes on (the other takes its place among the
+    runners-up).
+
+    Why: the start that ranks first is not always the one the search improves most. At
+    5,000 x 2,000 a larger flow's start (full priority) ended 2% below the runner-up
+    (two units short) once both were improved, and a longer limit, which has that larger
+    flow, then ended below a shorter one."""
+    deadline = budget.deadline - budget.greedy / 2
+    entered = time.monotonic()
+    improve(state, deadline, floor=hand, hint=hint, tick=lambda: clock.tick("improve", state))
+    took, left = time.monotonic() - entered, budget.left() - budget.greedy
+    # When no search fits after it, the time left would go unused: all of it may be spent.
+    searched = left > _lns_cost() * budget.slowdown
+    if not runners_up or took > (RUNNER_UP_SHARE * left if searched else left):
+        return state
+    other = runners_up[0]
+    improve(other, deadline, floor=hand, hint=hint,
+            tick=lambda: clock.tick("improve", state))
+    fill(other)
+    fill(state)
+    if _rank(other) > _rank(state):
+        runners_up[0], state = state, other
+    return state
+
+
+def _seats_lost(state: State, hint: np.ndarray | None) -> np.ndarray:
+    """Requests the flow seated and the plan left open: where priority was lost."""
+    if hint is None:
+        return np.zeros(0, dtype=np.int64)
+    lost = np.unique(state.m.req[hint & ~state.chosen])
+    return lost[state.filled[lost] < state.m.seats[lost]]
+
+
+def _search_runners_up(state: State, runners_up: list[State], budget: _Budget, clock: Clock,
+                       out: _Outcome, rng: np.random.Generator, workers: int, *, hand: State,
+                       hint: np.ndarray | None) -> State:
+    """The search stalled with time left: search again from the starts ranked after the one
+    it took, best first, and keep the best plan.
+
+    Why: the local search settles in a local optimum of the secondary terms that depends on
+    its start. A shorter limit, with fewer flows, may start elsewhere and settle higher;
+    searching the runners-up in time that would otherwise go unused keeps a longer limit
+    from ending below it (quality must not fall as the limit grows)."""
+    deadline = budget.deadline - budget.greedy
+    for start in runners_up:
+        if budget.left() < _lns_cost() * budget.slowdown + 2 * budget.greedy:
+            out.stop_reason = "time limit"
+            break
+        improve(start, deadline - budget.greedy / 2, floor=hand, hint=hint,
+                tick=lambda best=state: clock.tick("runner-up", best))
+        out.stop_reason = _improve(start, deadline, rng, clock, workers, out.proof,
+                                   first=_seats_lost(start, hint), shown=state)
+        fill(start)
+        fill(state)
+        if _rank(start) > _rank(state):
+            state = start
+            out.update(state)
+            clock.report("runner-up", state)
+    return state
 
 
 def _seed_requests(state: State, rng: np.random.Generator) -> list[int]:
@@ -501,14 +571,16 @@ def _chain(*producers):
     return chained
 
 
-def _first_plan(model: Model, hand: State, hints: list[np.ndarray], budget: _Budget) -> State:
-    """The best of hand dispatch and the greedy starts the time left pays for: for the
+def _first_plan(model: Model, hand: State, hints: list[np.ndarray],
+                budget: _Budget) -> tuple[State, list[State]]:
+    """The best of hand dispatch and the greedy starts the time left pays for, and the
+    runners-up (at most MAX_RUNNERS_UP other starts, best first): for the
     largest and the smallest hint flow, hand-dispatch order steered by it and its repair
     (without a hint: the greedy by value); for the sizes between, the steered start while
     they cost at most EXTRA_START_SHARE of the time left. Each costs one or two hand
     dispatches (budget.greedy). A start the guard would refuse (hand dispatch's priority
     with less fit) is not taken."""
-    best = hand.copy()
+    taken = [hand.copy()]
     # (name, build, cost in hand dispatches: repair keeps the hint's pairs in one pass, the
     # others look up every request's open candidates, ~1.7 times hand dispatch's work).
     # The guided start first: it keeps hand dispatch's priority, repair often loses some.
@@ -531,9 +603,11 @@ def _first_plan(model: Model, hand: State, hints: list[np.ndarray], budget: _Bud
                 break
         state = make()
         fill(state)
-        if _rank(state) > _rank(best) and not _not_below_baseline(model, state, hand)[1]:
-            best = state
-    return best
+        if not _not_below_baseline(model, state, hand)[1] \
+                and not any(np.array_equal(state.chosen, t.chosen) for t in taken):
+            taken.append(state)
+    taken.sort(key=_rank, reverse=True)  # stable: among equals, hand dispatch, then order
+    return taken[0], taken[1:1 + MAX_RUNNERS_UP]
 
 
 def _mask(model: Model, pairs: np.ndarray) -> np.ndarray:
