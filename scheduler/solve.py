@@ -329,10 +329,10 @@ def _improve(state: State, deadline: float, rng: np.random.Generator, clock: Clo
 
 def _improve_start(state: State, runners_up: list[State], budget: _Budget, clock: Clock, *,
                    hand: State, hint: np.ndarray | None) -> State:
-    """The fast local search on the start, and on the best runner-up too when that costs at
-    most RUNNER_UP_SHARE of the time left (or fits in it, when no search would follow):
-    the better of the two after it goes on (the other takes its place among the
-    runners-up).
+    """The fast local search on the start, and, once it fills the bound's priority, on the
+    best runner-up too when that costs at most RUNNER_UP_SHARE of the time left (or fits
+    in it, when no search would follow): the better of the two after it goes on (the other
+    takes its place among the runners-up).
 
     Why: the start that ranks first is not always the one the search improves most. At
     5,000 x 2,000 a larger flow's start (full priority) ended 2% below the runner-up
@@ -344,7 +344,9 @@ def _improve_start(state: State, runners_up: list[State], budget: _Budget, clock
     took, left = time.monotonic() - entered, budget.left() - budget.greedy
     # When no search fits after it, the time left would go unused: all of it may be spent.
     searched = left > _lns_cost() * budget.slowdown
-    if not runners_up or took > (RUNNER_UP_SHARE * left if searched else left):
+    # Below the bound, the search's time goes to priority, which it raises from any start.
+    proven = state.filled_priority() == clock.bound
+    if not runners_up or not proven or took > (RUNNER_UP_SHARE * left if searched else left):
         return state
     other = runners_up[0]
     improve(other, deadline, floor=hand, hint=hint,

@@ -101,27 +101,60 @@ def test_the_runners_up_are_the_other_starts_best_first(medium):
     assert not any((s.chosen == best.chosen).all() for s in runners_up)
 
 
-# Seeds 3 and 4: the runner-up ends ahead once both are improved; seed 0: the first.
-@pytest.mark.parametrize("seed", [0, 3, 4])
-def test_the_search_goes_on_from_whichever_start_the_local_search_improves_most(seed):
-    """Both starts improved alone, then by _improve_start: it keeps the better of the two,
-    whichever ranked first before the local search (the first-ranked one is not always
-    the one the search improves most)."""
+def _improved_alone(starts, hand, hint):
+    """Each start's rank once the fast local search has improved a copy of it."""
     import time
 
-    from scheduler.clock import Clock
     from scheduler.improve import improve
     from scheduler.repair import fill
-    from scheduler.solve import _improve_start, _rank
+    from scheduler.solve import _rank
 
-    problem = load_problem(generate(400, 200, seed))
-    model, hand, hint, budget, best, runners_up = _starts(problem)
-    alone = []
-    for start in (best, runners_up[0]):
+    ranks = []
+    for start in starts:
         copy = start.copy()
         improve(copy, time.monotonic() + 3600, floor=hand, hint=hint)
         fill(copy)
-        alone.append(_rank(copy))
-    kept = _improve_start(best, runners_up, budget, Clock(3600, None), hand=hand, hint=hint)
+        ranks.append(_rank(copy))
+    return ranks
+
+
+def _clock_with_bound(model):
+    from scheduler.clock import Clock
+    from scheduler.flow import relax
+
+    clock = Clock(3600, None)
+    clock.bound = int(model.prio[relax(model, priority_only=True)[0]].sum())
+    return clock
+
+
+# (300, 150) seed 24 and (800, 400) seed 7: both starts reach the bound once improved and
+# the runner-up ends ahead on the secondary terms; (300, 150) seed 2: the first stays ahead.
+@pytest.mark.parametrize("size, seed", [((300, 150), 24), ((800, 400), 7), ((300, 150), 2)])
+def test_at_the_bound_the_search_goes_on_from_the_start_the_local_search_improves_most(
+        size, seed):
+    """Both starts improved alone, then by _improve_start: once the first fills the bound's
+    priority, it keeps the better of the two, whichever ranked first before the local
+    search (the first-ranked one is not always the one the search improves most)."""
+    from scheduler.solve import _improve_start, _rank
+
+    model, hand, hint, budget, best, runners_up = _starts(load_problem(generate(*size, seed)))
+    clock = _clock_with_bound(model)
+    alone = _improved_alone([best, runners_up[0]], hand, hint)
+    assert alone[0][0] == clock.bound  # the case this test is about
+    kept = _improve_start(best, runners_up, budget, clock, hand=hand, hint=hint)
     assert _rank(kept) == max(alone)
     assert _rank(runners_up[0]) == min(alone)  # the other waits for a stalled search
+
+
+def test_below_the_bound_the_runner_up_is_left_to_the_search():
+    """(400, 200) seed 3: the improved first start is one unit short of the runner-up's
+    priority; the search, not a second local search, is to raise it."""
+    from scheduler.solve import _improve_start, _rank
+
+    model, hand, hint, budget, best, runners_up = _starts(load_problem(generate(400, 200, 3)))
+    clock = _clock_with_bound(model)
+    before = _rank(runners_up[0])
+    alone = _improved_alone([best], hand, hint)
+    assert alone[0][0] < clock.bound
+    kept = _improve_start(best, runners_up, budget, clock, hand=hand, hint=hint)
+    assert kept is best and _rank(kept) == alone[0] and _rank(runners_up[0]) == before
