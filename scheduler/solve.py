@@ -382,7 +382,7 @@ def _search_runners_up(state: State, runners_up: list[State], budget: _Budget, c
             out.stop_reason = "time limit"
             break
         improve(start, deadline - budget.greedy / 2, floor=hand, hint=hint,
-                tick=lambda best=state: clock.tick("runner-up", best))
+                tick=lambda best=state: clock.tick("improve", best))
         out.stop_reason = _improve(start, deadline, rng, clock, workers, out.proof,
                                    first=_seats_lost(start, hint), shown=state)
         fill(start)
@@ -390,7 +390,7 @@ def _search_runners_up(state: State, runners_up: list[State], budget: _Budget, c
         if _rank(start) > _rank(state):
             state = start
             out.update(state)
-            clock.report("runner-up", state)
+            clock.report("lns", state)
     return state
 
 

@@ -266,3 +266,19 @@ def test_every_phase_the_solver_reports_has_words_on_the_console(time_limit_s):
     solve(load_problem(generate(60, 40, seed=3)), time_limit_s=time_limit_s,
           progress=lambda event: phases.append(event["phase"]))
     assert phases and set(phases) <= set(PHASES)
+
+
+def test_every_phase_named_in_the_solver_has_words_on_the_console():
+    # The run above meets only the phases a small problem goes through; the others (a
+    # stalled search, the whole-problem CP-SAT) are read from the solver's source.
+    # (replan.py is left out: the registry does not run re-plans.)
+    import re
+    from pathlib import Path
+
+    from registry.web.proposal_words import PHASES
+
+    solver = Path(__file__).resolve().parent.parent / "scheduler"
+    source = "".join(path.read_text(encoding="utf-8") for path in solver.glob("*.py")
+                     if path.name != "replan.py")
+    named = set(re.findall(r'clock\.(?:report|tick)\("([^"]+)"', source))
+    assert {"improve", "lns", "done"} <= named and named <= set(PHASES)
