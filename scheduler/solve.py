@@ -12,11 +12,12 @@ from collections.abc import Callable
 import numpy as np
 
 from scheduler.baseline import baseline_state
-from scheduler.clock import Clock, Stop, run_forked
+from scheduler.clock import Clock, Stop
 from scheduler.eligibility import eligible_pairs
 from scheduler.exact import max_priority
 from scheduler.explain import build_plan
-from scheduler.flow import bound_flow, hint_arcs, hint_flows, hint_name, hints_found
+from scheduler.flow import hints_found
+from scheduler.hints import run_flows
 from scheduler.improve import improve
 from scheduler.lns import optimise, run_lns
 from scheduler.model import Model, State, build_model
@@ -25,17 +26,6 @@ from scheduler.problem import MAX_TIME_LIMIT_S, Problem
 from scheduler.repair import fill, guided, repair
 
 EXACT_MAX_PAIRS = 40_000  # up to here CP-SAT gets the whole problem and may prove it
-# The hint flow runs over all pairs up to this many; above, over each request's best k
-# pairs (and hand dispatch's), k the largest of HINT_SIZES whose flow fits in the time.
-FULL_HINT_PAIRS = 1_500_000
-HINT_SIZES = (8, 16, 24, 32, 48, 64, 96, 128, 192, 256)  # then all pairs
-# Measured cost model (quiet 2 cores, times the slowdown; docs/scheduler.md, "Time limit").
-FLOW_S_PER_PAIR = 2.5e-6  # a value (hint) flow, per pair arc (2.1-4 us at 20,000 x 5,000)
-FLOW_FIXED_S = 0.3  # building one flow's graph (capacity arcs) and reading its result
-BOUND_S_PER_PAIR = 1e-6  # the priority-only (bound) flow, per eligible pair (0.7 us)
-RANK_S_PER_REQUEST = 1.2e-5  # flow.pair_rank, once before the restricted hint flows
-FLOW_SHARE = 0.7  # of the time left after hand dispatch, at most, for the flows
-INLINE_FLOW_PAIRS = 300_000  # up to here a flow that surely fits runs in-process (no fork)
 CP_SAT_S_PER_PAIR = 3e-5  # building a CP-SAT or MIP model of the whole problem in Python
 SOLVER_IMPORT_S = 0.4  # loading CP-SAT (it imports pandas), paid once per process
 # The starts from the hint sizes between the largest and the smallest take at most this
@@ -117,7 +107,7 @@ def solve(problem: Problem, *, time_limit_s: float | None = None, seed: int = 0,
     clock.bound = seat_bound(model)
     clock.report("hand dispatch", hand)
     # Bound and hint: min-cost flows, killed at their share of the deadline if too slow.
-    flows = _flows(model, hand, budget, workers, clock, exact=small or plain)
+    flows = run_flows(model, hand, budget, workers, clock, exact=small or plain)
     out = _Outcome(_Proof(clock), bound_flow="bound" in flows)
     if out.bound_flow:  # the priority-only flow: a true upper bound on every plan
         clock.bound = int(model.prio[flows["bound"]].sum())
@@ -200,7 +190,7 @@ class _Outcome:
         self.engine, self.secondary_proven, self.stop_reason = engine, True, "proven optimal"
 
 
-def _hand_dispatch(model: Model, clock: Clock) -> tuple[State, _Budget]:
+def _hand_dispatch(model: Model, clock: Clock) -> tuple[State, Budget]:
     """Hand dispatch, and the budget of the phases after it: its measured time sizes the
     other greedy steps and, against its cost on a quiet machine, says how busy this one is
     (the time kept back to write the plan grows with that)."""
@@ -209,7 +199,7 @@ def _hand_dispatch(model: Model, clock: Clock) -> tuple[State, _Budget]:
     fill(hand)
     greedy = time.monotonic() - entered
     slowdown, deadline = busy_deadline(model, clock, greedy, quiet_greedy_s(model))
-    budget = _Budget(deadline)
+    budget = Budget(deadline)
     budget.greedy, budget.slowdown = greedy, slowdown
     return hand, budget
 
@@ -225,7 +215,7 @@ def busy_deadline(model: Model, clock: Clock, took_s: float,
     return slowdown, clock.deadline(write_reserve(model) * (1 + (slowdown - 1) / 2))
 
 
-def _whole_problem(state: State, budget: _Budget, clock: Clock, out: _Outcome, seed: int,
+def _whole_problem(state: State, budget: Budget, clock: Clock, out: _Outcome, seed: int,
                    workers: int) -> None:
     """A MIP for the filled priority, then CP-SAT on the whole problem, in the time left."""
     model = state.m
@@ -327,7 +317,7 @@ def _improve(state: State, deadline: float, rng: np.random.Generator, clock: Clo
     return "time limit" if time.monotonic() >= deadline - 0.05 else "no improvement"
 
 
-def _improve_start(state: State, runners_up: list[State], budget: _Budget, clock: Clock, *,
+def _improve_start(state: State, runners_up: list[State], budget: Budget, clock: Clock, *,
                    hand: State, hint: np.ndarray | None) -> State:
     """The fast local search on the start, and, once it fills the bound's priority, on the
     best runner-up too when that costs at most RUNNER_UP_SHARE of the time left (or fits
@@ -366,7 +356,7 @@ def _seats_lost(state: State, hint: np.ndarray | None) -> np.ndarray:
     return lost[state.filled[lost] < state.m.seats[lost]]
 
 
-def _search_runners_up(state: State, runners_up: list[State], budget: _Budget, clock: Clock,
+def _search_runners_up(state: State, runners_up: list[State], budget: Budget, clock: Clock,
                        out: _Outcome, rng: np.random.Generator, workers: int, *, hand: State,
                        hint: np.ndarray | None) -> State:
     """The search stalled with time left: search again from the starts ranked after the one
@@ -441,7 +431,7 @@ def _rank(state: State) -> tuple[int, int]:
     return state.filled_priority(), state.objective()
 
 
-class _Budget:
+class Budget:
     """The deadline of the solving phases, the measured cost of one greedy pass (hand
     dispatch's own time), and the phases the time did not pay for."""
 
@@ -480,101 +470,8 @@ def seat_bound(model: Model) -> int:
     return int((model.el.index.req_prio * np.minimum(model.seats, np.diff(model.req_ptr))).sum())
 
 
-def _flows(model: Model, hand: State, budget: _Budget, workers: int, clock: Clock,
-           exact: bool) -> dict:
-    """Run the bound flow and the hint flows within their share of the time left.
-
-    Returns what finished: "bound" (pairs of the priority-only flow) and the hints
-    (flow.hints_found: the pairs of each value flow solved, by its k). Beyond
-    INLINE_FLOW_PAIRS, or when the estimate is close to the time left, they run in forked
-    children that are killed at the deadline (a flow holds the GIL and cannot be stopped
-    in-process). With two workers or more, the largest hint that fits runs in one child,
-    and the smallest (insurance against a wrong estimate) then the bound in the other.
-    """
-    n = len(model.req)
-    # The flows get most of the time left, the repair after them two greedy passes, and
-    # the search at least the rest of FLOW_SHARE.
-    share = min(budget.left() - 2.5 * budget.greedy - 0.05, FLOW_SHARE * budget.left())
-    if n == 0:  # nothing to choose: hand dispatch (the pinned pairs) is the optimum
-        empty = np.zeros(0, dtype=np.int64)
-        return {"bound": empty, hint_name(0): empty}
-    if share <= 0:
-        return {}
-    keep = hand.chosen.copy()
-
-    def hints(*ks):
-        return lambda: hint_flows(model, ks, keep)
-
-    def bound():
-        return bound_flow(model)
-
-    def cost(k: int) -> float:  # a hint flow's estimated seconds on this machine now
-        return budget.slowdown * (FLOW_FIXED_S + FLOW_S_PER_PAIR * hint_arcs(model, k))
-
-    # The full flow is the hint when exact (and, without days or panels, the optimum).
-    small, big = (0, 0) if exact else _hint_sizes(model, share, budget.slowdown, cost)
-    bound_s = budget.slowdown * BOUND_S_PER_PAIR * n
-    if workers >= 2:  # one child: the largest hint; the other: the smallest, then the bound
-        others = [hints(small)] if small != big else []
-        with_bound = bound_s + (cost(small) if others else 0.0) < share
-        others += [bound] if with_bound else []
-        producers = [hints(big)] + ([_chain(*others)] if others else [])
-    else:  # one child for all: the smallest, the bound, the largest that fits after them
-        chain, room = [hints(small)], share - cost(small)
-        with_bound = bound_s < room
-        if with_bound:
-            chain, room = chain + [bound], room - bound_s
-        if not exact:
-            big = _hint_sizes(model, room, budget.slowdown, cost)[1]
-        producers = [_chain(*chain, hints(big)) if big != small else _chain(*chain)]
-    # (A bound that cannot finish in the share is not started: the phases after the flows
-    # get the time instead of waiting for a child that would be killed.)
-    planned = cost(big) + (cost(small) if small != big else 0.0) + bound_s
-    if n <= INLINE_FLOW_PAIRS and 4 * planned < share:
-        return {name: arr for produce in producers for name, arr in produce()}
-    from ortools.graph.python import min_cost_flow  # noqa: F401  (once here, not per child)
-
-    wanted = {hint_name(small), hint_name(big)} | ({"bound"} if with_bound else set())
-    if workers >= 2 and small != big:
-        # The second child goes on with the sizes between: more starts, which a larger
-        # limit then has too (quality should not fall as the limit grows). Nobody waits
-        # for them: the children are stopped once the planned flows are in.
-        producers[-1] = _chain(producers[-1], hints(*_sizes_between(model, small, big)))
-    return run_forked(producers, share, clock.stop, enough=lambda got: wanted <= got.keys())
-
-
-def _restricted_sizes(model: Model) -> list[int]:
-    """The sizes of HINT_SIZES that leave some request pairs out (below its most pairs)."""
-    most = int(np.diff(model.req_ptr).max())
-    return [k for k in HINT_SIZES if k < most]
-
-
-def _hint_sizes(model: Model, share: float, slowdown: float, cost) -> tuple[int, int]:
-    """(smallest, largest) k of the restricted hint flows for this problem (0: all pairs):
-    the largest is the largest whose estimated cost fits in `share`, else the smallest."""
-    sizes = _restricted_sizes(model)
-    if len(model.req) <= FULL_HINT_PAIRS or not sizes:
-        sizes.append(0)
-    rank = slowdown * RANK_S_PER_REQUEST * model.n_req if sizes[0] else 0.0
-    fitting = [k for k in sizes if rank + cost(k) <= share]
-    return sizes[0], fitting[-1] if fitting else sizes[0]
-
-
-def _sizes_between(model: Model, small: int, big: int) -> tuple[int, ...]:
-    """The restricted hint sizes larger than `small` and smaller than `big` (0: all pairs)."""
-    return tuple(k for k in _restricted_sizes(model) if small < k and (big == 0 or k < big))
-
-
-def _chain(*producers):
-    """One producer that runs the given ones in turn (in one child)."""
-    def chained():
-        for produce in producers:
-            yield from produce()
-    return chained
-
-
 def _first_plan(model: Model, hand: State, hints: list[np.ndarray],
-                budget: _Budget) -> tuple[State, list[State]]:
+                budget: Budget) -> tuple[State, list[State]]:
     """The best of hand dispatch and the greedy starts the time left pays for, and the
     runners-up (at most MAX_RUNNERS_UP other starts, best first): for the
     largest and the smallest hint flow, hand-dispatch order steered by it and its repair

@@ -43,8 +43,8 @@ def _size(k: int) -> float:
 
 def test_the_hint_flow_grows_with_the_time_it_is_given(medium):
     from scheduler.flow import hint_arcs
+    from scheduler.hints import HINT_SIZES, hint_sizes
     from scheduler.model import build_model
-    from scheduler.solve import HINT_SIZES, _hint_sizes
 
     model = build_model(medium)
 
@@ -52,7 +52,7 @@ def test_the_hint_flow_grows_with_the_time_it_is_given(medium):
         return 1e-3 * hint_arcs(model, k)
 
     shares = [0.0] + [cost(k) + 1.0 for k in (16, 48)] + [1e9]
-    chosen = [_hint_sizes(model, share, 1.0, cost) for share in shares]
+    chosen = [hint_sizes(model, share, 1.0, cost) for share in shares]
     assert {small for small, _ in chosen} == {HINT_SIZES[0]}
     assert chosen[0][1] == HINT_SIZES[0]  # nothing fits: the smallest is still tried
     assert chosen[-1][1] == 0  # everything fits: all pairs
@@ -79,13 +79,13 @@ def _starts(problem):
     from scheduler.flow import hint_flows
     from scheduler.model import build_model
     from scheduler.repair import fill
-    from scheduler.solve import _Budget, _first_plan, _mask
+    from scheduler.solve import Budget, _first_plan, _mask
 
     model = build_model(problem)
     hand = baseline_state(model)
     fill(hand)
     hints = [_mask(model, pairs) for _, pairs in hint_flows(model, (8, 0), hand.chosen)]
-    budget = _Budget(time.monotonic() + 3600)
+    budget = Budget(time.monotonic() + 3600)
     budget.greedy = 0.01
     best, runners_up = _first_plan(model, hand, hints, budget)
     return model, hand, hints[0], budget, best, runners_up
