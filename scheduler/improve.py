@@ -44,6 +44,15 @@ OPEN_PAIRS_S_PER_PAIR = 2e-8
 CHAIN_TRIES = 8  # experts tried for the request an ejection chain moves
 
 
+def seats_lost(state: State, hint: np.ndarray | None) -> np.ndarray:
+    """Requests the flow (`hint`, a mask of its pairs) seated and the plan left open: where
+    the plan lost priority the flow found."""
+    if hint is None:
+        return np.zeros(0, dtype=np.int64)
+    lost = np.unique(state.m.req[hint & ~state.chosen])
+    return lost[state.filled[lost] < state.m.seats[lost]]
+
+
 def improve(state: State, deadline: float, *, floor: State | None = None,
             tick: Callable[[], None] | None = None,
             hint: np.ndarray | None = None) -> dict[str, int]:
@@ -215,8 +224,7 @@ class _Search:
         free expert, or to one that leaves it a less urgent request (then reseated). Each
         chain raises the filled priority by the request's, less the one left if any."""
         s, m = self.s, self.m
-        lost = np.unique(m.req[hint & ~s.chosen])
-        lost = lost[s.filled[lost] < m.seats[lost]]
+        lost = seats_lost(s, hint)
         lost = lost[np.argsort(-m.el.index.req_prio[lost], kind="stable")]
         for i, r in enumerate(lost.tolist()):
             if i % 8 == 0 and self.due():

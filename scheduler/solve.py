@@ -18,7 +18,7 @@ from scheduler.exact import max_priority
 from scheduler.explain import build_plan
 from scheduler.flow import hints_found
 from scheduler.hints import run_flows
-from scheduler.improve import improve
+from scheduler.improve import improve, seats_lost
 from scheduler.lns import optimise, run_lns
 from scheduler.model import Model, State, build_model
 from scheduler.plan import Plan
@@ -139,7 +139,7 @@ def solve(problem: Problem, *, time_limit_s: float | None = None, seed: int = 0,
         out.engine += " + CP-SAT LNS"
         rng = np.random.default_rng(seed)
         out.stop_reason = _improve(state, budget.deadline - budget.greedy, rng, clock,
-                                   workers, out.proof, first=_seats_lost(state, hint))
+                                   workers, out.proof, first=seats_lost(state, hint))
         out.update(state)
         if out.stop_reason == "no improvement":
             state = _search_runners_up(state, runners_up, budget, clock, out, rng, workers,
@@ -348,14 +348,6 @@ def _improve_start(state: State, runners_up: list[State], budget: Budget, clock:
     return state
 
 
-def _seats_lost(state: State, hint: np.ndarray | None) -> np.ndarray:
-    """Requests the flow seated and the plan left open: where priority was lost."""
-    if hint is None:
-        return np.zeros(0, dtype=np.int64)
-    lost = np.unique(state.m.req[hint & ~state.chosen])
-    return lost[state.filled[lost] < state.m.seats[lost]]
-
-
 def _search_runners_up(state: State, runners_up: list[State], budget: Budget, clock: Clock,
                        out: _Outcome, rng: np.random.Generator, workers: int, *, hand: State,
                        hint: np.ndarray | None) -> State:
@@ -374,7 +366,7 @@ def _search_runners_up(state: State, runners_up: list[State], budget: Budget, cl
         improve(start, deadline - budget.greedy / 2, floor=hand, hint=hint,
                 tick=lambda best=state: clock.tick("improve", best))
         out.stop_reason = _improve(start, deadline, rng, clock, workers, out.proof,
-                                   first=_seats_lost(start, hint), shown=state)
+                                   first=seats_lost(start, hint), shown=state)
         fill(start)
         fill(state)
         if _rank(start) > _rank(state):
