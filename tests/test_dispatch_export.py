@@ -126,7 +126,8 @@ def test_export_queues_a_solver_run_holding_the_problem_and_audits_it(make):
     assert document["run"] == run.id
     assert run.status is SolverRunStatus.QUEUED
     assert (run.region, run.window_from, run.window_to) == ("SH", JAN, MAR)
-    assert run.parameters == {"as_of": "2025-01-10", "time_limit_s": 10, "weights": {}}
+    assert run.parameters == {"as_of": "2025-01-10", "mode": "solve", "time_limit_s": 10,
+                              "weights": {}}
     assert run.problem == document
     event = db.session.query(AuditEvent).one()
     assert (event.action, event.entity_id) == ("solver_run.export", str(run.id))

@@ -95,6 +95,23 @@ def test_executing_the_job_solves_the_run_and_stores_proposals(app, world):
     assert proposals and all(a.status is AssignmentStatus.PROPOSED for a in proposals)
 
 
+def test_the_worker_replans_from_the_proposal_of_the_run_before(app, world):
+    first = start(world)
+    solver_runs.execute(first.id, first.job_id, worker="test-slot")
+    kept = {(a.request_id, a.expert_id) for a in db.session.scalars(select(Assignment).where(
+        Assignment.solver_run_id == first.id))}
+    again = solver_runs.run_again(world.users["coordinator_sh"], first, "replan")
+    db.session.commit()
+
+    solver_runs.execute(again.id, again.job_id, worker="test-slot")
+
+    db.session.refresh(again)
+    assert again.status is S.DONE and again.timings["replan"] is True
+    assert again.figures["phase"] == "done"
+    assert again.timings["previous_kept"] == len(kept) > 0
+    assert {(int(a["request"]), int(a["expert"])) for a in again.plan["assignments"]} >= kept
+
+
 def test_another_job_or_worker_cannot_take_a_run(app, world):
     run = start(world)
     solver_runs.execute(run.id, run.job_id, worker="slot-1")
@@ -235,6 +252,16 @@ def test_post_queues_a_run_and_get_follows_it(client, world, as_):
     assert [item["id"] for item in listed.json["items"]] == [run["id"]]
 
 
+def test_a_run_posted_as_a_replan_gets_the_short_limit(client, world, as_):
+    window = {key: value for key, value in WINDOW.items() if key != "time_limit_s"}
+    posted = client.post("/api/v1/solver-runs", json={**window, "mode": "replan"},
+                         headers=as_("coordinator_sh"))
+
+    assert posted.status_code == 202, posted.json
+    assert (posted.json["parameters"]["mode"], posted.json["parameters"]["time_limit_s"]) == (
+        "replan", 2)
+
+
 @pytest.mark.parametrize(("change", "field"), [
     ({"to": "2024-12-01"}, "to"),
     ({"time_limit_s": 0}, "time_limit_s"),
@@ -242,6 +269,7 @@ def test_post_queues_a_run_and_get_follows_it(client, world, as_):
     ({"weights": {"fit": -1}}, "weights"),
     ({"weights": {"colour": 1}}, "weights"),
     ({"from": "01/01/2025"}, "from"),
+    ({"mode": "guess"}, "mode"),
 ])
 def test_bad_run_requests_are_refused_field_by_field_and_create_nothing(client, world, as_,
                                                                       change, field):

@@ -3,6 +3,7 @@ through it (export -> solve_run -> proposals)."""
 
 import ast
 import json
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -146,7 +147,7 @@ def test_export_stores_the_problem_and_parameters_in_their_own_columns(open_requ
                                             weights={"fairness": 5})
 
     assert run.problem == document and run.plan is None and run.status is S.QUEUED
-    assert run.parameters == {"as_of": "2025-01-10", "time_limit_s": 2,
+    assert run.parameters == {"as_of": "2025-01-10", "mode": "solve", "time_limit_s": 2,
                               "weights": {"fairness": 5}}
     assert document["settings"] == {"cooling_off_days": 1095, "time_limit_s": 2,
                                     "weights": {"fairness": 5}}
@@ -167,6 +168,34 @@ def test_solving_a_run_stores_its_plan_as_proposals_and_ends_done(open_request):
     stored = db.session.scalars(select(Assignment)).one()
     assert (stored.solver_run_id, stored.status) == (run.id, AssignmentStatus.PROPOSED)
     assert request.status is RequestStatus.PROPOSED
+
+
+def test_a_replan_run_keeps_the_current_proposal_and_fills_what_changed(open_request, make):
+    request, expert = open_request
+    _document, first = dispatch.export_problem("SH", JAN, MAR, as_of=AS_OF, time_limit_s=1)
+    dispatch.solve_run(first)
+    newcomer = make.request(days=((date(2025, 3, 3), date(2025, 3, 3)),))
+    make.expert()  # a second candidate for the new request
+
+    _document, run = dispatch.export_problem("SH", JAN, MAR, as_of=AS_OF, mode="replan")
+    dispatch.solve_run(run)
+
+    assert run.status is S.DONE and run.parameters["time_limit_s"] == 2
+    assert run.timings["replan"] is True and run.timings["previous_kept"] == 1
+    pairs = {(a["request"], a["expert"]) for a in run.plan["assignments"]}
+    assert (str(request.id), str(expert.id)) in pairs
+    assert str(newcomer.id) in {request_id for request_id, _expert in pairs}
+
+
+def test_a_replan_run_with_no_proposal_to_keep_solves_the_whole_problem(open_request):
+    request, expert = open_request
+    _document, run = dispatch.export_problem("SH", JAN, MAR, as_of=AS_OF, mode="replan")
+
+    dispatch.solve_run(run)
+
+    assert run.status is S.DONE and "replan" not in run.timings
+    assert [(a["request"], a["expert"]) for a in run.plan["assignments"]] == [
+        (str(request.id), str(expert.id))]
 
 
 def test_a_run_whose_registry_moved_during_the_solve_fails_and_writes_nothing(open_request):
@@ -270,15 +299,13 @@ def test_every_phase_the_solver_reports_has_words_on_the_console(time_limit_s):
 
 def test_every_phase_named_in_the_solver_has_words_on_the_console():
     # The run above meets only the phases a small problem goes through; the others (a
-    # stalled search, the whole-problem CP-SAT) are read from the solver's source.
-    # (replan.py is left out: the registry does not run re-plans.)
+    # stalled search, the whole-problem CP-SAT, a re-plan) are read from the solver's source.
     import re
     from pathlib import Path
 
     from registry.web.proposal_words import PHASES
 
     solver = Path(__file__).resolve().parent.parent / "scheduler"
-    source = "".join(path.read_text(encoding="utf-8") for path in solver.glob("*.py")
-                     if path.name != "replan.py")
+    source = "".join(path.read_text(encoding="utf-8") for path in solver.glob("*.py"))
     named = set(re.findall(r'clock\.(?:report|tick)\("([^"]+)"', source))
-    assert {"improve", "lns", "done"} <= named and named <= set(PHASES)
+    assert {"improve", "lns", "keep previous", "done"} <= named and named <= set(PHASES)

@@ -36,9 +36,11 @@ class SolverRunList(MethodView):
     @bp.response(202, SolverRunSchema)
     def post(self, data):
         """Queue a run for a region and date window (coordinators of the region); a worker
-        solves it. Poll the run for its progress and figures."""
+        solves it, or re-plans from the current proposal (`mode`). Poll the run for its
+        progress and figures."""
         run = service.start_run(api_user(), data["region"], data["start"], data["end"],
-                                time_limit_s=data["time_limit_s"], weights=data["weights"])
+                                time_limit_s=data["time_limit_s"], weights=data["weights"],
+                                mode=data["mode"])
         db.session.commit()
         return run
 

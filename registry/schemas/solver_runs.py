@@ -5,6 +5,7 @@ from marshmallow import Schema, fields, validate, validates_schema
 from registry.models import SolverRunStatus
 from registry.schemas.common import PLANNED_DAYS, Id, PageArgs, PageSchema, require_order
 from registry.services.dispatch import MAX_WEIGHTS
+from registry.services.problem_export import RUN_MODES
 
 MAX_TIME_LIMIT_S = 600  # a console run is seconds or minutes, not the solver's hour
 
@@ -18,14 +19,24 @@ class WeightsSchema(Schema):
                             metadata={"description": "cost of uneven workloads"})
 
 
+class RunModeSchema(Schema):
+    mode = fields.Str(load_default="solve", validate=validate.OneOf(RUN_MODES), metadata={
+        "description": "solve: search the whole problem; replan: keep the region's current "
+                       "proposal where the rules allow and change only what changed since "
+                       "(a new request, a decline, an expert newly unavailable)"})
+
+
 class SolverRunRequestSchema(Schema):
     region = fields.Str(required=True, validate=validate.Length(1, 16),
                         metadata={"description": "a jurisdiction (SH) or an agreement (YRD)"})
     start = fields.Date(required=True, data_key="from", validate=PLANNED_DAYS)
     end = fields.Date(required=True, data_key="to", validate=PLANNED_DAYS)
     time_limit_s = fields.Float(load_default=None, allow_none=True,
-                                validate=validate.Range(1, MAX_TIME_LIMIT_S))
+                                validate=validate.Range(1, MAX_TIME_LIMIT_S),
+                                metadata={"description": "default 10 s for a solve, 2 s for "
+                                          "a re-plan"})
     weights = fields.Nested(WeightsSchema, load_default=dict)
+    mode = RunModeSchema().fields["mode"]
 
     @validates_schema
     def window_in_order(self, data, **_kwargs):

@@ -30,9 +30,10 @@ from scheduler.problem import DEFAULT_WEIGHTS, MAX_WEIGHTS  # noqa: F401 (for th
 
 
 def export_problem(region: str, start: date, end: date, as_of: date | None = None, actor=None,
-                   *, time_limit_s: float | None = None,
-                   weights: dict | None = None) -> tuple[dict, SolverRun]:
-    """Build the problem for a region's open requests in [start, end] and queue a solver run.
+                   *, time_limit_s: float | None = None, weights: dict | None = None,
+                   mode: str = "solve") -> tuple[dict, SolverRun]:
+    """Build the problem for a region's open requests in [start, end] and queue a solver run
+    (`mode`: problem_export.RUN_MODES).
 
     Held seats whose expert now breaks a rule are left out of the problem and listed on the
     run (`held_seats_breaking_rules`). The run is added and flushed, not committed.
@@ -40,7 +41,7 @@ def export_problem(region: str, start: date, end: date, as_of: date | None = Non
     as_of = as_of or date.today()
     document = problem_export.region_problem(region, start, end, as_of)
     released = problem_export.release_broken_pins(document, _pinned_violations(document))
-    parameters = problem_export.run_parameters(as_of, time_limit_s, weights)
+    parameters = problem_export.run_parameters(as_of, time_limit_s, weights, mode)
     run = problem_export.queue_run(document, region, start, end, parameters, released, actor)
     return document, run
 
@@ -291,6 +292,10 @@ def solve_plan(run: SolverRun, *, progress: Callable[[dict], None] | None = None
     """The dispatch-plan/1 document answering the run's problem, solved with the run's own
     time limit and weights (counted from `started`, a time.monotonic() reading; default now).
 
+    A run in "replan" mode whose problem names a previous proposal is re-planned from it
+    (scheduler.replan: the proposal kept where the rules allow, only what changed is
+    solved again); with no proposal to keep it is solved whole.
+
     Writes nothing. Raises DomainError when the problem is invalid, SolveCancelled when
     `stop` turned true (the solver polls it at each phase and callback).
     """
@@ -300,9 +305,11 @@ def solve_plan(run: SolverRun, *, progress: Callable[[dict], None] | None = None
     except scheduler.ProblemError as error:
         raise DomainError("the problem is invalid: {problems}", field="problem",
                           problems=listing(list(error.errors))) from error
+    replans = run.parameters.get("mode") == "replan" and bool(problem.previous)
+    solve = scheduler.replan if replans else scheduler.solve
     try:
-        plan = scheduler.solve(problem, time_limit_s=time_limit_of(run), seed=seed,
-                               progress=progress, stop=stop, started=started)
+        plan = solve(problem, time_limit_s=time_limit_of(run), seed=seed, progress=progress,
+                     stop=stop, started=started)
     except scheduler.Cancelled as cancelled:
         raise SolveCancelled(run.id) from cancelled
     return plan.to_dict()

@@ -50,6 +50,12 @@ from scheduler import rules
 FORMAT = "dispatch-problem/1"
 ONE_PROCEDURE_ROLES = rules.rule("one_procedure").roles
 SETTINGS = {"cooling_off_days": 1095, "time_limit_s": 10}
+# How a run answers its problem: "solve" searches the whole problem; "replan" keeps the
+# region's current proposal where the rules still allow it and changes only what changed
+# since (a new request, a decline, an expert newly unavailable): about a second at 5,000
+# requests, where a solve takes its whole limit (docs/scheduler.md, "Re-plan").
+RUN_MODES = ("solve", "replan")
+REPLAN_TIME_LIMIT_S = 2  # the scheduler's re-plan needs ~1 s at 5,000 x 2,000; room to spare
 # Seats taken by an assignment the solver must keep.
 HELD_STATUSES = frozenset({AssignmentStatus.CONFIRMED, AssignmentStatus.ACCEPTED})
 OPEN_END = date(9999, 12, 31)
@@ -87,10 +93,12 @@ def queue_run(document: dict, region: str, start: date, end: date, parameters: d
     return run
 
 
-def run_parameters(as_of: date, time_limit_s: float | None, weights: dict | None) -> dict:
+def run_parameters(as_of: date, time_limit_s: float | None, weights: dict | None,
+                   mode: str = "solve") -> dict:
     """What a run is asked for besides its region and window."""
-    return {"as_of": as_of.isoformat(),
-            "time_limit_s": SETTINGS["time_limit_s"] if time_limit_s is None else time_limit_s,
+    if time_limit_s is None:
+        time_limit_s = REPLAN_TIME_LIMIT_S if mode == "replan" else SETTINGS["time_limit_s"]
+    return {"as_of": as_of.isoformat(), "mode": mode, "time_limit_s": time_limit_s,
             "weights": dict(weights or {})}
 
 

@@ -37,21 +37,26 @@ log = logging.getLogger(__name__)
 # -- the web side ------------------------------------------------------------------------------
 
 def start_run(actor: User, region: str, start: date, end: date, *,
-              time_limit_s: float | None = None, weights: dict | None = None) -> SolverRun:
-    """Export the region's problem and queue a run to solve it; the caller commits."""
+              time_limit_s: float | None = None, weights: dict | None = None,
+              mode: str = "solve") -> SolverRun:
+    """Export the region's problem and queue a run to solve (or re-plan) it; the caller
+    commits."""
     may.allow(may.can_act_in_region(actor, region), "only coordinators of the region")
     _, run = dispatch.export_problem(region, start, end, actor=actor,
-                                     time_limit_s=time_limit_s, weights=weights)
+                                     time_limit_s=time_limit_s, weights=weights, mode=mode)
     jobs.enqueue_solve(run)
     return run
 
 
-def replan(actor: User, previous: SolverRun) -> SolverRun:
-    """Run again with the previous run's region, window and parameters, on today's registry:
-    confirmed seats stay pinned and the previous proposal is preferred (the export does both)."""
+def run_again(actor: User, previous: SolverRun, mode: str = "solve") -> SolverRun:
+    """A new run of the previous run's region, window and weights on today's registry:
+    confirmed seats stay pinned and the current proposal is preferred (the export does both).
+    A "solve" keeps the previous run's time limit; a "replan" changes only what changed
+    since, in its own short limit."""
+    time_limit_s = previous.parameters.get("time_limit_s") if mode == "solve" else None
     return start_run(actor, previous.region, previous.window_from, previous.window_to,
-                     time_limit_s=previous.parameters.get("time_limit_s"),
-                     weights=previous.parameters.get("weights"))
+                     time_limit_s=time_limit_s, weights=previous.parameters.get("weights"),
+                     mode=mode)
 
 
 def cancel_run(run: SolverRun, actor: User) -> SolverRun:

@@ -43,7 +43,7 @@ from registry.schemas.console import (
     RunFormSchema,
     UseExpertSchema,
 )
-from registry.schemas.solver_runs import SolverRunArgs
+from registry.schemas.solver_runs import RunModeSchema, SolverRunArgs
 from registry.services import (
     access,
     console_charts,
@@ -130,7 +130,7 @@ def default_run_values() -> MultiDict:
     today = date.today()
     values = {"region": current_user.region or "", "from": today.isoformat(),
               "to": (today + timedelta(days=DEFAULT_WINDOW_DAYS)).isoformat(),
-              "time_limit_s": str(DEFAULT_TIME_LIMIT_S)}
+              "time_limit_s": str(DEFAULT_TIME_LIMIT_S), "mode": "solve"}
     values.update({f"weights-{key}": str(dispatch.DEFAULT_WEIGHTS[key]) for key in WEIGHT_INPUTS})
     return MultiDict(values)
 
@@ -146,7 +146,8 @@ def runs_page(form: Form):
         statuses=choices(SolverRunStatus), creators=console_queries.run_creators(current_user),
         users=console_queries.users_by_id(r.created_by_id for r in page["items"]),
         regions=console_queries.regions_for(current_user, is_english()),
-        default_weights=dispatch.DEFAULT_WEIGHTS, weight_inputs=WEIGHT_INPUTS), \
+        default_weights=dispatch.DEFAULT_WEIGHTS, weight_inputs=WEIGHT_INPUTS,
+        modes=[(mode, str(words)) for mode, words in proposal_words.RUN_MODES.items()]), \
         422 if form.errors else 200
 
 
@@ -160,7 +161,7 @@ def start_run():
     form = run_form(request.form)
     run = submit(form, lambda data: solver_runs.start_run(
         current_user, data["region"], data["start"], data["end"],
-        time_limit_s=data["time_limit_s"], weights=data["weights"]))
+        time_limit_s=data["time_limit_s"], weights=data["weights"], mode=data["mode"]))
     if run is None:
         return runs_page(form)
     flash(_("Run %(id)s queued: a worker solves it now.", id=run.id), "success")
@@ -238,13 +239,20 @@ def cancel_run(run_id):
     return redirect(url_for("coordinator.run", run_id=run_id))
 
 
-@bp.post("/runs/<int:run_id>/replan")
-def replan_run(run_id):
+@bp.post("/runs/<int:run_id>/again")
+def run_again(run_id):
+    """A new run like this one: solved again whole, or re-planned from the current proposal
+    (the posted `mode`)."""
     previous = solver_runs.run_for(current_user, run_id)
-    run = solver_runs.replan(current_user, previous)
+    mode = RunModeSchema().load({"mode": request.form.get("mode", "solve")})["mode"]
+    run = solver_runs.run_again(current_user, previous, mode)
     db.session.commit()
-    flash(_("Run %(id)s queued with the parameters of run %(previous)s.", id=run.id,
-            previous=previous.id), "success")
+    if mode == "replan":
+        flash(_("Run %(id)s queued: it keeps the current proposal and changes only what "
+                "changed since run %(previous)s.", id=run.id, previous=previous.id), "success")
+    else:
+        flash(_("Run %(id)s queued with the parameters of run %(previous)s.", id=run.id,
+                previous=previous.id), "success")
     return redirect(url_for("coordinator.run", run_id=run.id))
 
 

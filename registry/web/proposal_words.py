@@ -12,7 +12,7 @@ from registry.web.labels import label_of, name_of
 # The solver reports as each phase ends (scheduler/clock.py), so a phase reads as done.
 PHASES = {
     "queued": _l("waiting for a worker"), "starting": _l("starting the solver"),
-    "eligibility": _l("eligible experts found; dispatching by hand first"),
+    "eligibility": _l("eligible experts found"),
     "hand dispatch": _l("hand dispatch done; computing the bound"),
     "bound": _l("bound computed; building a first plan"),
     "repair": _l("first plan built; improving it"),
@@ -20,7 +20,14 @@ PHASES = {
     "mip priority": _l("most urgent seats filled; improving the whole plan"),
     "cp-sat": _l("whole plan improved (CP-SAT)"),
     "lns": _l("improving the plan (large-neighbourhood search)"),
+    "keep previous": _l("current proposal kept where the rules still allow; filling the rest"),
     "done": _l("plan found; storing it"),
+}
+
+# How a run answers (problem_export.RUN_MODES), as the Run form offers it.
+RUN_MODES = {
+    "solve": _l("Solve the whole window"),
+    "replan": _l("Re-plan: keep the current proposal, change only what changed since"),
 }
 
 

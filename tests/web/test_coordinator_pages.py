@@ -127,7 +127,7 @@ def test_clerks_and_experts_are_refused_every_page_and_post(client, world, sign_
 def posts(run, request, proposal, world) -> list[tuple[str, dict]]:
     return [("/console/runs", run_form()),
             (f"/console/runs/{run.id}/cancel", {}),
-            (f"/console/runs/{run.id}/replan", {}),
+            (f"/console/runs/{run.id}/again", {"mode": "replan"}),
             (f"/console/runs/{run.id}/confirm", {}),
             (f"/console/assignments/{proposal.id}/confirm", {"run": str(run.id)}),
             (f"/console/requests/{request.id}/use",
@@ -253,6 +253,7 @@ def test_the_run_form_shows_its_defaults(client, world, sign_in):
     assert 'name="time_limit_s" value="10"' in html
     assert 'name="weights-fit" value="50"' in html and 'name="weights-fairness" value="1"' in html
     assert '<option value="SH" selected>' in html
+    assert '<option value="solve" selected>' in html and '<option value="replan">' in html
 
 
 def test_running_the_solver_queues_a_run_and_opens_its_page(client, world, make, sign_in):
@@ -276,6 +277,7 @@ def test_running_the_solver_queues_a_run_and_opens_its_page(client, world, make,
     ({"weights-fit": "-1"}, "weights-fit"),
     ({"region": "XX"}, "region"),
     ({"from": "not a day"}, "from"),
+    ({"mode": "guess"}, "mode"),
 ])
 def test_a_wrong_run_form_is_shown_again_with_the_message_beside_the_input(
         client, world, sign_in, overrides, input_name):
@@ -285,7 +287,8 @@ def test_a_wrong_run_form_is_shown_again_with_the_message_beside_the_input(
     html = response.get_data(as_text=True)
     assert response.status_code == 422
     assert f'id="{input_name}-error"' in html
-    assert f'name="{input_name}" value="{data[input_name]}"' in html or input_name == "region"
+    assert f'name="{input_name}" value="{data[input_name]}"' in html or input_name in (
+        "region", "mode")  # selects
     assert 'name="weights-travel_per_km" value="7"' in html  # what was typed is kept
     assert runs_count() == 0
 
@@ -337,7 +340,7 @@ def test_a_queued_run_can_be_cancelled_from_its_page(client, world, make, sign_i
     again = client.post(f"/console/runs/{run.id}/cancel", follow_redirects=True)
     assert again.status_code == 200 and 'class="flash flash-error"' in again.get_data(True)
     page = client.get(f"/console/runs/{run.id}").get_data(as_text=True)
-    assert f'action="/console/runs/{run.id}/replan"' in page
+    assert f'action="/console/runs/{run.id}/again"' in page
 
 
 def test_a_failed_run_says_why_and_offers_a_replan(client, world, make, sign_in):
@@ -349,18 +352,50 @@ def test_a_failed_run_says_why_and_offers_a_replan(client, world, make, sign_in)
     sign_in("coordinator_sh")
     html = client.get(f"/console/runs/{run.id}").get_data(as_text=True)
     assert "the registry changed since the export" in html
-    assert f'action="/console/runs/{run.id}/replan"' in html
+    assert f'action="/console/runs/{run.id}/again"' in html
 
 
-def test_replanning_queues_a_new_run_with_the_same_parameters(client, world, sign_in, solved):
+def newest_run() -> SolverRun:
+    return db.session.scalars(select(SolverRun).order_by(SolverRun.id.desc())).first()
+
+
+def test_solving_again_queues_a_new_run_with_the_same_parameters(client, world, sign_in, solved):
     run, _filled, _unfilled = solved
     sign_in("coordinator_sh")
-    response = client.post(f"/console/runs/{run.id}/replan")
+    response = client.post(f"/console/runs/{run.id}/again", data={"mode": "solve"})
     assert response.status_code == 302
-    newer = db.session.scalars(select(SolverRun).order_by(SolverRun.id.desc())).first()
+    newer = newest_run()
     assert newer.id != run.id and response.headers["Location"] == f"/console/runs/{newer.id}"
     assert (newer.region, newer.window_from, newer.window_to, newer.status) == (
         run.region, run.window_from, run.window_to, SolverRunStatus.QUEUED)
+    assert (newer.parameters["mode"], newer.parameters["time_limit_s"]) == (
+        "solve", run.parameters["time_limit_s"])
+
+
+def test_a_done_run_offers_a_replan_that_queues_one_in_its_short_limit(client, world, sign_in,
+                                                                       solved):
+    run, _filled, _unfilled = solved
+    sign_in("coordinator_sh")
+    page = client.get(f"/console/runs/{run.id}").get_data(as_text=True)
+    assert page.count(f'action="/console/runs/{run.id}/again"') == 2
+    assert 'name="mode" value="replan"' in page and "只重排变动之处" in page
+
+    response = client.post(f"/console/runs/{run.id}/again", data={"mode": "replan"},
+                           follow_redirects=True)
+
+    newer = newest_run()
+    assert response.status_code == 200 and newer.id != run.id
+    assert (newer.parameters["mode"], newer.parameters["time_limit_s"]) == ("replan", 2)
+    assert "沿用现有建议方案" in response.get_data(as_text=True)
+
+
+def test_running_again_in_an_unknown_mode_is_refused_and_queues_nothing(client, world, sign_in,
+                                                                       solved):
+    run, _filled, _unfilled = solved
+    sign_in("coordinator_sh")
+    response = client.post(f"/console/runs/{run.id}/again", data={"mode": "guess"})
+    assert response.status_code == 422
+    assert newest_run().id == run.id
 
 
 # -- a done run's proposal ------------------------------------------------------------------------
