@@ -15,7 +15,7 @@ import random
 import numpy as np
 import pytest
 
-from scheduler import eligibility, load_problem
+from scheduler import eligibility, index, load_problem
 from scheduler.eligibility import COLUMN, eligible_pairs
 from scheduler.generate import generate
 
@@ -78,7 +78,7 @@ CASES = {
 # The block layouts: the default; every field set in blocks of its own, in blocks of a few
 # thousand cells (the later checks a few thousand pairs at a time, the survivors' buffer
 # growing); no field set on its own (every block spans all experts of the role).
-LAYOUTS = {"default": {}, "per-field-set": {"_GROUP_SAVING": 0, "_BLOCK_CELLS": 3000,
+LAYOUTS = {"default": {}, "per-field-set": {"_GROUP_SAVING": 0, "BLOCK_CELLS": 3000,
                                             "_PAIR_CHUNK": 2000, "_BUFFER_START": 1000},
            "shared": {"_GROUP_SAVING": 10**18}}
 
@@ -92,7 +92,9 @@ def problem_of(n_req, n_exp, seed, distribution, history, spice):
 @pytest.mark.parametrize("case", list(CASES), ids=lambda c: "-".join(map(str, c)))
 def test_eligibility_matches_the_recorded_output(case, layout, monkeypatch):
     for name, value in LAYOUTS[layout].items():
-        monkeypatch.setattr(eligibility, name, value)
+        for module in (eligibility, index):  # the block size bounds both modules' blocks
+            if hasattr(module, name):
+                monkeypatch.setattr(module, name, value)
     el = eligible_pairs(problem_of(*case))
     assert (digest(el), len(el)) == CASES[case]
 

@@ -12,8 +12,9 @@ from sched_builders import a_problem, a_request, an_expert
 
 from scheduler import load_problem
 from scheduler.domain import CodeIndex, fields_match
-from scheduler.eligibility import _fit_by_field_set, build_index, eligible_pairs
+from scheduler.eligibility import eligible_pairs
 from scheduler.explain import best_field_match
+from scheduler.index import build_index, fit_by_field_set
 
 # IPC-like codes of mixed depth over a small alphabet, so that prefixes are common.
 _PIECES = st.sampled_from(["G", "G06", "G06F", "G06F1", "G06F16", "G06F16/", "G06F16/2",
@@ -91,7 +92,7 @@ REQUEST_FIELDS = st.lists(st.lists(IPC_CODES, min_size=1, max_size=3), min_size=
 def test_fit_per_field_set_is_the_best_matching_proficiency(expert_fields, request_fields):
     problem = load_problem(_doc(expert_fields, request_fields))
     idx = build_index(problem)
-    assert np.array_equal(_fit_by_field_set(problem, idx), reference_fit(problem, idx))
+    assert np.array_equal(fit_by_field_set(problem, idx), reference_fit(problem, idx))
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -138,7 +139,7 @@ def test_deep_codes_are_looked_up_once_each_not_pair_by_pair(monkeypatch):
     matching = CodeIndex.matching
     monkeypatch.setattr(CodeIndex, "matching",
                         lambda self, code: lookups.append(code) or matching(self, code))
-    fit = _fit_by_field_set(problem, idx)
+    fit = fit_by_field_set(problem, idx)
     requested = {code for codes in idx.field_sets for code in codes}
     assert sorted(lookups) == sorted(requested)
     assert 0 < np.count_nonzero(fit) < fit.size
