@@ -103,6 +103,16 @@ def test_coordinator_runs_reviews_overrides_and_confirms(page, live_server, sign
     page.locator("figure:has([data-chart=map])").screenshot(
         path=str(DOCS_SCREENSHOTS / "console-map.png"))
 
+    # Re-plan what changed (nothing yet): the worker re-plans from this proposal.
+    page.get_by_role("button", name="只重排变动之处").click()
+    expect(page.locator("#proposal-heading")).to_be_visible(timeout=SOLVE_TIMEOUT_MS)
+    replanned = int(page.url.split("/console/runs/")[1].split("?")[0].split("#")[0])
+    with live_server.app_context():
+        again = db.session.get(SolverRun, replanned).timings
+        assert replanned != run_id and again["replan"] is True
+        assert again["previous_kept"] == again["previous_total"] > 0  # nothing had changed
+    run_id = replanned
+
     request_id, conflicted, chosen, chosen_name = a_request_to_rework(live_server, run_id)
     page.goto(live_server.link(f"/console/requests/{request_id}/candidates?run={run_id}"))
     row = page.locator("tr", has=page.locator(f"input[name=expert_id][value='{conflicted}']"))
