@@ -130,12 +130,28 @@ def solve(problem: Problem, *, time_limit_s: float | None = None, seed: int = 0,
         out.update(state)
         clock.report("improve", state)
     # Search: only ever replaces the plan by a better one.
-    if out.secondary_proven:
-        pass
-    elif small and budget.left() > _cp_sat_cost(model) * budget.slowdown + budget.greedy:
+    if not out.secondary_proven:
+        state = _search(state, runners_up, budget, clock, out, seed, workers, small=small,
+                        hand=hand, hint=hint)
+    fill(state)
+    clock.stop.check()
+    # Guard: never below hand dispatch on filled priority, nor at equal priority on fit.
+    state = _guard(model, state, hand, out)
+    clock.report("done", state)
+    solver = _report(state, out, clock, budget, flows) | {"seed": seed, "workers": workers}
+    return build_plan(model, state, "optimal" if out.proven else "feasible", clock.bound,
+                      solver, hand_dispatch=hand)
+
+
+def _search(state: State, runners_up: list[State], budget: Budget, clock: Clock,
+            out: _Outcome, seed: int, workers: int, *, small: bool, hand: State,
+            hint: np.ndarray | None) -> State:
+    """CP-SAT on the whole problem when it is small and fits in the time left; else the LNS
+    (large problems, and small ones whose whole model does not fit), then the other starts
+    if it stalls with time left. Returns the best plan found."""
+    if small and budget.left() > _cp_sat_cost(state.m) * budget.slowdown + budget.greedy:
         _whole_problem(state, budget, clock, out, seed, workers)
     elif budget.left() > _lns_cost() * budget.slowdown + budget.greedy:
-        # Large problems, and small ones when the whole-problem model does not fit in time.
         out.engine += " + CP-SAT LNS"
         rng = np.random.default_rng(seed)
         out.stop_reason = _improve(state, budget.deadline - budget.greedy, rng, clock,
@@ -144,17 +160,19 @@ def solve(problem: Problem, *, time_limit_s: float | None = None, seed: int = 0,
         if out.stop_reason == "no improvement":
             state = _search_runners_up(state, runners_up, budget, clock, out, rng, workers,
                                        hand=hand, hint=hint)
-    fill(state)
-    clock.stop.check()
-    # Guard: never below hand dispatch on filled priority, nor at equal priority on fit.
-    state = _guard(model, state, hand, out)
-    clock.report("done", state)
-    solver = {
-        "engine": out.engine, "wall_s": round(clock.elapsed(), 3), "time_limit_s": limit,
+    return state
+
+
+def _report(state: State, out: _Outcome, clock: Clock, budget: Budget, flows: dict) -> dict:
+    """The plan's solver report: how it was found, what was proven, what was skipped."""
+    model = state.m
+    return {
+        "engine": out.engine, "wall_s": round(clock.elapsed(), 3),
+        "time_limit_s": clock.limit_s,
         "status_text": _status_text(out.proven, out.secondary_proven),
         "priority_proven_optimal": out.proven,
         "secondary_proven_optimal": out.secondary_proven,
-        "eligible_pairs": int(len(model.req)), "seed": seed, "workers": workers,
+        "eligible_pairs": int(len(model.req)),
         "baseline_fallback": out.guarded, "skipped": budget.skipped(out.bound_flow, flows),
         "time_to_proof_s": out.proof.at if out.proven else None,
         "stop_reason": out.stop_reason,
@@ -162,8 +180,6 @@ def solve(problem: Problem, *, time_limit_s: float | None = None, seed: int = 0,
         # better): the objective without its priority part. The benchmark compares runs by it.
         "secondary": int(state.objective() - model.big * state.filled_priority()),
     }
-    return build_plan(model, state, "optimal" if out.proven else "feasible", clock.bound,
-                      solver, hand_dispatch=hand)
 
 
 class _Outcome:
