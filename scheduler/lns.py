@@ -83,6 +83,36 @@ def optimise(state: State, reqs: np.ndarray, exps: np.ndarray, time_limit_s: flo
     entered = time.monotonic()  # the limit covers loading CP-SAT and building the model
     from ortools.sat.python import cp_model  # ~0.3 s to load (pandas): only when searching
 
+    old, allowed = _free(state, reqs, exps)
+    if len(allowed) == 0:
+        _put_back(state, old)
+        return False, "EMPTY"
+    sub = _SubProblem(cp_model.CpModel(), state, allowed, old, primary_only)
+    solver = cp_model.CpSolver()
+    solver.parameters.max_time_in_seconds = max(0.01, time_limit_s - (time.monotonic() - entered))
+    solver.parameters.num_workers = workers
+    solver.parameters.random_seed = seed
+    if secondary_gap > 0 and not primary_only:
+        solver.parameters.absolute_gap_limit = float(secondary_gap * sub.big_sub)
+    watch = _stall_watch_class()(solver, stall_s)
+    with stop.interrupting(solver.stop_search), watch:
+        # The callback (a Python call per solution) only when a stall can end the search.
+        status = solver.solve(sub.model, watch if stall_s is not None else None)
+    name = solver.status_name(status)
+    if status != cp_model.OPTIMAL and watch.stalled:
+        name = "STALLED"
+    if status == cp_model.OPTIMAL and secondary_gap > 0 \
+            and solver.best_objective_bound > solver.objective_value:
+        name = "WITHIN_TOLERANCE"  # stopped by the gap limit, not proven
+    if status in (cp_model.OPTIMAL, cp_model.FEASIBLE) and sub.take_if_better(solver):
+        return True, name
+    _put_back(state, old)
+    return False, name
+
+
+def _free(state: State, reqs: np.ndarray, exps: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Take the neighbourhood's pairs out of the plan (pinned ones stay): the pairs taken out
+    (`old`), and the neighbourhood's pairs that the rest of the plan still allows."""
     m = state.m
     in_exp = np.zeros(m.n_exp, dtype=bool)
     in_exp[exps] = True
@@ -96,96 +126,112 @@ def optimise(state: State, reqs: np.ndarray, exps: np.ndarray, time_limit_s: flo
     for p in old:
         state.remove(int(p))
     allowed = np.array([int(p) for p in pairs if state.can_add(int(p))], dtype=np.int64)
-    if len(allowed) == 0:
-        for p in old:
-            state.add(int(p))
-        return False, "EMPTY"
-    # Same lexicographic order as the model, with the range of this neighbourhood only.
-    big_sub = lexicographic_big(m.req[allowed], m.value[allowed] - m.prio[allowed] * m.big,
-                                100 * m.w_fair, m.seats - state.filled)
-    model = cp_model.CpModel()
-    # assign[p] is true when the pair p = (request, expert) is in the plan.
-    assign = {int(p): model.new_bool_var(f"assign[{m.req[p]},{m.exp[p]}]") for p in allowed}
-    by_req, by_exp = defaultdict(list), defaultdict(list)
-    for p in allowed:
-        by_req[int(m.req[p])].append(int(p))
-        by_exp[int(m.exp[p])].append(int(p))
-    # Rule 10: each request takes at most its open seats.
-    for r, ps in by_req.items():
-        model.add(sum(assign[p] for p in ps) <= int(m.seats[r] - state.filled[r]))
-        # Rule 12: panel members share no current organisation.
-        by_org = defaultdict(list)
-        for p in ps:
-            for org in m.exp_orgs[int(m.exp[p])]:
-                by_org[org].append(p)
-        for group in by_org.values():
-            if len(group) > 1:
-                model.add_at_most_one(assign[p] for p in group)
-    # Rule one_procedure: an expert serves one procedure of a dispute (serves[e, d, proc]).
-    served = add_one_procedure(m, assign, allowed, model.new_bool_var, model.add)
-    objective = []
-    step_vars: dict[int, list] = {}
-    for e, ps in by_exp.items():
-        spare = int(m.cap[e] - state.load[e])
-        # Rule 9: workload within max_concurrent.
-        model.add(sum(assign[p] for p in ps) <= spare)
-        # Rule 8: one booking per expert per day (maximal cliques of overlapping days).
-        for clique in _day_cliques(m, ps):
-            model.add_at_most_one(assign[p] for p in clique)
-        # Fairness: the k-th extra assignment of e costs fair_cost(e, load + k), rising in k.
-        steps = [model.new_bool_var(f"load[{e}]>={k}") for k in range(1, min(spare, len(ps)) + 1)]
-        if steps and not primary_only:
-            step_vars[e] = steps
-            model.add(sum(steps) == sum(assign[p] for p in ps))
-            base = int(state.load[e])
-            objective += [-m.fair_cost(e, base + k) * s for k, s in enumerate(steps, 1)]
-    if primary_only:
-        big_sub = 1
-    # Only a plan with at least the filled priority it replaces can be accepted: saying so
-    # tightens CP-SAT's bound to the secondary terms once the priority is at its optimum.
-    old_prio = int(m.prio[old].sum())
-    if old_prio:
-        model.add(sum(int(m.prio[p]) * assign[int(p)] for p in allowed) >= old_prio)
-    scores = m.prio[allowed] if primary_only else _score(m, allowed, big_sub)
-    objective += [int(v) * assign[int(p)] for p, v in zip(allowed, scores, strict=True)]
-    model.maximize(sum(objective))
-    old_set = set(old.tolist())
-    for p in allowed:
-        model.add_hint(assign[int(p)], int(p) in old_set)
-    for var, ps in served:
-        model.add_hint(var, any(p in old_set for p in ps))
-    for e, steps in step_vars.items():  # the fairness steps of the hint, so it is complete
-        n_old = sum(int(p) in old_set for p in by_exp[e])
-        for k, var in enumerate(steps, 1):
-            model.add_hint(var, k <= n_old)
-    solver = cp_model.CpSolver()
-    solver.parameters.max_time_in_seconds = max(0.01, time_limit_s - (time.monotonic() - entered))
-    solver.parameters.num_workers = workers
-    solver.parameters.random_seed = seed
-    if secondary_gap > 0 and not primary_only:
-        solver.parameters.absolute_gap_limit = float(secondary_gap * big_sub)
-    watch = _stall_watch_class()(solver, stall_s)
-    with stop.interrupting(solver.stop_search), watch:
-        # The callback (a Python call per solution) only when a stall can end the search.
-        status = solver.solve(model, watch if stall_s is not None else None)
-    name = solver.status_name(status)
-    if status != cp_model.OPTIMAL and watch.stalled:
-        name = "STALLED"
-    if status == cp_model.OPTIMAL and secondary_gap > 0 \
-            and solver.best_objective_bound > solver.objective_value:
-        name = "WITHIN_TOLERANCE"  # stopped by the gap limit, not proven
-    if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        new = [p for p in allowed if solver.boolean_value(assign[int(p)])]
-        old_in = [p for p in old if p in assign]
-        better = (m.prio[new].sum() > m.prio[old_in].sum() if primary_only
-                  else _value(state, new, big_sub) > _value(state, old_in, big_sub))
+    return old, allowed
+
+
+def _put_back(state: State, old: np.ndarray) -> None:
+    for p in old:
+        state.add(int(p))
+
+
+class _SubProblem:
+    """The CP-SAT model of one neighbourhood with the rest of the plan fixed: a variable per
+    allowed pair, the rules among them, the objective, and the plan it would replace as the
+    hint."""
+
+    def __init__(self, model, state: State, allowed: np.ndarray, old: np.ndarray,
+                 primary_only: bool):
+        m = state.m
+        self.model, self.state, self.allowed, self.old = model, state, allowed, old
+        self.primary_only = primary_only
+        # Same lexicographic order as the model, with the range of this neighbourhood only.
+        self.big_sub = 1 if primary_only else lexicographic_big(
+            m.req[allowed], m.value[allowed] - m.prio[allowed] * m.big, 100 * m.w_fair,
+            m.seats - state.filled)
+        # assign[p] is true when the pair p = (request, expert) is in the plan.
+        self.assign = {int(p): model.new_bool_var(f"assign[{m.req[p]},{m.exp[p]}]")
+                       for p in allowed}
+        self.by_req, self.by_exp = defaultdict(list), defaultdict(list)
+        for p in allowed:
+            self.by_req[int(m.req[p])].append(int(p))
+            self.by_exp[int(m.exp[p])].append(int(p))
+        self._request_rules()
+        # Rule one_procedure: an expert serves one procedure of a dispute.
+        self.served = add_one_procedure(m, self.assign, allowed, model.new_bool_var, model.add)
+        self.step_vars: dict[int, list] = {}
+        objective = self._expert_rules()
+        self._objective(objective)
+        self._hint()
+
+    def _request_rules(self) -> None:
+        m, model, assign = self.state.m, self.model, self.assign
+        for r, ps in self.by_req.items():
+            # Rule 10: each request takes at most its open seats.
+            model.add(sum(assign[p] for p in ps) <= int(m.seats[r] - self.state.filled[r]))
+            # Rule 12: panel members share no current organisation.
+            by_org = defaultdict(list)
+            for p in ps:
+                for org in m.exp_orgs[int(m.exp[p])]:
+                    by_org[org].append(p)
+            for group in by_org.values():
+                if len(group) > 1:
+                    model.add_at_most_one(assign[p] for p in group)
+
+    def _expert_rules(self) -> list:
+        """Rules 8 and 9 per expert, and the fairness steps; returns their objective terms."""
+        m, model, assign, state = self.state.m, self.model, self.assign, self.state
+        objective = []
+        for e, ps in self.by_exp.items():
+            spare = int(m.cap[e] - state.load[e])
+            # Rule 9: workload within max_concurrent.
+            model.add(sum(assign[p] for p in ps) <= spare)
+            # Rule 8: one booking per expert per day (maximal cliques of overlapping days).
+            for clique in _day_cliques(m, ps):
+                model.add_at_most_one(assign[p] for p in clique)
+            # Fairness: the k-th extra assignment of e costs fair_cost(e, load + k), rising.
+            steps = [model.new_bool_var(f"load[{e}]>={k}")
+                     for k in range(1, min(spare, len(ps)) + 1)]
+            if steps and not self.primary_only:
+                self.step_vars[e] = steps
+                model.add(sum(steps) == sum(assign[p] for p in ps))
+                base = int(state.load[e])
+                objective += [-m.fair_cost(e, base + k) * s for k, s in enumerate(steps, 1)]
+        return objective
+
+    def _objective(self, objective: list) -> None:
+        m, allowed, assign = self.state.m, self.allowed, self.assign
+        # Only a plan with at least the filled priority it replaces can be accepted: saying
+        # so tightens CP-SAT's bound to the secondary terms once the priority is at its optimum.
+        old_prio = int(m.prio[self.old].sum())
+        if old_prio:
+            self.model.add(sum(int(m.prio[p]) * assign[int(p)] for p in allowed) >= old_prio)
+        scores = m.prio[allowed] if self.primary_only else _score(m, allowed, self.big_sub)
+        objective += [int(v) * assign[int(p)] for p, v in zip(allowed, scores, strict=True)]
+        self.model.maximize(sum(objective))
+
+    def _hint(self) -> None:
+        """The plan being replaced, complete: its pairs, procedures and fairness steps."""
+        old_set = set(self.old.tolist())
+        for p in self.allowed:
+            self.model.add_hint(self.assign[int(p)], int(p) in old_set)
+        for var, ps in self.served:
+            self.model.add_hint(var, any(p in old_set for p in ps))
+        for e, steps in self.step_vars.items():
+            n_old = sum(int(p) in old_set for p in self.by_exp[e])
+            for k, var in enumerate(steps, 1):
+                self.model.add_hint(var, k <= n_old)
+
+    def take_if_better(self, solver) -> bool:
+        """Put the solver's plan of the neighbourhood into the state if it beats the old one."""
+        m, state = self.state.m, self.state
+        new = [p for p in self.allowed if solver.boolean_value(self.assign[int(p)])]
+        old_in = [p for p in self.old if p in self.assign]
+        better = (m.prio[new].sum() > m.prio[old_in].sum() if self.primary_only
+                  else _value(state, new, self.big_sub) > _value(state, old_in, self.big_sub))
         if better:
             for p in sorted(new, key=lambda p: -m.value[p]):
                 state.add(int(p))
-            return True, name
-    for p in old:
-        state.add(int(p))
-    return False, name
+        return better
 
 
 def add_one_procedure(m: Model, assign: dict, allowed: np.ndarray, new_var, add) -> list:
