@@ -7,6 +7,7 @@ builder proves small problems optimal and improves large ones piece by piece.
 from __future__ import annotations
 
 import functools
+import sys
 import threading
 import time
 from collections import defaultdict
@@ -15,6 +16,13 @@ import numpy as np
 
 from scheduler.clock import NEVER, Stop
 from scheduler.model import Model, State, lexicographic_big, one_procedure_groups
+
+CP_SAT_IMPORT_S = 0.4  # loading CP-SAT (it imports pandas), paid once per process (2 cores)
+
+
+def cp_sat_load_s() -> float:
+    """What CP-SAT still costs before it can search in this process: its import, once."""
+    return 0.0 if "ortools.sat.python.cp_model" in sys.modules else CP_SAT_IMPORT_S
 
 
 def _day_cliques(model: Model, pairs: list[int]) -> list[list[int]]:

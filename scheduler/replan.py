@@ -13,7 +13,6 @@ kept pairs hold (docs/scheduler.md, "Re-plan").
 
 from __future__ import annotations
 
-import sys
 import time
 from collections.abc import Callable
 
@@ -22,7 +21,7 @@ import numpy as np
 from scheduler.clock import Clock, Stop
 from scheduler.eligibility import eligible_pairs
 from scheduler.explain import build_plan
-from scheduler.lns import neighbourhood, optimise
+from scheduler.lns import cp_sat_load_s, neighbourhood, optimise
 from scheduler.model import Model, State, build_model
 from scheduler.plan import Plan
 from scheduler.problem import Problem
@@ -33,7 +32,6 @@ DEFAULT_LIMIT_S = 1.0
 LNS_MIN_S = 0.15  # a neighbourhood search shorter than this seldom finds anything
 LNS_STEP_S = 0.25  # at most per neighbourhood (CP-SAT seldom proves one in less)
 LNS_MAX_REQUESTS = 50  # touched requests searched around, most urgent first
-SOLVER_IMPORT_S = 0.5  # loading CP-SAT (pandas) in a fresh process, measured on 2 cores
 # A chain moves at most this many seats; its first seat tries the request's 40 best
 # experts, the next ones fewer (the search grows as the product).
 CHAIN_DEPTH = 2
@@ -246,8 +244,7 @@ def _search(state: State, touched: np.ndarray, deadline: float, seed: int, worke
     they hold, those requests' alternatives; lns.neighbourhood), at most LNS_STEP_S each,
     while the time lasts; a request whose neighbourhood improved gets a second one. Returns
     the improvements, None when the time left does not pay for a search."""
-    loaded = "ortools.sat.python.cp_model" in sys.modules
-    need = LNS_MIN_S + (0.0 if loaded else SOLVER_IMPORT_S)
+    need = LNS_MIN_S + cp_sat_load_s()
     if not len(touched) or deadline - time.monotonic() < need:
         return None
     rng = np.random.default_rng(seed)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import math
 import os
-import sys
 import time
 from collections.abc import Callable
 
@@ -19,7 +18,7 @@ from scheduler.explain import build_plan
 from scheduler.flow import hints_found
 from scheduler.hints import run_flows
 from scheduler.improve import improve, seats_lost
-from scheduler.lns import optimise, run_lns
+from scheduler.lns import cp_sat_load_s, optimise, run_lns
 from scheduler.model import Model, State, build_model
 from scheduler.plan import Plan
 from scheduler.problem import MAX_TIME_LIMIT_S, Problem
@@ -27,7 +26,6 @@ from scheduler.repair import fill, guided, repair
 
 EXACT_MAX_PAIRS = 40_000  # up to here CP-SAT gets the whole problem and may prove it
 CP_SAT_S_PER_PAIR = 3e-5  # building a CP-SAT or MIP model of the whole problem in Python
-SOLVER_IMPORT_S = 0.4  # loading CP-SAT (it imports pandas), paid once per process
 # The starts from the hint sizes between the largest and the smallest take at most this
 # share of the time left after the flows: the rest is the local search's, worth more at
 # 20,000 x 5,000, while at 5,000 x 2,000 it pays for a few more starts.
@@ -542,11 +540,9 @@ def _objective_of(model: Model, chosen: np.ndarray | None) -> float:
 
 def _lns_cost() -> float:
     """Seconds an LNS needs to find anything: its start-up, and loading CP-SAT once."""
-    loaded = "ortools.sat.python.cp_model" in sys.modules
-    return LNS_MIN_S + (0.0 if loaded else SOLVER_IMPORT_S)
+    return LNS_MIN_S + cp_sat_load_s()
 
 
 def _cp_sat_cost(model: Model) -> float:
     """Seconds before a whole-problem CP-SAT or MIP can start searching."""
-    loaded = "ortools.sat.python.cp_model" in sys.modules
-    return 0.1 + CP_SAT_S_PER_PAIR * len(model.req) + (0.0 if loaded else SOLVER_IMPORT_S)
+    return 0.1 + CP_SAT_S_PER_PAIR * len(model.req) + cp_sat_load_s()
