@@ -91,6 +91,11 @@ def throttle_settings() -> dict:
                                                     "5 per minute; 20 per hour"),
         "SIGN_IN_LIMIT_PER_ADDRESS": os.environ.get("SIGN_IN_LIMIT_PER_ADDRESS",
                                                     "20 per minute; 100 per hour"),
+        # Refused attempts kept in the audit log, per account tried and address: the first
+        # of each window. Each refusal writing a row would let a guesser fill the log and
+        # queue every other write behind the audit chain (docs/security.md).
+        "SIGN_IN_THROTTLED_RECORDS": os.environ.get("SIGN_IN_THROTTLED_RECORDS",
+                                                    "1 per minute"),
     }
 
 

@@ -13,6 +13,7 @@ import time
 from flask import Flask, current_app, g, request, session
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
+from limits import parse
 
 from registry.extensions import db
 from registry.models.base import DomainError, clean_email
@@ -90,9 +91,13 @@ def failed_sign_in(via: str) -> None:
 
 
 def throttled_sign_in(via: str) -> int:
-    """Record a refused (throttled) attempt; return the seconds to wait (Retry-After)."""
+    """Record a refused (throttled) attempt, the first of each SIGN_IN_THROTTLED_RECORDS
+    window for this account and address; return the seconds to wait (Retry-After)."""
     db.session.rollback()
-    _record_attempt("auth.throttled", via)
+    records = parse(current_app.config["SIGN_IN_THROTTLED_RECORDS"])
+    if limiter.limiter.hit(records, "sign-in-throttled-record", account_tried(),
+                           get_remote_address()):
+        _record_attempt("auth.throttled", via)
     return retry_after()
 
 

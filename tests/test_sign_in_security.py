@@ -92,6 +92,22 @@ def test_failed_and_throttled_attempts_are_audited_with_the_email_never_the_pass
         assert "secret guess" not in json.dumps(event.after)
 
 
+def test_a_guesser_past_the_limit_writes_one_audit_row_a_minute_not_one_per_guess(
+        client, world, limits):
+    clerk = world.users["clerk_sh"]
+    for _ in range(3):
+        ask_token(client, clerk.email, "wrong")
+    answers = [ask_token(client, clerk.email, "wrong").status_code for _ in range(20)]
+    assert answers == [429] * 20
+    assert len(events("auth.throttled")) == 1
+    # Another address trying the same account is recorded on its own.
+    other = client.post("/api/v1/tokens", headers=basic(clerk.email, "wrong"),
+                        environ_base={"REMOTE_ADDR": "10.9.9.9"})
+    assert other.status_code == 429
+    assert [event.after["from"] for event in events("auth.throttled")] == [
+        "127.0.0.1", "10.9.9.9"]
+
+
 def test_a_right_password_is_never_counted(client, world, limits):
     clerk = world.users["clerk_sh"]
     for _ in range(6):
