@@ -8,7 +8,8 @@
 from scheduler.candidates import Candidate, candidates
 from scheduler.clock import Cancelled
 from scheduler.plan import Assignment, Plan, Unfilled, invalid_plan
-from scheduler.problem import Problem, ProblemError, load_problem
+from scheduler.problem import Problem, ProblemError
+from scheduler.reading import load_problem
 from scheduler.replan import replan
 from scheduler.solve import solve
 from scheduler.verify import Violation, verify

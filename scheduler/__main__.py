@@ -25,7 +25,8 @@ import sys  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 from scheduler.plan import invalid_plan  # noqa: E402
-from scheduler.problem import MAX_TIME_LIMIT_S, ProblemError, load_problem  # noqa: E402
+from scheduler.problem import MAX_TIME_LIMIT_S, ProblemError  # noqa: E402
+from scheduler.reading import load_problem  # noqa: E402
 
 
 class CliError(Exception):

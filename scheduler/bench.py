@@ -27,7 +27,8 @@ from scheduler.explain import metrics
 from scheduler.flow import relax
 from scheduler.generate import DISTRIBUTIONS, generate
 from scheduler.model import build_model
-from scheduler.problem import Problem, load_problem
+from scheduler.problem import Problem
+from scheduler.reading import load_problem
 from scheduler.verify import verify
 
 SIZES = ("500x300", "1000x500", "5000x2000", "20000x5000", "40000x10000")

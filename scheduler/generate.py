@@ -264,7 +264,7 @@ def _deepen_codes(doc: dict, seed: int) -> None:
 def add_history(doc: dict, seed: int = 0) -> None:
     """Pin a few pairs of a hand-dispatched plan and mark the rest of it as previous."""
     from scheduler.baseline import baseline_plan
-    from scheduler.problem import load_problem
+    from scheduler.reading import load_problem
 
     rng = np.random.default_rng(seed + 1)
     plan = baseline_plan(load_problem(doc))
