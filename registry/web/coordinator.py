@@ -184,7 +184,8 @@ def run(run_id):
     run = solver_runs.run_for(current_user, run_id)
     context = {"run": run, "default_weights": dispatch.DEFAULT_WEIGHTS,
                "creator": console_queries.users_by_id([run.created_by_id])
-               .get(run.created_by_id)}
+               .get(run.created_by_id),
+               "mode": proposal_words.RUN_MODES[run.parameters.get("mode", "solve")]}
     if run.status is S.DONE:
         context.update(proposal_context(run))
     return render_template("coordinator/run.html", **context)

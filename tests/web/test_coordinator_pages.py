@@ -386,7 +386,19 @@ def test_a_done_run_offers_a_replan_that_queues_one_in_its_short_limit(client, w
     newer = newest_run()
     assert response.status_code == 200 and newer.id != run.id
     assert (newer.parameters["mode"], newer.parameters["time_limit_s"]) == ("replan", 2)
-    assert "沿用现有建议方案" in response.get_data(as_text=True)
+    page = response.get_data(as_text=True)
+    assert "只调整求解任务" in page  # the flash
+    assert "<dt>方式</dt><dd>快速重排：沿用现有建议方案" in page  # how the run was asked for
+
+
+def test_a_replan_with_no_proposal_to_keep_says_it_solved_whole(client, world, make, sign_in):
+    make.request(case=world.sh_case, days=[(SOON, SOON)])
+    _document, run = dispatch.export_problem("SH", date.today(), SOON, mode="replan")
+    dispatch.solve_run(run)
+    db.session.commit()
+    sign_in("coordinator_sh")
+    page = client.get(f"/console/runs/{run.id}").get_data(as_text=True)
+    assert "没有可沿用的建议方案：已完整求解" in page
 
 
 def test_running_again_in_an_unknown_mode_is_refused_and_queues_nothing(client, world, sign_in,
