@@ -248,19 +248,26 @@ def _read_expert(rd: _Reader, k: int, obj: Any) -> tuple[Expert | None, list[str
     ), flaws
 
 
-def _read_panels(rd: _Reader, obj: dict, where: str) -> tuple[PanelMembership, ...]:
-    items = obj.get("panels")
+def _objects(rd: _Reader, obj: dict, key: str, where: str, shape: str):
+    """(where, item) for each object of the optional list obj[key]; a fault for the list
+    or an item that is not of the `shape` named ("{institution, from, until}")."""
+    items = obj.get(key)
     if items is None:
-        return ()
+        return
     if not isinstance(items, list):
-        rd.fail(where, "panels must be a list of {institution, from, until}")
-        return ()
-    out = []
+        rd.fail(where, f"{key} must be a list of {shape}")
+        return
     for j, item in enumerate(items):
-        here = f"{where} panels[{j}]"
+        here = f"{where} {key}[{j}]"
         if not isinstance(item, dict):
-            rd.fail(here, "must be an object {institution, from, until}")
+            rd.fail(here, f"must be an object {shape}")
             continue
+        yield here, item
+
+
+def _read_panels(rd: _Reader, obj: dict, where: str) -> tuple[PanelMembership, ...]:
+    out = []
+    for here, item in _objects(rd, obj, "panels", where, "{institution, from, until}"):
         institution = rd.text(item, "institution", here)
         start = rd.date(item.get("from"), here, "from", nullable=True)
         until = rd.date(item.get("until"), here, "until", nullable=True)
@@ -273,18 +280,8 @@ def _read_panels(rd: _Reader, obj: dict, where: str) -> tuple[PanelMembership, .
 
 
 def _read_waivers(rd: _Reader, obj: dict, where: str) -> tuple[tuple[str, frozenset], ...]:
-    items = obj.get("waivers")
-    if items is None:
-        return ()
-    if not isinstance(items, list):
-        rd.fail(where, "waivers must be a list of {expert, orgs}")
-        return ()
     out = []
-    for j, item in enumerate(items):
-        here = f"{where} waivers[{j}]"
-        if not isinstance(item, dict):
-            rd.fail(here, "must be an object {expert, orgs}")
-            continue
+    for here, item in _objects(rd, obj, "waivers", where, "{expert, orgs}"):
         expert = rd.text(item, "expert", here)
         orgs = rd.strings(item, "orgs", here)
         if expert is not None:
