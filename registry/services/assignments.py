@@ -16,7 +16,11 @@ from registry.models import (
 from registry.services import disclosures, notifications, recusals
 from registry.services import permissions as may
 from registry.services.audit import record
-from registry.services.dispatch import check_manual_assignment, check_override
+from registry.services.dispatch import (
+    check_manual_assignment,
+    check_override,
+    confirmable_together,
+)
 from registry.services.locks import hold
 from registry.services.proposals import run_assignments
 
@@ -44,12 +48,14 @@ def withdraw(assignment: Assignment, actor: User | None, because: str) -> None:
 
 
 def confirm(assignment: Assignment, actor: User, action: str = "confirm",
-            seen: int | None = None) -> Assignment:
+            seen: int | None = None, rules_cleared: bool = False) -> Assignment:
     """Confirm a proposal once the 13 rules still hold for it in today's registry.
 
     Much may have moved since the solver proposed it: a conflict declared, a challenge upheld,
     the same days confirmed elsewhere, another stage of the dispute served. The check runs
     while the request and the expert are held, so no other write can change its answer.
+    `rules_cleared`: the caller has checked the rules for it, under the same hold, together
+    with everything it confirms in this transaction (dispatch.confirmable_together).
     """
     _hold(assignment)
     may.allow(may.can_confirm(actor, assignment), "only coordinators of the case's region")
@@ -57,7 +63,8 @@ def confirm(assignment: Assignment, actor: User, action: str = "confirm",
     assignment.check_move_to(AssignmentStatus.CONFIRMED)
     disclosures.check_cleared(assignment.request, assignment.expert)  # IBA lists (issue 9)
     recusals.refuse_if_barred(assignment.request, assignment.expert)
-    if objections := check_manual_assignment(assignment.request, assignment.expert):
+    if not rules_cleared and (
+            objections := check_manual_assignment(assignment.request, assignment.expert)):
         raise DomainError("cannot confirm: {objections}", field="expert_id",
                           objections="; ".join(objections))
     assignment.coordinator_id = assignment.coordinator_id or actor.id
@@ -136,11 +143,13 @@ def confirm_run(run: SolverRun, actor: User) -> dict:
     # All at once, in the one order every holder uses: holding them one by one while other
     # writers do the same could deadlock.
     hold(requests=[a.request for a in proposals], experts=[a.expert for a in proposals])
+    proposals = run_assignments(run)  # read again under the hold
+    cleared = confirmable_together(proposals)  # then one rule check for all, not one each
     confirmed, refused = [], []
-    for assignment in run_assignments(run):
+    for assignment in proposals:
         try:
             with db.session.begin_nested():
-                confirm(assignment, actor)
+                confirm(assignment, actor, rules_cleared=cleared)
             confirmed.append(assignment)
         except DomainError as error:
             refused.append((assignment, error))

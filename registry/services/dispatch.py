@@ -110,6 +110,19 @@ def check_manual_assignment(request: DispatchRequest, expert: Expert,
     return verify_plan(problem, {"assignments": pairs})
 
 
+def confirmable_together(proposals: list[Assignment], as_of: date | None = None) -> bool:
+    """Whether the hard rules hold for all these proposals at once, beside every held seat,
+    in today's registry. The rules only forbid (a part of a plan that breaks none breaks
+    none), so then each proposal's own check (check_manual_assignment, with the ones
+    confirmed before it held) would find nothing either: confirm-all makes this one check
+    instead of one a seat, and falls back to those when it finds anything."""
+    as_of = as_of or date.today()
+    if not proposals or not all(a.request.is_open for a in proposals):
+        return False
+    problem, pairs = problem_export.confirmation_problem(proposals, as_of)
+    return bool(problem) and not verify_plan(problem, {"assignments": pairs})
+
+
 # Rules about the size of a plan, not about a pair: a seat already taken is not judged by them
 # again (its own load is in the plan, the seats were counted when it was taken).
 PLAN_SIZE_RULES = {"reference", "workload", "seats", "pinned"}

@@ -161,6 +161,21 @@ def hand_pick_problem(request: DispatchRequest, expert: Expert,
     return problem, problem["pinned"] + ([] if pair in problem["pinned"] else [pair])
 
 
+def confirmation_problem(proposals: list[Assignment], as_of: date) -> tuple[dict, list[dict]]:
+    """A problem from today's registry for the proposals' requests (their experts and the
+    experts holding seats there) and the pairs to verify in it: the held seats plus every
+    proposal. Empty when a proposal's expert may no longer be in any problem."""
+    requests = sorted({a.request for a in proposals}, key=lambda r: r.id)
+    proposed = {a.expert_id for a in proposals}
+    held = {a.expert_id for r in requests for a in r.assignments if a.status in HELD_STATUSES}
+    experts = load_rows(Expert, expert_options(), sorted(proposed | held))
+    if any(barred(e, as_of) for e in experts if e.id in proposed):
+        return {}, []
+    problem = problem_document(requests, [e.id for e in experts if not barred(e, as_of)],
+                               as_of, agreements_in_force(as_of))
+    return problem, problem["pinned"] + [_pair(a) for a in proposals]
+
+
 def request_problem(request: DispatchRequest, as_of: date) -> dict:
     """A one-request problem with every expert its region recognises (for the candidates of
     a request no solver run has covered)."""
