@@ -165,7 +165,8 @@ def confirmation_problem(proposals: list[Assignment], as_of: date) -> tuple[dict
     """A problem from today's registry for the proposals' requests (their experts and the
     experts holding seats there) and the pairs to verify in it: the held seats plus every
     proposal. Empty when a proposal's expert may no longer be in any problem."""
-    requests = sorted({a.request for a in proposals}, key=lambda r: r.id)
+    requests = load_rows(DispatchRequest, request_options(), sorted({a.request_id
+                                                                     for a in proposals}))
     proposed = {a.expert_id for a in proposals}
     held = {a.expert_id for r in requests for a in r.assignments if a.status in HELD_STATUSES}
     experts = load_rows(Expert, expert_options(), sorted(proposed | held))
