@@ -120,7 +120,7 @@ def confirmable_together(proposals: list[Assignment], as_of: date | None = None)
     if not proposals or not all(a.request.is_open for a in proposals):
         return False
     problem, pairs = problem_export.confirmation_problem(proposals, as_of)
-    return bool(problem) and not verify_plan(problem, {"assignments": pairs})
+    return not verify_plan(problem, {"assignments": pairs})
 
 
 # Rules about the size of a plan, not about a pair: a seat already taken is not judged by them

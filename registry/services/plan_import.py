@@ -22,11 +22,10 @@ from registry.models import (
 from registry.services import audit
 from registry.services.problem_export import (
     HELD_STATUSES,
-    agreements_in_force,
     barred,
     expert_options,
+    holders_problem,
     load_rows,
-    problem_document,
     request_options,
 )
 
@@ -145,11 +144,8 @@ def current_problem(problem: dict, requests: list[DispatchRequest], pairs) -> di
 
     Held seats of experts barred since are left out, exactly as the export does.
     """
-    as_of = date.fromisoformat(problem["as_of"])
-    held = {a.expert_id for r in requests for a in r.assignments if a.status in HELD_STATUSES}
-    experts = load_rows(Expert, expert_options(), sorted(planned_experts(pairs) | held))
-    eligible = [expert.id for expert in experts if not barred(expert, as_of)]
-    return problem_document(requests, eligible, as_of, agreements_in_force(as_of))
+    return holders_problem(requests, planned_experts(pairs),
+                           date.fromisoformat(problem["as_of"]))
 
 
 def planned_experts(pairs) -> set[int]:

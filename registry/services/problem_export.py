@@ -149,14 +149,22 @@ def release_broken_pins(document: dict, violations) -> list[str]:
     return [str(v) for v in violations]
 
 
+def holders_problem(requests: list[DispatchRequest], experts: set[int], as_of: date) -> dict:
+    """A problem from today's registry for these requests, with these experts and the experts
+    holding their seats; one that may no longer be in any problem is left out, as the export
+    leaves it (a pair naming it is then an unknown reference to verify)."""
+    held = {a.expert_id for r in requests for a in r.assignments if a.status in HELD_STATUSES}
+    rows = load_rows(Expert, expert_options(), sorted(experts | held))
+    return problem_document(requests, [e.id for e in rows if not barred(e, as_of)], as_of,
+                            agreements_in_force(as_of))
+
+
 def hand_pick_problem(request: DispatchRequest, expert: Expert,
                       as_of: date) -> tuple[dict, list[dict]]:
     """A one-request problem from today's registry (the request, the expert, and the experts
-    holding its seats) and the pairs to verify in it: the held seats plus the new pair."""
-    held = load_rows(Expert, expert_options(), sorted(
-        {a.expert_id for a in request.assignments if a.status in HELD_STATUSES}))
-    experts = {expert.id} | {e.id for e in held if not barred(e, as_of)}
-    problem = problem_document([request], sorted(experts), as_of, agreements_in_force(as_of))
+    holding its seats) and the pairs to verify in it: the held seats plus the new pair. The
+    callers have refused a barred expert already."""
+    problem = holders_problem([request], {expert.id}, as_of)
     pair = {"request": str(request.id), "expert": str(expert.id)}
     return problem, problem["pinned"] + ([] if pair in problem["pinned"] else [pair])
 
@@ -164,16 +172,10 @@ def hand_pick_problem(request: DispatchRequest, expert: Expert,
 def confirmation_problem(proposals: list[Assignment], as_of: date) -> tuple[dict, list[dict]]:
     """A problem from today's registry for the proposals' requests (their experts and the
     experts holding seats there) and the pairs to verify in it: the held seats plus every
-    proposal. Empty when a proposal's expert may no longer be in any problem."""
+    proposal."""
     requests = load_rows(DispatchRequest, request_options(), sorted({a.request_id
                                                                      for a in proposals}))
-    proposed = {a.expert_id for a in proposals}
-    held = {a.expert_id for r in requests for a in r.assignments if a.status in HELD_STATUSES}
-    experts = load_rows(Expert, expert_options(), sorted(proposed | held))
-    if any(barred(e, as_of) for e in experts if e.id in proposed):
-        return {}, []
-    problem = problem_document(requests, [e.id for e in experts if not barred(e, as_of)],
-                               as_of, agreements_in_force(as_of))
+    problem = holders_problem(requests, {a.expert_id for a in proposals}, as_of)
     return problem, problem["pinned"] + [_pair(a) for a in proposals]
 
 
