@@ -185,7 +185,10 @@ def run(run_id):
     context = {"run": run, "default_weights": dispatch.DEFAULT_WEIGHTS,
                "creator": console_queries.users_by_id([run.created_by_id])
                .get(run.created_by_id),
-               "mode": proposal_words.RUN_MODES[run.parameters.get("mode", "solve")]}
+               "mode": proposal_words.RUN_MODES[run.parameters.get("mode", "solve")],
+               # A re-plan with no proposal to keep solved the window whole.
+               "solved_whole": run.parameters.get("mode") == "replan"
+               and run.status is S.DONE and not (run.timings or {}).get("replan")}
     if run.status is S.DONE:
         context.update(proposal_context(run))
     return render_template("coordinator/run.html", **context)

@@ -377,8 +377,9 @@ def test_a_done_run_offers_a_replan_that_queues_one_in_its_short_limit(client, w
     run, _filled, _unfilled = solved
     sign_in("coordinator_sh")
     page = client.get(f"/console/runs/{run.id}").get_data(as_text=True)
-    assert page.count(f'action="/console/runs/{run.id}/again"') == 2
-    assert 'name="mode" value="replan"' in page and "只重排变动之处" in page
+    form = re.search(rf'action="/console/runs/{run.id}/again".*?</form>', page, re.S).group(0)
+    assert 'name="mode" value="replan"' in form and "只重排变动之处" in form
+    assert 'name="mode" value="solve"' in form and "重新求解" in form
 
     response = client.post(f"/console/runs/{run.id}/again", data={"mode": "replan"},
                            follow_redirects=True)
