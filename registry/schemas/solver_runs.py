@@ -26,7 +26,7 @@ class RunModeSchema(Schema):
                        "(a new request, a decline, an expert newly unavailable)"})
 
 
-class SolverRunRequestSchema(Schema):
+class SolverRunRequestSchema(RunModeSchema):
     region = fields.Str(required=True, validate=validate.Length(1, 16),
                         metadata={"description": "a jurisdiction (SH) or an agreement (YRD)"})
     start = fields.Date(required=True, data_key="from", validate=PLANNED_DAYS)
@@ -36,7 +36,6 @@ class SolverRunRequestSchema(Schema):
                                 metadata={"description": "default 10 s for a solve, 2 s for "
                                           "a re-plan"})
     weights = fields.Nested(WeightsSchema, load_default=dict)
-    mode = RunModeSchema().fields["mode"]
 
     @validates_schema
     def window_in_order(self, data, **_kwargs):
