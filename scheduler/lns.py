@@ -159,44 +159,26 @@ class _SubProblem:
         # assign[p] is true when the pair p = (request, expert) is in the plan.
         self.assign = {int(p): model.new_bool_var(f"assign[{m.req[p]},{m.exp[p]}]")
                        for p in allowed}
-        self.by_req, self.by_exp = defaultdict(list), defaultdict(list)
+        self.by_exp = defaultdict(list)
         for p in allowed:
-            self.by_req[int(m.req[p])].append(int(p))
             self.by_exp[int(m.exp[p])].append(int(p))
-        self._request_rules()
+        # Rules 8, 9, 10 and 12: the groups the whole-problem MIP states too (exact.py).
+        for group, most in constraint_groups(m, state, allowed):
+            model.add(sum(self.assign[p] for p in group) <= most)
         # Rule one_procedure: an expert serves one procedure of a dispute.
         self.served = add_one_procedure(m, self.assign, allowed, model.new_bool_var, model.add)
         self.step_vars: dict[int, list] = {}
-        objective = self._expert_rules()
+        objective = self._fairness()
         self._objective(objective)
         self._hint()
 
-    def _request_rules(self) -> None:
-        m, model, assign = self.state.m, self.model, self.assign
-        for r, ps in self.by_req.items():
-            # Rule 10: each request takes at most its open seats.
-            model.add(sum(assign[p] for p in ps) <= int(m.seats[r] - self.state.filled[r]))
-            # Rule 12: panel members share no current organisation.
-            by_org = defaultdict(list)
-            for p in ps:
-                for org in m.exp_orgs[int(m.exp[p])]:
-                    by_org[org].append(p)
-            for group in by_org.values():
-                if len(group) > 1:
-                    model.add_at_most_one(assign[p] for p in group)
-
-    def _expert_rules(self) -> list:
-        """Rules 8 and 9 per expert, and the fairness steps; returns their objective terms."""
+    def _fairness(self) -> list:
+        """The fairness steps: the k-th extra assignment of an expert costs fair_cost(e,
+        load + k), rising in k; returns their objective terms."""
         m, model, assign, state = self.state.m, self.model, self.assign, self.state
         objective = []
         for e, ps in self.by_exp.items():
             spare = int(m.cap[e] - state.load[e])
-            # Rule 9: workload within max_concurrent.
-            model.add(sum(assign[p] for p in ps) <= spare)
-            # Rule 8: one booking per expert per day (maximal cliques of overlapping days).
-            for clique in _day_cliques(m, ps):
-                model.add_at_most_one(assign[p] for p in clique)
-            # Fairness: the k-th extra assignment of e costs fair_cost(e, load + k), rising.
             steps = [model.new_bool_var(f"load[{e}]>={k}")
                      for k in range(1, min(spare, len(ps)) + 1)]
             if steps and not self.primary_only:
