@@ -19,10 +19,12 @@ def _since_process_start() -> float:
 START = time.monotonic() - _since_process_start()  # the time limit covers start-up too
 
 import argparse  # noqa: E402
-import json  # noqa: E402
+import gc  # noqa: E402
 import math  # noqa: E402
 import sys  # noqa: E402
 from pathlib import Path  # noqa: E402
+
+import orjson  # noqa: E402
 
 from scheduler.plan import invalid_plan  # noqa: E402
 from scheduler.problem import MAX_TIME_LIMIT_S, ProblemError  # noqa: E402
@@ -33,24 +35,28 @@ class CliError(Exception):
     """A user error: message on stderr, exit status 2."""
 
 
+# orjson, not json: it writes the same bytes (UTF-8, no spaces) ten times faster (0.02 s
+# against 0.24 s for a 20,000 x 5,000 plan) and reads a third faster; it refuses what a
+# problem should not hold anyway (NaN, lone surrogates, numbers out of a double's range).
 def _read_json(path: str, what: str):
     try:
-        text = sys.stdin.read() if path == "-" else Path(path).read_text(encoding="utf-8")
-        return json.loads(text)
+        data = sys.stdin.buffer.read() if path == "-" else Path(path).read_bytes()
+        return orjson.loads(data)
     except FileNotFoundError as exc:
         raise CliError(f"{what} file not found: {path}") from exc
-    except (OSError, UnicodeDecodeError) as exc:
+    except OSError as exc:
         raise CliError(f"cannot read {what} file {path}: {exc}") from exc
-    except json.JSONDecodeError as exc:
+    except orjson.JSONDecodeError as exc:
         raise CliError(f"{what} file {path} is not valid JSON: {exc}") from exc
 
 
 def _write_json(doc: dict, path: str | None) -> None:
-    text = json.dumps(doc, ensure_ascii=False, indent=None, separators=(",", ":"))
+    data = orjson.dumps(doc) + b"\n"
     if path:
-        Path(path).write_text(text + "\n", encoding="utf-8")
+        Path(path).write_bytes(data)
     else:
-        sys.stdout.write(text + "\n")
+        sys.stdout.flush()
+        sys.stdout.buffer.write(data)
 
 
 def _progress_printer(start: float):
@@ -220,6 +226,12 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
+    if sys.argv[1:2] != ["bench"]:
+        # One problem in, one document out, then os._exit: the objects it makes are freed
+        # by reference counting (numpy arrays, tuples, no cycles), so the cyclic collector
+        # would only walk the problem again and again, a sixth of the fixed cost at
+        # 20,000 x 5,000 (0.9 s of 5.9 s measured, docs/scheduler.md), for the same peak.
+        gc.disable()
     code = main()
     sys.stdout.flush()
     sys.stderr.flush()

@@ -271,7 +271,7 @@ def test_numeric_case_number_is_kept_as_text():
     (("experts", 0, "organizations"), 5),
     (("settings", "time_limit_s"), 1e300),
     (("experts", 0, "max_concurrent"), "3"),
-    (("settings", "weights"), {"fit": float("nan")}),
+    (("settings", "weights"), {"fit": 1e300}),
     (("experts",), [an_expert("E1"), an_expert("E1")]),
 ])
 def test_cli_rejects_malformed_values_with_exit_2_and_no_traceback(path, value, tmp_path):
@@ -286,6 +286,24 @@ def test_cli_rejects_malformed_values_with_exit_2_and_no_traceback(path, value, 
                          timeout=60)
     assert run.returncode == 2 and "Traceback" not in run.stderr
     assert "invalid problem:" in run.stderr
+
+
+@pytest.mark.parametrize("literal", ["NaN", "Infinity", "-Infinity", "1e400"])
+def test_cli_refuses_numbers_json_does_not_have(literal, tmp_path):
+    """Python's json module writes NaN and Infinity; they are not JSON, and the command says
+    so rather than reading them as numbers."""
+    import json
+    import subprocess
+    import sys
+
+    problem_file = tmp_path / "p.json"
+    text = json.dumps(_with(BASE, ("settings", "weights"), {"fit": 12345.5}))
+    problem_file.write_text(text.replace("12345.5", literal), "utf-8")
+    run = subprocess.run([sys.executable, "-m", "scheduler", "solve", str(problem_file),
+                          "-o", str(tmp_path / "plan.json")], capture_output=True, text=True,
+                         timeout=60)
+    assert run.returncode == 2 and "Traceback" not in run.stderr
+    assert "is not valid JSON" in run.stderr
 
 
 @pytest.mark.parametrize("limit", ["nan", "inf", "0", "1e300"])
