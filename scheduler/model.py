@@ -15,6 +15,8 @@ import numpy as np
 from scheduler.eligibility import Eligibility, eligible_pairs
 from scheduler.problem import DEFAULT_WEIGHTS, Problem
 
+_PAIR_CHUNK = 1 << 20  # pairs per step where a whole-array expression would be large
+
 
 @dataclass
 class Model:
@@ -70,22 +72,19 @@ def build_model(problem: Problem, el: Eligibility | None = None) -> Model:
     weights = {k: (float(v) if k == "travel_per_km" else int(round(v)))
                for k, v in weights.items()}
     req, exp = el.req.astype(np.int64), el.exp.astype(np.int64)
-    n_exp = idx.n_exp
-    keys = req * n_exp + exp
-    prev = np.zeros(len(req), dtype=bool)
-    prev[_find(keys, _pair_keys(problem, problem.previous, n_exp))] = True
-    pinned = _find(keys, _pair_keys(problem, problem.pinned, n_exp))
-    sec = (int(weights["fit"]) * el.fit.astype(np.int64)
-           - np.rint(el.km * float(weights["travel_per_km"])).astype(np.int64)
-           + int(weights["previous"]) * prev)
+    prev, pinned = _previous_and_pinned(problem, req, exp, idx.n_exp)
+    sec = _secondary(el, weights, prev)
     w_fair = int(weights["fairness"])
     big = lexicographic_big(req, sec, 100 * w_fair, idx.req_seats)
     prio = idx.req_prio[req]
+    value = sec  # prio * big + sec, made in sec's place (sec is not kept)
+    for lo in range(0, len(value), _PAIR_CHUNK):
+        value[lo:lo + _PAIR_CHUNK] += prio[lo:lo + _PAIR_CHUNK] * big
     req_ptr = np.zeros(idx.n_req + 1, dtype=np.int64)
     req_ptr[1:] = np.cumsum(np.bincount(req, minlength=idx.n_req))
     req_days, horizon = day_segments(idx.int_ptr, idx.int_start, idx.int_end)
     return Model(
-        problem=problem, el=el, req=req, exp=exp, prio=prio, value=prio * big + sec,
+        problem=problem, el=el, req=req, exp=exp, prio=prio, value=value,
         prev=prev, pinned=pinned, req_ptr=req_ptr, seats=idx.req_seats.copy(),
         cap=np.array([e.max_concurrent - e.current_load for e in problem.experts], dtype=np.int64),
         base_load=np.array([e.current_load for e in problem.experts], dtype=np.int64),
@@ -94,6 +93,32 @@ def build_model(problem: Problem, el: Eligibility | None = None) -> Model:
         exp_orgs=[e.current_orgs for e in problem.experts], big=big, w_fair=w_fair,
         **procedures(problem),
     )
+
+
+def _previous_and_pinned(problem: Problem, req: np.ndarray, exp: np.ndarray,
+                         n_exp: int) -> tuple[np.ndarray, np.ndarray]:
+    """Which pairs were in the previous plan (a mask), and the pinned pairs' indices."""
+    prev = np.zeros(len(req), dtype=bool)
+    if not problem.previous and not problem.pinned:  # a first solve: no key per pair
+        return prev, np.zeros(0, dtype=np.int64)
+    keys = req * n_exp + exp
+    prev[_find(keys, _pair_keys(problem, problem.previous, n_exp))] = True
+    return prev, _find(keys, _pair_keys(problem, problem.pinned, n_exp))
+
+
+def _secondary(el: Eligibility, weights: dict, prev: np.ndarray) -> np.ndarray:
+    """Each pair's secondary value, int64: weighted fit, less weighted travel, plus the
+    weight of keeping a previous pair. A chunk of pairs at a time: as one expression over
+    every pair, each step allocated a fresh 190 MB array at 40,000 x 10,000 (1.1 s)."""
+    w_fit, w_km, w_prev = (int(weights["fit"]), float(weights["travel_per_km"]),
+                           int(weights["previous"]))
+    sec = np.empty(len(el.fit), dtype=np.int64)
+    for lo in range(0, len(sec), _PAIR_CHUNK):
+        part = sec[lo:lo + _PAIR_CHUNK]
+        np.multiply(el.fit[lo:lo + _PAIR_CHUNK], w_fit, out=part, dtype=np.int64)
+        part -= np.rint(el.km[lo:lo + _PAIR_CHUNK] * w_km).astype(np.int64)
+        part += w_prev * prev[lo:lo + _PAIR_CHUNK]
+    return sec
 
 
 def procedures(problem: Problem) -> dict[str, list]:
@@ -183,8 +208,10 @@ def lexicographic_big(req: np.ndarray, sec: np.ndarray, fair_max: int,
     runs = req[starts]
     n = np.minimum(np.asarray(seats, dtype=np.int64)[runs], np.diff(np.r_[starts, len(req)]))
     n = np.maximum(n, 0)
-    up = np.maximum.reduceat(np.maximum(sec, 0), starts)
-    down = np.maximum.reduceat(np.maximum(fair_max - sec, 0), starts)
+    # Per request: the largest max(sec, 0) and the largest max(fair_max - sec, 0), from
+    # the run's largest and smallest sec (no full-size temporary).
+    up = np.maximum(np.maximum.reduceat(sec, starts), 0)
+    down = np.maximum(fair_max - np.minimum.reduceat(sec, starts), 0)
     return int((n * (up + down)).sum()) + 1
 
 
