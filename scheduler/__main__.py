@@ -54,9 +54,11 @@ def _write_json(doc: dict, path: str | None) -> None:
     data = orjson.dumps(doc) + b"\n"
     if path:
         Path(path).write_bytes(data)
-    else:
+    elif hasattr(sys.stdout, "buffer"):
         sys.stdout.flush()
         sys.stdout.buffer.write(data)
+    else:  # a text stream put in its place (a caller capturing the output)
+        sys.stdout.write(data.decode("utf-8"))
 
 
 def _progress_printer(start: float):

@@ -50,6 +50,18 @@ def test_solve_prints_the_plan_on_stdout_without_output_file(problem_file, capsy
     assert json.loads(capsys.readouterr().out)["format"] == "dispatch-plan/1"
 
 
+def test_solve_reads_stdin_and_writes_what_json_would_write(problem_file):
+    """`-` reads the problem from stdin; the plan on stdout is UTF-8 JSON without spaces,
+    byte for byte what json.dumps(ensure_ascii=False) writes (the command uses orjson)."""
+    run = subprocess.run([sys.executable, "-m", "scheduler", "solve", "-", "--time-limit", "1"],
+                         input=problem_file.read_bytes(), capture_output=True, timeout=60)
+    assert run.returncode == 0, run.stderr
+    plan = json.loads(run.stdout)
+    assert plan["format"] == "dispatch-plan/1" and plan["assignments"]
+    assert run.stdout.decode("utf-8") == json.dumps(
+        plan, ensure_ascii=False, separators=(",", ":")) + "\n"
+
+
 @pytest.mark.parametrize(("content", "message"), [
     ("{not json", "not valid JSON"),
     (json.dumps(a_problem([an_expert()], [a_request(seats="1")])), "seats must be an integer"),
