@@ -23,7 +23,7 @@ from sqlalchemy import event, inspect, select
 from sqlalchemy.orm import Session
 
 from registry.extensions import db
-from registry.models import DispatchRequest, Expert
+from registry.models import DispatchRequest, Expert, User
 from registry.services import memo
 
 
@@ -49,9 +49,13 @@ def hold(*, requests: Iterable[DispatchRequest | int] = (),
 
 def _read_again(session) -> None:
     """What was read before the lock may have changed since: expire it (changes this
-    transaction made itself are kept), and forget the answers memo.py kept."""
+    transaction made itself are kept), and forget the answers memo.py kept.
+
+    Accounts are the exception: no write holds a user's row, so reading one again would
+    guarantee nothing (a change could land just after), and the call goes on as the caller
+    it authenticated; that saves a query on every locking write."""
     for row in list(session.identity_map.values()):
-        if not inspect(row).modified:
+        if not isinstance(row, User) and not inspect(row).modified:
             session.expire(row)
     memo.forget(session)
 
