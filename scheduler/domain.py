@@ -55,8 +55,10 @@ def any_field_matches(codes, wanted) -> bool:
 
 def descendant_stem(code: str) -> str:
     """What every code that `code` contains starts with: the code itself, or for a main
-    group the group and its slash (G06F1 -> G06F1/; G06F16/00 -> G06F16/)."""
-    if code.endswith("/00"):
+    group the group and its slash (G06F1 -> G06F1/; G06F16/00 -> G06F16/). Only a code
+    whose one slash is that of "/00" is a main group written in full: ipc_ancestors reads
+    the group up to the first slash, so G06F16//00 contains nothing but its own extensions."""
+    if code.endswith("/00") and code.find("/") == len(code) - 3:
         return code[:-2]
     return code + "/" if "/" not in code and len(code) > 4 else code
 
