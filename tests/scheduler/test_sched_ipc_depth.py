@@ -114,6 +114,18 @@ def test_eligible_pairs_are_those_whose_fields_match(expert_fields, request_fiel
     assert got == want
 
 
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(EXPERT_FIELDS, REQUEST_FIELDS)
+def test_the_reasons_field_pair_is_the_same_found_from_the_fit(expert_fields, request_fields):
+    """explain.pair_facts passes the pair's fit to stop at the first match of that
+    proficiency: the same field pair as comparing every code."""
+    problem = load_problem(_doc(expert_fields, request_fields))
+    el = eligible_pairs(problem)
+    for r, e, fit in zip(el.req, el.exp, el.fit, strict=True):
+        request, expert = problem.requests[int(r)], problem.experts[int(e)]
+        assert best_field_match(request, expert, int(fit)) == best_field_match(request, expert)
+
+
 def _deep_codes(rng: random.Random, subclass: str) -> str:
     return f"{subclass}{rng.choice(range(1, 60))}/{rng.choice(range(0, 400, 2)):02d}"
 
