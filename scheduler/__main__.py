@@ -231,8 +231,8 @@ if __name__ == "__main__":
     if sys.argv[1:2] != ["bench"]:
         # One problem in, one document out, then os._exit: the objects it makes are freed
         # by reference counting (numpy arrays, tuples, no cycles), so the cyclic collector
-        # would only walk the problem again and again, a sixth of the fixed cost at
-        # 20,000 x 5,000 (0.9 s of 5.9 s measured, docs/scheduler.md), for the same peak.
+        # would only walk the problem again and again: most of the 0.7 s of 5.8 s this
+        # and orjson save at 20,000 x 5,000, for the same peak (docs/scheduler.md).
         gc.disable()
     code = main()
     sys.stdout.flush()

@@ -39,7 +39,7 @@ PAIR_RULES = (1, 2, 3, 4, 5, 6, 7, 8, 9, 11)
 RULE_KEYS = tuple(rules.BY_NUMBER[n].key for n in PAIR_RULES)
 COLUMN = {key: k for k, key in enumerate(RULE_KEYS)}  # counts[:, COLUMN["travel"]]
 _DAY_KEY = 10_000_000  # larger than any date ordinal
-_PAIR_CHUNK = 1_000_000  # pairs per step of the checks after the blocks
+PAIR_CHUNK = 1_000_000  # pairs per step where a pair-sized array would be large (model.py too)
 _BUFFER_START = 1 << 24  # int32 values first reserved for the blocks' surviving cells
 _GROUP_SAVING = 20_000  # cells a field set must save to get blocks of its own (~60 µs)
 
@@ -335,13 +335,13 @@ def _fit_and_km(idx: Index, fit_u: np.ndarray, req: np.ndarray,
 
 
 def _request_chunks(req: np.ndarray, n_req: int):
-    """Chunks of about _PAIR_CHUNK pairs (sorted by request) that end between requests:
+    """Chunks of about PAIR_CHUNK pairs (sorted by request) that end between requests:
     (first request, request after the last, first pair, pair after the last, pairs of each
     request of the chunk)."""
     # Not np.bincount: it would copy the int32 requests to int64 first.
     ptr = np.searchsorted(req, np.arange(n_req + 1, dtype=req.dtype))
     n = np.diff(ptr)
-    cuts = np.unique(np.r_[0, np.searchsorted(ptr, np.arange(0, len(req), _PAIR_CHUNK),
+    cuts = np.unique(np.r_[0, np.searchsorted(ptr, np.arange(0, len(req), PAIR_CHUNK),
                                               side="right") - 1, n_req])
     for r0, r1 in zip(cuts[:-1], cuts[1:], strict=True):
         yield r0, r1, ptr[r0], ptr[r1], n[r0:r1]
@@ -377,8 +377,8 @@ def _listed(keys: np.ndarray, req: np.ndarray, exp: np.ndarray, n_exp: int) -> n
     found = np.zeros(len(req), dtype=bool)
     if len(keys) == 0:
         return found
-    for lo in range(0, len(req), _PAIR_CHUNK):
-        pair_keys = req[lo:lo + _PAIR_CHUNK].astype(np.int64) * n_exp + exp[lo:lo + _PAIR_CHUNK]
+    for lo in range(0, len(req), PAIR_CHUNK):
+        pair_keys = req[lo:lo + PAIR_CHUNK].astype(np.int64) * n_exp + exp[lo:lo + PAIR_CHUNK]
         a = np.searchsorted(keys, pair_keys[0], side="left")
         wanted = keys[a:np.searchsorted(keys, pair_keys[-1], side="right")]
         k = np.minimum(np.searchsorted(pair_keys, wanted), len(pair_keys) - 1)
@@ -389,8 +389,8 @@ def _listed(keys: np.ndarray, req: np.ndarray, exp: np.ndarray, n_exp: int) -> n
 def _compacted(values: np.ndarray, keep: np.ndarray) -> np.ndarray:
     """values[keep], written over values itself chunk by chunk (no second full array)."""
     w = 0
-    for lo in range(0, len(values), _PAIR_CHUNK):
-        chunk = values[lo:lo + _PAIR_CHUNK][keep[lo:lo + _PAIR_CHUNK]]
+    for lo in range(0, len(values), PAIR_CHUNK):
+        chunk = values[lo:lo + PAIR_CHUNK][keep[lo:lo + PAIR_CHUNK]]
         values[w:w + len(chunk)] = chunk
         w += len(chunk)
     return values[:w]

@@ -27,16 +27,12 @@ def best_field_match(request: Request, expert: Expert,
     """(expert field, request field, proficiency) of the best matching field pair: the first
     in the expert's and then the request's order among those of the highest proficiency.
 
-    `fit`, the pair's best proficiency when eligibility has it, lets the search stop at the
-    first match of that proficiency (the same answer, without comparing every code)."""
-    if fit:
-        for code, prof in expert.fields:
-            if prof == fit:
-                for wanted in request.fields:
-                    if fields_match(code, wanted):
-                        return code, wanted, prof
+    `fit`, the pair's best proficiency when eligibility has it, spares comparing the codes
+    of the expert's other fields (the same answer)."""
     best = None
     for code, prof in expert.fields:
+        if fit and prof != fit:
+            continue
         for wanted in request.fields:
             if fields_match(code, wanted) and (best is None or prof > best[2]):
                 best = (code, wanted, prof)

@@ -12,10 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from scheduler.eligibility import Eligibility, eligible_pairs
+from scheduler.eligibility import PAIR_CHUNK, Eligibility, eligible_pairs
 from scheduler.problem import DEFAULT_WEIGHTS, Problem
-
-_PAIR_CHUNK = 1 << 20  # pairs per step where a whole-array expression would be large
 
 
 @dataclass
@@ -78,8 +76,8 @@ def build_model(problem: Problem, el: Eligibility | None = None) -> Model:
     big = lexicographic_big(req, sec, 100 * w_fair, idx.req_seats)
     prio = idx.req_prio[req]
     value = sec  # prio * big + sec, made in sec's place (sec is not kept)
-    for lo in range(0, len(value), _PAIR_CHUNK):
-        value[lo:lo + _PAIR_CHUNK] += prio[lo:lo + _PAIR_CHUNK] * big
+    for lo in range(0, len(value), PAIR_CHUNK):
+        value[lo:lo + PAIR_CHUNK] += prio[lo:lo + PAIR_CHUNK] * big
     req_ptr = np.zeros(idx.n_req + 1, dtype=np.int64)
     req_ptr[1:] = np.cumsum(np.bincount(req, minlength=idx.n_req))
     req_days, horizon = day_segments(idx.int_ptr, idx.int_start, idx.int_end)
@@ -113,11 +111,11 @@ def _secondary(el: Eligibility, weights: dict, prev: np.ndarray) -> np.ndarray:
     w_fit, w_km, w_prev = (int(weights["fit"]), float(weights["travel_per_km"]),
                            int(weights["previous"]))
     sec = np.empty(len(el.fit), dtype=np.int64)
-    for lo in range(0, len(sec), _PAIR_CHUNK):
-        part = sec[lo:lo + _PAIR_CHUNK]
-        np.multiply(el.fit[lo:lo + _PAIR_CHUNK], w_fit, out=part, dtype=np.int64)
-        part -= np.rint(el.km[lo:lo + _PAIR_CHUNK] * w_km).astype(np.int64)
-        part += w_prev * prev[lo:lo + _PAIR_CHUNK]
+    for lo in range(0, len(sec), PAIR_CHUNK):
+        part = sec[lo:lo + PAIR_CHUNK]
+        np.multiply(el.fit[lo:lo + PAIR_CHUNK], w_fit, out=part, dtype=np.int64)
+        part -= np.rint(el.km[lo:lo + PAIR_CHUNK] * w_km).astype(np.int64)
+        part += w_prev * prev[lo:lo + PAIR_CHUNK]
     return sec
 
 
