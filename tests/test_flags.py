@@ -161,6 +161,33 @@ def test_a_travel_limit_lowered_below_the_trip_flags_the_seat(client, seat, as_)
                                              seat["assignment"].id)] == flagged, km
 
 
+def test_seats_on_several_requests_are_judged_each_and_read_the_expert_once(
+        client, seat, make, world, as_):
+    # Three held seats of one expert: a later day in Hangzhou (~165 km), one in Shanghai, and
+    # the fixture's. Each request is its own one-request problem, but what they share (the
+    # expert's fields, absences and bookings, the cities) is read once, not once per request.
+    from registry.models import Assignment
+
+    seats = {"fixture": seat["assignment"]}
+    for name, city, offset in (("hangzhou", "hangzhou", 40), ("shanghai", "shanghai", 60)):
+        day = date.today() + timedelta(days=offset)
+        request = make.request(case=seat["case"], city_code=city, days=[(day, day)])
+        seats[name] = Assignment(request=request, expert=seat["expert"], reasons=["test"],
+                                 status=AssignmentStatus.CONFIRMED)
+        db.session.add(seats[name])
+    db.session.commit()
+    url = f"/api/v1/experts/{seat['expert'].id}"
+    with recording_statements() as seen:
+        response = client.patch(url, headers=as_("expert_sh"), json={"max_travel_km": 100})
+    assert response.status_code == 200, response.get_json()
+    flagged = {name: [f["rule"] for f in api_flags(client, as_("coordinator_yrd"), a.id)]
+               for name, a in seats.items()}
+    assert flagged == {"fixture": [], "hangzhou": ["travel"], "shanghai": []}
+    # (The expert's facts are read as plain rows: these texts are the export's alone.)
+    for export_read in ("credit_record.start >", "JOIN attendance_days", "FROM city ORDER BY"):
+        assert len([s for s in seen if export_read in s]) == 1, export_read
+
+
 def test_contacts_name_or_workload_cap_alone_leave_the_seats_unjudged(client, seat, as_):
     # No rule reads them when a held seat is judged (workload limits new seats only); a
     # change of them, or a value written again, costs no re-check of the expert's seats.

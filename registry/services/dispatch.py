@@ -128,14 +128,18 @@ def confirmable_together(proposals: list[Assignment], as_of: date | None = None)
 PLAN_SIZE_RULES = {"reference", "workload", "seats", "pinned"}
 
 
-def held_seat_breaches(request: DispatchRequest,
-                       as_of: date | None = None) -> list[tuple[int, str, str]]:
+def held_seat_breaches(request: DispatchRequest, as_of: date | None = None,
+                       since: date | None = None) -> list[tuple[int, str, str]]:
     """Which seats of the request (proposed, confirmed or accepted, whatever the request's
     status) now break a hard rule, as (expert_id, rule key, verify's message).
 
     The seats themselves are the plan of a one-request problem of today's registry, so a seat
     is never judged as a new pair against itself. An expert barred everywhere (not active, or
     a serious or suspending credit record) breaks `appointment` without a problem.
+
+    `since` (at most the request's first day) is the day from which the experts' absences
+    and bookings are read: several requests judged one after another with the same `since`
+    share those reads within the transaction (problem_export, memo.py).
     """
     as_of = as_of or date.today()
     seats = [a for a in request.assignments if a.is_active]
@@ -146,7 +150,8 @@ def held_seat_breaches(request: DispatchRequest,
     if not judged:
         return out
     problem = problem_export.problem_document([request], judged, as_of,
-                                              problem_export.agreements_in_force(as_of))
+                                              problem_export.agreements_in_force(as_of),
+                                              since=since)
     if not problem["requests"]:
         return out
     pairs = [{"request": str(request.id), "expert": str(e)} for e in judged]

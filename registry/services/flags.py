@@ -77,8 +77,13 @@ def after_change(expert_ids: Iterable = (), case_ids: Iterable = (), *,
     touched = _touched_seats(experts, cases)
     today = date.today()
     raised = []
-    for request in {a.request for a in touched if a.is_active}:
-        raised += _judge(request, today, actor)
+    requests = sorted({a.request for a in touched if a.is_active}, key=lambda r: r.id)
+    # Every verdict first, then the flags: the requests' problems share their reads of the
+    # same experts (memo.py) only while nothing is written.
+    since = min((d.start for r in requests for d in r.days), default=today)
+    verdicts = [(r, dispatch.held_seat_breaches(r, today, since=since)) for r in requests]
+    for request, breaches in verdicts:
+        raised += _judge(request, breaches, today, actor)
     for assignment in touched:
         if not assignment.is_active:
             _clear(assignment, [f for f in _open(assignment)], "seat_ended", actor)
@@ -122,10 +127,12 @@ def _open(assignment: Assignment) -> list[AssignmentFlag]:
         .order_by(AssignmentFlag.id)))
 
 
-def _judge(request: DispatchRequest, today: date, actor) -> list[AssignmentFlag]:
-    """Bring the open flags of the request's seats in line with what verify says now."""
+def _judge(request: DispatchRequest, verdict: list[tuple[int, str, str]], today: date,
+           actor) -> list[AssignmentFlag]:
+    """Bring the open flags of the request's seats in line with what verify says now
+    (`verdict`: dispatch.held_seat_breaches)."""
     breaches: dict[int, dict[str, str]] = {}
-    for expert_id, rule, message in dispatch.held_seat_breaches(request, today):
+    for expert_id, rule, message in verdict:
         found = breaches.setdefault(expert_id, {})
         found[rule] = f"{found[rule]}; {message}" if rule in found else message
     raised = []

@@ -41,7 +41,7 @@ from registry.models import (
 )
 from registry.models.cases import OPEN_REQUEST_STATUSES
 from registry.models.experts import DISQUALIFYING_CREDIT
-from registry.services import audit, persons
+from registry.services import audit, memo, persons
 from registry.services.disclosures import written_waivers
 from registry.services.exclusions import chunks, disputes_of, excluded_experts
 from registry.services.permissions import region_jurisdictions
@@ -208,6 +208,11 @@ def load_rows(model, options, ids: list[int]) -> list:
 # -- selection ---------------------------------------------------------------------------------
 
 def agreements_in_force(as_of: date) -> list[RecognitionAgreement]:
+    return memo.remember("agreements_in_force", as_of, lambda days: {
+        day: _agreements_in_force(day) for day in days})
+
+
+def _agreements_in_force(as_of: date) -> list[RecognitionAgreement]:
     agreements = db.session.scalars(select(RecognitionAgreement)
                                     .options(selectinload(RecognitionAgreement.members))
                                     .order_by(RecognitionAgreement.code))
@@ -266,9 +271,11 @@ def candidate_experts(jurisdictions: set[str], as_of: date, rosters=frozenset())
 # -- the document ------------------------------------------------------------------------------
 
 def problem_document(requests: list[DispatchRequest], experts: Select | list[int],
-                     as_of: date, agreements) -> dict:
+                     as_of: date, agreements, since: date | None = None) -> dict:
     """Write the dispatch-problem/1 document for these requests and candidate experts (a query
-    of their ids, or the ids)."""
+    of their ids, or the ids). The experts' absences and bookings are read from `since`
+    (default: the requests' first day); an earlier day only adds spans that end before
+    every request, which no rule reads."""
     exported = set(db.session.scalars(experts) if isinstance(experts, Select) else experts)
     excluded = excluded_experts(requests)
     waived = written_waivers(requests)  # the parties' written waivers (services/disclosures)
@@ -292,6 +299,7 @@ def problem_document(requests: list[DispatchRequest], experts: Select | list[int
                      if a.status is AssignmentStatus.PROPOSED and a.expert_id in exported]
     in_problem = {int(doc["id"]) for doc in request_docs}
     earliest = min((d.start for r in requests for d in r.days), default=as_of)
+    earliest = min(earliest, since) if since else earliest
     batches = [experts] if isinstance(experts, Select) else list(chunks(sorted(exported)))
     expert_docs = expert_entries(batches, as_of, earliest, in_problem)
     return {
@@ -358,9 +366,10 @@ def _iso(day: date | None) -> str | None:
 
 
 def city_entries() -> list[dict]:
-    return [{"code": c.code, "lat": c.lat, "lon": c.lon, "name_zh": c.name_zh,
-             "name_en": c.name_en, "jurisdiction": c.jurisdiction_code}
-            for c in db.session.scalars(select(City).order_by(City.code))]
+    return memo.remember("city_entries", "all", lambda keys: {"all": [
+        {"code": c.code, "lat": c.lat, "lon": c.lon, "name_zh": c.name_zh,
+         "name_en": c.name_en, "jurisdiction": c.jurisdiction_code}
+        for c in db.session.scalars(select(City).order_by(City.code))]})
 
 
 def request_entry(request: DispatchRequest, seats: int, excluded: set[int]) -> dict:
@@ -400,7 +409,16 @@ EXPERT_COLUMNS = (Expert.id, Expert.home_city_code, Expert.jurisdiction_code,
 
 
 def _expert_facts(chunk, as_of: date, earliest: date) -> dict:
-    """Each child table as {expert_id: [row, ...]} for the experts in chunk."""
+    """Each child table as {expert_id: [row, ...]} for the experts in chunk (a list of ids is
+    read once per transaction: held seats judged request by request name the same experts)."""
+    if isinstance(chunk, Select):
+        return _read_expert_facts(chunk, as_of, earliest)
+    key = (tuple(chunk), as_of, earliest)
+    return memo.remember("expert_facts", key, lambda keys: {
+        key: _read_expert_facts(list(key[0]), as_of, earliest)})
+
+
+def _read_expert_facts(chunk, as_of: date, earliest: date) -> dict:
     queries = {
         "roles": select(ExpertRoleGrant.expert_id, ExpertRoleGrant.role)
         .where(ExpertRoleGrant.expert_id.in_(chunk)),
@@ -465,20 +483,29 @@ def outside_workload(chunk, in_problem: set[int], earliest: date):
     """Open assignments and booked days of each expert on requests outside the problem."""
     load: Counter = Counter()
     busy: dict[int, list] = defaultdict(list)
-    rows = db.session.execute(
-        select(Assignment.expert_id, Assignment.request_id)
-        .where(Assignment.expert_id.in_(chunk),
-               Assignment.status.in_(ACTIVE_ASSIGNMENT_STATUSES)))
-    for expert_id, request_id in rows:
+    seats, days = _seats_and_days(chunk, earliest) if isinstance(chunk, Select) else \
+        memo.remember("seats_and_days", (tuple(chunk), earliest),
+                      lambda keys: {keys[0]: _seats_and_days(chunk, earliest)})
+    for expert_id, request_id in seats:
         if request_id not in in_problem:
             load[expert_id] += 1
-    rows = db.session.execute(
+    for expert_id, request_id, start, end in days:
+        if request_id not in in_problem:
+            busy[expert_id].append((start, end))
+    return load, busy
+
+
+def _seats_and_days(chunk, earliest: date) -> tuple[list, list]:
+    """Each expert's active seats (expert, request) and the days of its held ones from
+    `earliest` (expert, request, start, end)."""
+    seats = db.session.execute(
+        select(Assignment.expert_id, Assignment.request_id)
+        .where(Assignment.expert_id.in_(chunk),
+               Assignment.status.in_(ACTIVE_ASSIGNMENT_STATUSES))).all()
+    days = db.session.execute(
         select(Assignment.expert_id, Assignment.request_id, AttendanceDays.start,
                AttendanceDays.end)
         .join(AttendanceDays, AttendanceDays.request_id == Assignment.request_id)
         .where(Assignment.expert_id.in_(chunk), Assignment.status.in_(HELD_STATUSES),
-               AttendanceDays.end >= earliest))
-    for expert_id, request_id, start, end in rows:
-        if request_id not in in_problem:
-            busy[expert_id].append((start, end))
-    return load, busy
+               AttendanceDays.end >= earliest)).all()
+    return seats, days
