@@ -367,9 +367,11 @@ def _iso(day: date | None) -> str | None:
 
 def city_entries() -> list[dict]:
     return memo.remember("city_entries", "all", lambda keys: {"all": [
-        {"code": c.code, "lat": c.lat, "lon": c.lon, "name_zh": c.name_zh,
-         "name_en": c.name_en, "jurisdiction": c.jurisdiction_code}
-        for c in db.session.scalars(select(City).order_by(City.code))]})
+        {"code": code, "lat": lat, "lon": lon, "name_zh": name_zh, "name_en": name_en,
+         "jurisdiction": jurisdiction}
+        for code, lat, lon, name_zh, name_en, jurisdiction in db.session.execute(
+            select(City.code, City.lat, City.lon, City.name_zh, City.name_en,
+                   City.jurisdiction_code).order_by(City.code))]})
 
 
 def request_entry(request: DispatchRequest, seats: int, excluded: set[int]) -> dict:
