@@ -56,6 +56,7 @@ def test_admin_needs_no_scope(app):
 
 def test_creating_a_user_writes_an_audit_event(reference):
     user = create_user("clerk@court.cn", "clerk", PASSWORD, body="sh_ipc")
+    db.session.commit()  # (events are written at the commit, as the pages' is)
     event = db.session.scalar(select(AuditEvent))
     assert (event.action, event.entity, event.entity_id) == ("create", "user", str(user.id))
     assert event.after["email"] == "clerk@court.cn" and "password" not in str(event.after)

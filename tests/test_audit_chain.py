@@ -7,7 +7,7 @@ import threading
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from registry.extensions import db
@@ -69,14 +69,36 @@ def test_each_event_follows_the_one_before_and_the_chain_verifies(app):
 
 
 def test_events_added_together_chain_in_the_order_they_were_added(app):
-    first = AuditEvent(action="a", entity="expert", entity_id="1")
-    second = AuditEvent(action="b", entity="expert", entity_id="2")
-    db.session.add(first)
-    audit.record(None, "c", "expert", 3)
-    db.session.add(second)
+    for action in ("a", "c", "b"):
+        db.session.add(AuditEvent(action=action, entity="expert", entity_id="1"))
+    audit.record(None, "d", "expert", 3)  # recorded events follow, at the commit
+    audit.record(None, "e", "expert", 3)
     db.session.commit()
     actions = db.session.scalars(select(AuditEvent.action).order_by(AuditEvent.id)).all()
-    assert actions == ["a", "c", "b"]
+    assert actions == ["a", "c", "b", "d", "e"]
+    assert verified().whole
+
+
+def test_a_recorded_event_is_written_at_the_commit_and_only_then(app):
+    audit.record(None, "update", "expert", 1)
+    db.session.flush()
+    assert db.session.scalar(select(func.count()).select_from(AuditEvent)) == 0
+    db.session.commit()
+    assert db.session.scalars(select(AuditEvent.action)).all() == ["update"]
+
+
+def test_a_rolled_back_transaction_and_savepoint_leave_no_event(app):
+    audit.record(None, "lost", "expert", 1)
+    db.session.rollback()
+    with db.session.begin_nested() as savepoint:
+        audit.record(None, "taken back", "expert", 1)
+        savepoint.rollback()
+    with db.session.begin_nested():
+        audit.record(None, "kept", "expert", 2)
+    audit.record(None, "after", "expert", 3)
+    db.session.commit()
+    assert db.session.scalars(select(AuditEvent.action).order_by(AuditEvent.id)).all() == \
+        ["kept", "after"]
     assert verified().whole
 
 
@@ -213,6 +235,27 @@ def test_concurrent_transactions_never_fork_the_chain(app):
     assert failures == []
     report = verified()
     assert report.whole and report.events == threads * per_thread
+
+
+def test_the_chain_is_locked_for_the_commit_alone(app, make):
+    # Every writer of the log waits for the chain's lock in turn: a transaction that has
+    # recorded an event and written its change does not hold it until it commits.
+    if not on_postgres():
+        pytest.skip("the chain's lock is a PostgreSQL advisory lock (SQLite: the write lock)")
+    from registry.models.audit import CHAIN_LOCK_KEY
+
+    expert = make.expert()
+    db.session.commit()
+    expert.max_travel_km = 321
+    audit.record(None, "update", "expert", expert.id, after={"max_travel_km": 321})
+    db.session.flush()
+    with db.engine.connect() as other:
+        free = other.scalar(text("SELECT pg_try_advisory_xact_lock(:key)"),
+                            {"key": CHAIN_LOCK_KEY})
+        other.rollback()  # (lets the lock go again)
+    assert free
+    db.session.commit()
+    assert verified().events == 1
 
 
 # -- the command -------------------------------------------------------------------------------

@@ -129,6 +129,7 @@ def test_export_queues_a_solver_run_holding_the_problem_and_audits_it(make):
     assert run.parameters == {"as_of": "2025-01-10", "mode": "solve", "time_limit_s": 10,
                               "weights": {}}
     assert run.problem == document
+    db.session.commit()  # (events are written at the commit, as the command's is)
     event = db.session.query(AuditEvent).one()
     assert (event.action, event.entity_id) == ("solver_run.export", str(run.id))
     assert event.after["requests"] == 1

@@ -80,6 +80,7 @@ def test_a_valid_plan_becomes_proposals_and_moves_requests_to_proposed(registry)
     assert run.plan["assignments"][0]["request"] == str(hearing.id)
     assert run.progress == 1.0 and run.error == ""
     assert f"Solver run {run.id}: 2 new proposal(s)" in summary
+    db.session.commit()  # (events are written at the commit, as the command's is)
     actions = db.session.scalars(select(AuditEvent.action).order_by(AuditEvent.id)).all()
     assert actions == ["solver_run.export", "solver_run.import"]
 

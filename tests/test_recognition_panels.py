@@ -172,10 +172,12 @@ def test_adding_a_place_is_audited_on_the_expert(make, by_role):
     admin, shanghai, member = make.user(), institution(make), arbitrator(make)
     place = panels.add_place(member, {"institution_id": shanghai.id, "start": date(2024, 1, 1),
                                       "end": None}, admin)
+    db.session.commit()  # (events are written at the commit, as the pages' is)
     event = db.session.query(AuditEvent).filter_by(action="add_panel_membership").one()
     assert (event.entity, event.entity_id) == ("expert", str(member.id))
     assert event.after == {"institution": shanghai.id, "start": "2024-01-01", "end": None}
     panels.end_place(place, date(2025, 6, 30), admin)
+    db.session.commit()
     assert db.session.query(AuditEvent).filter_by(action="update_panel_membership").count() == 1
 
 

@@ -7,19 +7,57 @@ import threading
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 
-from sqlalchemy import Text, cast, select
+from sqlalchemy import Text, cast, event, select
+from sqlalchemy.orm import Session
 
 from registry.extensions import db
-from registry.models import AuditEvent, User
-from registry.models.audit import GENESIS, content_hash
+from registry.models import AuditEvent, User, utcnow
+from registry.models.audit import GENESIS, content_hash, stored_json
 
 VERIFY_BATCH = 5000  # rows read per query while the chain is checked
 
 
+_PENDING = "audit_events_pending"
+
+
 def record(actor: User | None, action: str, entity: str, entity_id, before=None, after=None):
-    """Add an event; it joins the chain when the session flushes (the hashes are set then)."""
-    db.session.add(AuditEvent(actor_id=actor.id if actor else None, action=action, entity=entity,
-                              entity_id=str(entity_id), before=before, after=after))
+    """Add an event to the transaction; it joins the chain when it is flushed.
+
+    It is written at the commit, after the transaction's other writes: the chain's lock,
+    which every writer of the log waits for in turn, is then held for the insert and the
+    commit alone, not for everything the transaction does after its first event (an
+    expert's edit judges its held seats: ~60 ms). Inside a savepoint it is added at once,
+    so that the savepoint's rollback takes it back with the change it describes. What it
+    says is fixed now: its time, and `before`/`after` as they will be read back."""
+    audit_event = AuditEvent(actor_id=actor.id if actor else None, action=action,
+                             entity=entity, entity_id=str(entity_id), at=utcnow(),
+                             before=stored_json(before), after=stored_json(after))
+    session = db.session()
+    if session.in_nested_transaction():
+        session.add(audit_event)
+        return
+    # Begun now if not yet, so that a rollback ends it and forgets the event.
+    transaction = session.get_transaction() or session.begin()
+    pending = session.info.get(_PENDING)
+    if pending is None or pending[0] is not transaction:
+        pending = session.info[_PENDING] = (transaction, [])
+    pending[1].append(audit_event)
+
+
+@event.listens_for(Session, "before_commit")
+def _add_pending(session) -> None:
+    """Hand the events recorded outside savepoints to the commit's flush (at a savepoint's
+    release too: they are then the outer transaction's, as a flush there would have made
+    them)."""
+    pending = session.info.pop(_PENDING, None)
+    if pending is not None and pending[0] is session.get_transaction():
+        session.add_all(pending[1])
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_pending(session, transaction) -> None:
+    if transaction.parent is None:  # the whole transaction ended: rolled back, or written
+        session.info.pop(_PENDING, None)
 
 
 # -- checking the chain ------------------------------------------------------------------------

@@ -59,9 +59,9 @@ def after_change(expert_ids: Iterable = (), case_ids: Iterable = (), *,
     raised now (a breach flagged before is not raised twice).
 
     The caller holds the experts (locks.hold) before its first write, as a hand pick does:
-    on PostgreSQL a transaction that wrote an audit event holds the audit chain's lock, and
-    taking the expert's row only here, after it, could deadlock with a hand pick that holds
-    the expert and waits for the chain.
+    on PostgreSQL a transaction that flushed an audit event (in a savepoint; others wait for
+    the commit) holds the audit chain's lock, and taking the expert's row only here, after
+    it, could deadlock with a hand pick that holds the expert and waits for the chain.
     """
     experts, cases = _ids(expert_ids), _ids(case_ids)
     if not experts and not cases:

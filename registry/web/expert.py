@@ -254,8 +254,9 @@ def language_choices(expert: Expert) -> list[tuple[str, str]]:
 
 
 def profile_page(expert: Expert, form: Form, editable: frozenset[str]):
+    first_visit = not expert.calendar_token
     token = calendar.feed_token(expert, current_user)
-    if db.session.new:  # the token was made just now, on the first visit
+    if first_visit:  # the token was made just now: keep it (and its audit event)
         db.session.commit()
     expert = expert_queries.profile_of(expert)
     return page("expert/profile.html", form, expert=expert, editable=editable,
