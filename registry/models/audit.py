@@ -7,6 +7,7 @@ checks both; docs/operations.md says what is hashed and how to check.
 
 The chain is extended at flush time (`_chain_new_events`), under a lock that serialises the
 writers: on PostgreSQL a transaction-scoped advisory lock, on SQLite the database's write lock.
+`services/audit.record` adds its events at the commit, so the lock is held for the commit.
 So chain order = commit order = id order, and a unique `prev_hash` makes the database refuse
 a fork should two writers ever chain onto the same event.
 """
