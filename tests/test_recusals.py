@@ -82,7 +82,9 @@ def hand_pick(client, as_, request_id, expert_id):
 
 
 def excluded_in_export(scene) -> dict[str, list[str]]:
-    db.session.expire_all()
+    # A new transaction, as each export has: what the API calls committed since, not what
+    # this one read (an export keeps its reads for the transaction, memo.py).
+    db.session.rollback()
     document = problem_export.region_problem("SH", date(2027, 1, 1), date(2027, 12, 31),
                                              date(2026, 12, 1))
     return {r["id"]: r["excluded"] for r in document["requests"]}

@@ -81,6 +81,7 @@ def after_change(expert_ids: Iterable = (), case_ids: Iterable = (), *,
     # Every verdict first, then the flags: the requests' problems share their reads of the
     # same experts (memo.py) only while nothing is written.
     since = min((d.start for r in requests for d in r.days), default=today)
+    problem_export.read_ahead(requests)
     verdicts = [(r, dispatch.held_seat_breaches(r, today, since=since)) for r in requests]
     for request, breaches in verdicts:
         raised += _judge(request, breaches, today, actor)

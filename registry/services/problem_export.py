@@ -277,9 +277,8 @@ def problem_document(requests: list[DispatchRequest], experts: Select | list[int
     (default: the requests' first day); an earlier day only adds spans that end before
     every request, which no rule reads."""
     exported = set(db.session.scalars(experts) if isinstance(experts, Select) else experts)
-    excluded = excluded_experts(requests)
+    excluded, disputes = _exclusions_and_disputes(requests)
     waived = written_waivers(requests)  # the parties' written waivers (services/disclosures)
-    disputes = dispute_fields([r.case for r in requests if r.role.value in ONE_PROCEDURE_ROLES])
     request_docs, pinned, previous = [], [], []
     for request in requests:
         held = [a for a in request.assignments if a.status in HELD_STATUSES]
@@ -293,7 +292,7 @@ def problem_document(requests: list[DispatchRequest], experts: Select | list[int
         if request.id in waived:
             request_docs[-1]["waivers"] = waived[request.id]
         if request.role.value in ONE_PROCEDURE_ROLES:
-            request_docs[-1] |= disputes.get(request.case_id, {})
+            request_docs[-1] |= disputes[request.case_id] or {}
         pinned += [_pair(a) for a in kept]
         previous += [_pair(a) for a in request.assignments
                      if a.status is AssignmentStatus.PROPOSED and a.expert_id in exported]
@@ -313,6 +312,28 @@ def problem_document(requests: list[DispatchRequest], experts: Select | list[int
         "previous": previous,
         "settings": dict(SETTINGS),
     }
+
+
+def read_ahead(requests: list[DispatchRequest]) -> None:
+    """Read for all these requests at once what each one's own problem will ask of its case:
+    exclusions and linked stages (kept for the transaction, memo.py). For the held seats of
+    several requests judged one by one (flags.after_change)."""
+    _exclusions_and_disputes(requests)
+
+
+def _exclusions_and_disputes(requests: list[DispatchRequest]) -> tuple[dict, dict]:
+    """excluded_experts and dispute_fields (None for a case without linked stages) for these
+    requests, each request's and case's read once per transaction."""
+    by_id = {r.id: r for r in requests}
+    cases = {r.case_id: r.case for r in requests if r.role.value in ONE_PROCEDURE_ROLES}
+
+    def read_disputes(case_ids: list[int]) -> dict:
+        found = dispute_fields([cases[i] for i in case_ids])
+        return {i: found.get(i) for i in case_ids}
+
+    excluded = memo.remember_many("excluded_experts", by_id, lambda ids: excluded_experts(
+        [by_id[i] for i in ids]))
+    return excluded, memo.remember_many("dispute_fields", cases, read_disputes)
 
 
 def dispute_fields(cases: list[Case]) -> dict[int, dict]:
