@@ -36,12 +36,11 @@ def record(actor: User | None, action: str, entity: str, entity_id, before=None,
     if session.in_nested_transaction():
         session.add(audit_event)
         return
-    # Begun now if not yet, so that a rollback ends it and forgets the event.
-    transaction = session.get_transaction() or session.begin()
-    pending = session.info.get(_PENDING)
-    if pending is None or pending[0] is not transaction:
-        pending = session.info[_PENDING] = (transaction, [])
-    pending[1].append(audit_event)
+    # Begun now if not yet, so that its end (commit or rollback) always empties the list:
+    # what the list holds is this transaction's.
+    if session.get_transaction() is None:
+        session.begin()
+    session.info.setdefault(_PENDING, []).append(audit_event)
 
 
 @event.listens_for(Session, "before_commit")
@@ -49,9 +48,7 @@ def _add_pending(session) -> None:
     """Hand the events recorded outside savepoints to the commit's flush (at a savepoint's
     release too: they are then the outer transaction's, as a flush there would have made
     them)."""
-    pending = session.info.pop(_PENDING, None)
-    if pending is not None and pending[0] is session.get_transaction():
-        session.add_all(pending[1])
+    session.add_all(session.info.pop(_PENDING, ()))
 
 
 @event.listens_for(Session, "after_transaction_end")

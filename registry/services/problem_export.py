@@ -418,7 +418,7 @@ def expert_entries(batches: list, as_of: date, earliest: date,
     children would cost seconds); a batch is a list of ids or a query of them."""
     entries = []
     for chunk in batches:
-        facts = _expert_facts(chunk, as_of, earliest)
+        facts = _kept_for_ids("expert_facts", _expert_facts, chunk, as_of, earliest)
         load, busy = outside_workload(chunk, in_problem, earliest)
         for row in db.session.execute(select(*EXPERT_COLUMNS).where(Expert.id.in_(chunk))
                                       .order_by(Expert.id)):
@@ -431,17 +431,18 @@ EXPERT_COLUMNS = (Expert.id, Expert.home_city_code, Expert.jurisdiction_code,
                   Expert.max_travel_km)
 
 
-def _expert_facts(chunk, as_of: date, earliest: date) -> dict:
-    """Each child table as {expert_id: [row, ...]} for the experts in chunk (a list of ids is
-    read once per transaction: held seats judged request by request name the same experts)."""
+def _kept_for_ids(kind: str, read, chunk, *args):
+    """read(chunk, *args), read once per transaction (memo.py) when chunk is a list of ids:
+    held seats judged request by request name the same experts. A query of ids (a region's
+    candidates) is read as it comes."""
     if isinstance(chunk, Select):
-        return _read_expert_facts(chunk, as_of, earliest)
-    key = (tuple(chunk), as_of, earliest)
-    return memo.remember("expert_facts", key, lambda keys: {
-        key: _read_expert_facts(list(key[0]), as_of, earliest)})
+        return read(chunk, *args)
+    key = (tuple(chunk), *args)
+    return memo.remember(kind, key, lambda _keys: {key: read(chunk, *args)})
 
 
-def _read_expert_facts(chunk, as_of: date, earliest: date) -> dict:
+def _expert_facts(chunk, as_of: date, earliest: date) -> dict:
+    """Each child table as {expert_id: [row, ...]} for the experts in chunk."""
     queries = {
         "roles": select(ExpertRoleGrant.expert_id, ExpertRoleGrant.role)
         .where(ExpertRoleGrant.expert_id.in_(chunk)),
@@ -506,9 +507,7 @@ def outside_workload(chunk, in_problem: set[int], earliest: date):
     """Open assignments and booked days of each expert on requests outside the problem."""
     load: Counter = Counter()
     busy: dict[int, list] = defaultdict(list)
-    seats, days = _seats_and_days(chunk, earliest) if isinstance(chunk, Select) else \
-        memo.remember("seats_and_days", (tuple(chunk), earliest),
-                      lambda keys: {keys[0]: _seats_and_days(chunk, earliest)})
+    seats, days = _kept_for_ids("seats_and_days", _seats_and_days, chunk, earliest)
     for expert_id, request_id in seats:
         if request_id not in in_problem:
             load[expert_id] += 1
