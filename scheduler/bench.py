@@ -3,10 +3,11 @@
 Every run is `python -m scheduler solve --time-limit S` under a small wrapper, so the wall
 time includes the interpreter's start and the peak memory is the solver process's own
 ru_maxrss. Every plan is checked by `verify` and compared with hand dispatch (baseline.py)
-on the same problem. The bound is the priority-only min-cost flow, computed here once per
-problem, so "% of bound" means the same at every limit. The proven optimum of filled
-priority (exact.py's MIP) is read from a cache and, with `optimum="compute"`, computed
-once per problem up to 5,000 x 2,000 and cached under artifacts/bench-cache/ (not in git).
+on the same problem. The bound is the relaxation's filled priority (flow.priority_bound),
+computed once per problem, so "% of bound" means the same at every limit. The proven
+optimum of filled priority (exact.py's MIP) is read from a cache and, with
+`optimum="compute"`, computed once per problem up to 5,000 x 2,000 and cached under
+artifacts/bench-cache/ (not in git).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from pathlib import Path
 
 from scheduler.baseline import baseline_state
 from scheduler.explain import metrics
-from scheduler.flow import relax
+from scheduler.flow import priority_bound
 from scheduler.generate import DISTRIBUTIONS, generate
 from scheduler.model import build_model
 from scheduler.problem import Problem
@@ -115,10 +116,10 @@ def prepare(size: str, distribution: str, seed: int, workdir: Path, optimum: str
     path.write_text(text, encoding="utf-8")
     problem = load_problem(doc)
     model = build_model(problem)
-    flow, _ = relax(model, priority_only=True)
+    bound = priority_bound(model)
     hand = metrics(model, baseline_state(model), None)
     inst = Instance(size, distribution, seed, path, problem, len(model.req),
-                    int(model.prio[flow].sum()), hand)
+                    bound, hand)
     key = hashlib.sha256(text.encode()).hexdigest()[:16]
     print(f"{size} {distribution} seed {seed}: problem, hand dispatch and bound in "
           f"{time.monotonic() - started:.1f} s", file=sys.stderr, flush=True)

@@ -2,7 +2,8 @@
 
 Source -> request (seats left) -> eligible pair (1) -> expert (capacity left, one
 arc per unit with a rising fairness cost) -> sink, plus a free source -> sink arc
-for seats left empty. Its filled priority is an upper bound for every plan.
+for seats left empty. Its filled priority is an upper bound for every plan; priority_bound
+computes that bound alone with max flows, faster.
 """
 
 from __future__ import annotations
@@ -16,24 +17,18 @@ from scheduler.model import Model
 COARSE_LEVELS, COARSE_PRIORITY = 1024, 1 << 16
 
 
-def relax(model: Model, free: np.ndarray | None = None, priority_only: bool = False,
+def relax(model: Model, free: np.ndarray | None = None,
           coarse: bool = False) -> tuple[np.ndarray, bool]:
     """Solve the relaxation over the `free` pairs (default all).
 
-    Returns (chosen pair mask including pinned pairs, solved to optimality). With
-    `priority_only` the costs are the priorities alone: same bound, faster. With `coarse`
+    Returns (chosen pair mask including pinned pairs, solved to optimality). With `coarse`
     the values are rounded to COARSE_LEVELS steps (a hint, ~25% faster: the cost-scaling
     algorithm's rounds grow with the log of the largest cost).
     """
     from ortools.graph.python import min_cost_flow  # ~0.1 s to load: only when a flow runs
 
     m = model
-    seats = m.seats.copy()
-    cap = m.cap.copy()
-    chosen = np.zeros(len(m.req), dtype=bool)
-    chosen[m.pinned] = True
-    np.subtract.at(seats, m.req[m.pinned], 1)
-    np.subtract.at(cap, m.exp[m.pinned], 1)
+    seats, cap, chosen = _left_after_pins(m)
     pins_per_exp = m.cap - cap
     arcs = ~chosen if free is None else (~chosen & free)
     arcs &= (seats[m.req] > 0) & (cap[m.exp] > 0)
@@ -44,8 +39,8 @@ def relax(model: Model, free: np.ndarray | None = None, priority_only: bool = Fa
     if len(pair_ids) == 0 or total == 0:
         return chosen, True
     flow = min_cost_flow.SimpleMinCostFlow()
-    value, step = (m.prio if priority_only else m.value)[pair_ids], 1
-    if coarse and not priority_only:
+    value, step = m.value[pair_ids], 1
+    if coarse:
         sec = value - m.prio[pair_ids] * m.big
         low = int(sec.min())
         step = max(1, -(-(int(sec.max()) - low) // COARSE_LEVELS))
@@ -64,8 +59,7 @@ def relax(model: Model, free: np.ndarray | None = None, priority_only: bool = Fa
     for e in np.flatnonzero(usable > 0):
         for k in range(int(usable[e])):
             tails.append(n_req + e)
-            costs.append(0 if priority_only
-                         else m.fair_cost(int(e), int(pins_per_exp[e]) + k + 1) // step)
+            costs.append(m.fair_cost(int(e), int(pins_per_exp[e]) + k + 1) // step)
     flow.add_arcs_with_capacity_and_unit_cost(
         np.array(tails, dtype=np.int32), np.full(len(tails), sink, dtype=np.int32),
         np.ones(len(tails), dtype=np.int64), np.array(costs, dtype=np.int64))
@@ -103,11 +97,67 @@ def pair_rank(model: Model) -> np.ndarray:
     return rank
 
 
+def _left_after_pins(m: Model) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(seats left per request, capacity left per expert, pinned pair mask)."""
+    seats, cap = m.seats.copy(), m.cap.copy()
+    chosen = np.zeros(len(m.req), dtype=bool)
+    chosen[m.pinned] = True
+    np.subtract.at(seats, m.req[m.pinned], 1)
+    np.subtract.at(cap, m.exp[m.pinned], 1)
+    return seats, cap, chosen
+
+
+def priority_bound(model: Model) -> int | None:
+    """The relaxation's filled priority (an upper bound on every plan's) without its pairs;
+    None if a flow fails.
+
+    Why max flows: with the secondary terms dropped, a pair is worth its request's priority
+    alone, and the sets of seats a flow can fill together form a matroid (a gammoid), on
+    which the greedy by weight is optimal. So the best fill takes as many seats of priority
+    5 as can be filled, then as many of priority >= 4 as can be, and so on: the bound is
+    the pinned pairs' priority plus, for each level p, the maximum flow through the
+    requests of priority >= p (the levels 1 apart: each unit of priority p counts once at
+    every level up to p). Five max flows (push-relabel) take about half the time of the
+    one min-cost flow with priority costs (1.8 s against 3.6 s at 20,000 x 5,000 on a
+    slow machine).
+    """
+    from ortools.graph.python import max_flow  # loaded only when a flow runs
+
+    m = model
+    seats, cap, chosen = _left_after_pins(m)
+    bound = int(m.prio[chosen].sum())
+    pair_ids = np.flatnonzero(~chosen & (seats[m.req] > 0) & (cap[m.exp] > 0))
+    req_prio = m.el.index.req_prio
+    n_req, n_exp = m.n_req, m.n_exp
+    source, sink = n_req + n_exp, n_req + n_exp + 1
+    experts = np.flatnonzero(cap > 0)
+    previous = 1
+    for level in np.unique(req_prio[m.req[pair_ids]]).tolist():
+        pair_ids = pair_ids[req_prio[m.req[pair_ids]] >= level]
+        rs = np.flatnonzero((seats > 0) & (req_prio >= level))
+        flow = max_flow.SimpleMaxFlow()
+        flow.add_arcs_with_capacity(m.req[pair_ids].astype(np.int32),
+                                    (n_req + m.exp[pair_ids]).astype(np.int32),
+                                    np.ones(len(pair_ids), dtype=np.int64))
+        flow.add_arcs_with_capacity(np.full(len(rs), source, dtype=np.int32),
+                                    rs.astype(np.int32), seats[rs].astype(np.int64))
+        flow.add_arcs_with_capacity((n_req + experts).astype(np.int32),
+                                    np.full(len(experts), sink, dtype=np.int32),
+                                    cap[experts].astype(np.int64))
+        if flow.solve(source, sink) != flow.OPTIMAL:
+            return None
+        # The flow through priority >= level counts for every level from the last one up.
+        bound += (level - previous + 1) * flow.optimal_flow()
+        previous = level + 1
+    return bound
+
+
 def bound_flow(model: Model):
-    """Producer for clock.run_forked: the priority-only flow's pairs ("bound")."""
-    chosen, solved = relax(model, priority_only=True)
-    if solved:  # a flow that failed bounds nothing: its pairs are the pinned ones only
-        yield "bound", np.flatnonzero(chosen)
+    """Producer for clock.run_forked: the relaxation's filled priority ("bound", one
+    value)."""
+    bound = priority_bound(model)
+    if bound is not None:  # a flow that failed bounds nothing
+        yield "bound", np.array([bound], dtype=np.int64)
 
 
 def hint_flows(model: Model, sizes: tuple[int, ...], keep: np.ndarray | None = None):

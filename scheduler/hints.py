@@ -23,7 +23,7 @@ HINT_SIZES = (8, 16, 24, 32, 48, 64, 96, 128, 192, 256)  # then all pairs
 # Measured cost model (quiet 2 cores, times the slowdown; docs/scheduler.md, "Time limit").
 FLOW_S_PER_PAIR = 2.5e-6  # a value (hint) flow, per pair arc (2.1-4 us at 20,000 x 5,000)
 FLOW_FIXED_S = 0.3  # building one flow's graph (capacity arcs) and reading its result
-BOUND_S_PER_PAIR = 1e-6  # the priority-only (bound) flow, per eligible pair (0.7 us)
+BOUND_S_PER_PAIR = 4e-7  # flow.priority_bound, per eligible pair (0.37 us)
 RANK_S_PER_REQUEST = 1.2e-5  # flow.pair_rank, once before the restricted hint flows
 FLOW_SHARE = 0.7  # of the time left after hand dispatch, at most, for the flows
 INLINE_FLOW_PAIRS = 300_000  # up to here a flow that surely fits runs in-process (no fork)
@@ -33,7 +33,7 @@ def run_flows(model: Model, hand: State, budget: Budget, workers: int, clock: Cl
               exact: bool) -> dict:
     """Run the bound flow and the hint flows within their share of the time left.
 
-    Returns what finished: "bound" (pairs of the priority-only flow) and the hints
+    Returns what finished: "bound" (the relaxation's filled priority, one value) and the hints
     (flow.hints_found: the pairs of each value flow solved, by its k). Beyond
     INLINE_FLOW_PAIRS, or when the estimate is close to the time left, they run in forked
     children that are killed at the deadline (a flow holds the GIL and cannot be stopped
@@ -45,8 +45,7 @@ def run_flows(model: Model, hand: State, budget: Budget, workers: int, clock: Cl
     # the search at least the rest of FLOW_SHARE.
     share = min(budget.left() - 2.5 * budget.greedy - 0.05, FLOW_SHARE * budget.left())
     if n == 0:  # nothing to choose: hand dispatch (the pinned pairs) is the optimum
-        empty = np.zeros(0, dtype=np.int64)
-        return {"bound": empty, hint_name(0): empty}
+        return {"bound": np.zeros(1, dtype=np.int64), hint_name(0): np.zeros(0, dtype=np.int64)}
     if share <= 0:
         return {}
     keep = hand.chosen.copy()
@@ -66,8 +65,9 @@ def run_flows(model: Model, hand: State, budget: Budget, workers: int, clock: Cl
     if workers >= 2:  # one child: the largest hint; the other: the smallest, then the bound
         others = [hints(small)] if small != big else []
         with_bound = bound_s + (cost(small) if others else 0.0) < share
-        others += [bound] if with_bound else []
-        producers = [hints(big)] + ([_chain(*others)] if others else [])
+        # Started even when not expected in time (its core is free): taken if it comes in
+        # before the hints, not waited for.
+        producers = [hints(big), _chain(*others, bound)]
     else:  # one child for all: the smallest, the bound, the largest that fits after them
         chain, room = [hints(small)], share - cost(small)
         with_bound = bound_s < room
@@ -76,12 +76,12 @@ def run_flows(model: Model, hand: State, budget: Budget, workers: int, clock: Cl
         if not exact:
             big = hint_sizes(model, room, budget.slowdown, cost)[1]
         producers = [_chain(*chain, hints(big)) if big != small else _chain(*chain)]
-    # (A bound that cannot finish in the share is not started: the phases after the flows
-    # get the time instead of waiting for a child that would be killed.)
+    # (With one worker, a bound that cannot finish in the share is not started: the phases
+    # after the flows get the time instead of waiting for a child that would be killed.)
     planned = cost(big) + (cost(small) if small != big else 0.0) + bound_s
     if n <= INLINE_FLOW_PAIRS and 4 * planned < share:
         return {name: arr for produce in producers for name, arr in produce()}
-    from ortools.graph.python import min_cost_flow  # noqa: F401  (once here, not per child)
+    from ortools.graph.python import max_flow, min_cost_flow  # noqa: F401  (here, not per child)
 
     wanted = {hint_name(small), hint_name(big)} | ({"bound"} if with_bound else set())
     if workers >= 2 and small != big:

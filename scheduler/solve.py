@@ -107,8 +107,8 @@ def solve(problem: Problem, *, time_limit_s: float | None = None, seed: int = 0,
     # Bound and hint: min-cost flows, killed at their share of the deadline if too slow.
     flows = run_flows(model, hand, budget, workers, clock, exact=small or plain)
     out = _Outcome(_Proof(clock), bound_flow="bound" in flows)
-    if out.bound_flow:  # the priority-only flow: a true upper bound on every plan
-        clock.bound = int(model.prio[flows["bound"]].sum())
+    if out.bound_flow:  # the relaxation's priority: a true upper bound on every plan
+        clock.bound = int(flows["bound"][0])
     clock.report("bound", hand)
     hints = [_mask(model, pairs) for _, pairs in hints_found(flows)]  # the largest first
     if hints:

@@ -142,3 +142,23 @@ def test_secondary_terms_are_not_claimed_proven_when_the_guard_fires(monkeypatch
     plan = solve_module.solve(load_problem(lex_counter()), time_limit_s=1, workers=1)
     assert plan.solver["baseline_fallback"] is True
     assert plan.solver["secondary_proven_optimal"] is False
+
+
+@pytest.mark.parametrize("distribution", ["current", "skewed", "subgroup"])
+@pytest.mark.parametrize("seed", [0, 1])
+def test_priority_bound_is_the_filled_priority_of_the_value_flow(distribution, seed):
+    """The max flows per priority level give the min-cost flow's filled priority: the value
+    flow fills priority first (big), so its priority is the relaxation's best. With pinned
+    pairs (history), and with levels removed so the levels are not 1 apart."""
+    from scheduler.flow import priority_bound, relax
+    from scheduler.generate import generate
+
+    doc = generate(300, 120, seed, history=True, distribution=distribution)
+    if seed:  # priorities 1, 3 and 5 only: a gap between the levels must still count
+        for r in doc["requests"]:
+            r["priority"] = min(5, 2 * (r.get("priority", 3) // 2) + 1)
+    model = build_model(load_problem(doc))
+    assert len(model.pinned) and len(set(model.prio.tolist())) >= 3
+    chosen, optimal = relax(model)
+    assert optimal
+    assert priority_bound(model) == int(model.prio[chosen].sum())

@@ -120,10 +120,10 @@ def _improved_alone(starts, hand, hint):
 
 def _clock_with_bound(model):
     from scheduler.clock import Clock
-    from scheduler.flow import relax
+    from scheduler.flow import priority_bound
 
     clock = Clock(3600, None)
-    clock.bound = int(model.prio[relax(model, priority_only=True)[0]].sum())
+    clock.bound = priority_bound(model)
     return clock
 
 
