@@ -118,13 +118,13 @@ def owned(model, row_id: int, expert: Expert):
 def request_view(user: User):
     """Dispatchers see every proposal on a request; its filing body who stands on it; an
     expert the request it works on, not who else was excluded or declined, and why."""
-    from registry.schemas.cases import RequestSchema, StandingRequestSchema
+    from registry.schemas import cases
 
     if may.sees_every_proposal(user):
-        return RequestSchema()
+        return cases.request_schema
     if may.sees_who_else_stands(user):
-        return StandingRequestSchema()
-    return RequestSchema(exclude=("exclusions", "assignments"))
+        return cases.standing_request_schema
+    return cases.request_schema_without_others
 
 
 def expert_view(user: User, expert: Expert):
