@@ -158,3 +158,48 @@ def test_below_the_bound_the_runner_up_is_left_to_the_search():
     assert alone[0][0] < clock.bound
     kept = _improve_start(best, runners_up, budget, clock, hand=hand, hint=hint)
     assert kept is best and _rank(kept) == alone[0] and _rank(runners_up[0]) == before
+
+
+def _flows_with_a_bound_that_does_not_fit(model, monkeypatch, *, slow: str):
+    """run_flows with two workers where the bound's estimate is far beyond the share (84 s:
+    70% of 120), with the hint or the bound made slow in its child."""
+    import time
+
+    from scheduler import hints
+    from scheduler.baseline import baseline_state
+    from scheduler.clock import Clock
+    from scheduler.hints import run_flows
+    from scheduler.solve import Budget
+
+    def slowed(produce):
+        def producer(*args):
+            time.sleep(30 if slow == "bound" else 2)
+            yield from produce(*args)
+        return producer
+
+    name = "bound_flow" if slow == "bound" else "hint_flows"
+    monkeypatch.setattr(hints, name, slowed(getattr(hints, name)))
+    budget = Budget(time.monotonic() + 120)
+    budget.greedy, budget.slowdown = 0.01, 1e5
+    assert budget.slowdown * hints.BOUND_S_PER_PAIR * len(model.req) > 120
+    return run_flows(model, baseline_state(model), budget, 2, Clock(120, None), exact=False)
+
+
+def test_a_bound_not_expected_in_time_is_still_taken_when_it_comes_first(medium, monkeypatch):
+    from scheduler.flow import priority_bound
+    from scheduler.model import build_model
+
+    model = build_model(medium)
+    flows = _flows_with_a_bound_that_does_not_fit(model, monkeypatch, slow="hint")
+    assert "hint 8" in flows
+    assert int(flows["bound"][0]) == priority_bound(model)
+
+
+def test_a_bound_not_expected_in_time_is_not_waited_for(medium, monkeypatch):
+    from scheduler.model import build_model
+
+    flows = _flows_with_a_bound_that_does_not_fit(build_model(medium), monkeypatch,
+                                                  slow="bound")
+    # The share is 84 s and the bound's child sleeps 30 s first: had the flows waited for
+    # it, it would be here.
+    assert "hint 8" in flows and "bound" not in flows
