@@ -121,18 +121,18 @@ def _appointed(idx: Index, rs: np.ndarray, es: np.ndarray) -> np.ndarray:
     return n[inverse.reshape(-1)]
 
 
-def _blocks(idx: Index, fit_u: np.ndarray, rs_all: np.ndarray, es: np.ndarray):
+def _blocks(idx: Index, fitting: np.ndarray, rs_all: np.ndarray, es: np.ndarray):
     """Split a role's requests into blocks (rows, columns, fit needed?).
 
     A field set whose requests are numerous enough gets blocks of its own whose columns are
-    only the experts with fit > 0 for it; the other requests share blocks over all experts
-    of the role, where the fit is looked up cell by cell.
+    only the experts with fit > 0 for it (`fitting`: fit_u > 0); the other requests share
+    blocks over all experts of the role, where the fit is looked up cell by cell.
     """
     # Masked in place, not gathered by column (fit_u[:, es] copies every field set's row):
     # 0.3 s -> 0.05 s at 20,000 x 5,000 with subgroup codes (7,354 field sets).
     in_role = np.zeros(idx.n_exp, dtype=bool)
     in_role[es] = True
-    fits = (fit_u > 0) & in_role
+    fits = fitting & in_role
     n_fit = np.count_nonzero(fits, axis=1)
     sets = idx.req_field_set[rs_all]
     n_req = np.bincount(sets, minlength=len(n_fit))
@@ -280,6 +280,7 @@ def _block_rules(idx: Index, fit_u: np.ndarray, counts: np.ndarray,
     """Rules 1-5 per role: count rules 1 and 2 by distinct days, judge 3-5 in blocks."""
     n_req, n_exp = idx.n_req, idx.n_exp
     parts, buffer = [], _Buffer()
+    fitting = fit_u > 0  # once for every role's blocks
     for role in range(len(ROLES)):
         rs_all = np.flatnonzero(idx.req_role == role)
         es = np.flatnonzero(idx.exp_roles & (1 << role)).astype(np.int64)
@@ -289,7 +290,7 @@ def _block_rules(idx: Index, fit_u: np.ndarray, counts: np.ndarray,
         appointed = np.zeros(n_req, dtype=np.int64)
         appointed[rs_all] = _appointed(idx, rs_all, es)
         counts[rs_all, COLUMN["appointment"]] = len(es) - appointed[rs_all]
-        for rs, cs, lookup in _blocks(idx, fit_u, rs_all, es):
+        for rs, cs, lookup in _blocks(idx, fitting, rs_all, es):
             stop.check()
             rs, kept, survivors = _dense_rules(idx, fit_u if lookup else None, role, rs, cs,
                                                appointed, counts)

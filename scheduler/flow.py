@@ -131,9 +131,11 @@ def priority_bound(model: Model) -> int | None:
     n_req, n_exp = m.n_req, m.n_exp
     source, sink = n_req + n_exp, n_req + n_exp + 1
     experts = np.flatnonzero(cap > 0)
+    pair_prio = req_prio[m.req[pair_ids]]
     previous = 1
-    for level in np.unique(req_prio[m.req[pair_ids]]).tolist():
-        pair_ids = pair_ids[req_prio[m.req[pair_ids]] >= level]
+    for level in np.unique(pair_prio).tolist():
+        above = pair_prio >= level
+        pair_ids, pair_prio = pair_ids[above], pair_prio[above]
         rs = np.flatnonzero((seats > 0) & (req_prio >= level))
         flow = max_flow.SimpleMaxFlow()
         flow.add_arcs_with_capacity(m.req[pair_ids].astype(np.int32),
