@@ -24,7 +24,9 @@ HINT_SIZES = (8, 16, 24, 32, 48, 64, 96, 128, 192, 256)  # then all pairs
 FLOW_S_PER_PAIR = 2.5e-6  # a value (hint) flow, per pair arc (2.1-4 us at 20,000 x 5,000)
 FLOW_FIXED_S = 0.3  # building one flow's graph (capacity arcs) and reading its result
 BOUND_S_PER_PAIR = 4e-7  # flow.priority_bound, per eligible pair (0.37 us)
-RANK_S_PER_REQUEST = 1.2e-5  # flow.pair_rank, once before the restricted hint flows
+# Once before the restricted hint flows: flow.pair_rank, per request, and
+# flow.least_contested, per pair (0.1 s at 20,000 x 5,000 on a slow machine).
+RANK_S_PER_REQUEST, CONTESTED_S_PER_PAIR = 1.2e-5, 1.5e-8
 FLOW_SHARE = 0.7  # of the time left after hand dispatch, at most, for the flows
 INLINE_FLOW_PAIRS = 300_000  # up to here a flow that surely fits runs in-process (no fork)
 
@@ -104,7 +106,10 @@ def hint_sizes(model: Model, share: float, slowdown: float, cost) -> tuple[int, 
     sizes = restricted_sizes(model)
     if len(model.req) <= FULL_HINT_PAIRS or not sizes:
         sizes.append(0)
-    rank = slowdown * RANK_S_PER_REQUEST * model.n_req if sizes[0] else 0.0
+    rank = 0.0
+    if sizes[0]:
+        rank = slowdown * (RANK_S_PER_REQUEST * model.n_req
+                           + CONTESTED_S_PER_PAIR * len(model.req))
     fitting = [k for k in sizes if rank + cost(k) <= share]
     return sizes[0], fitting[-1] if fitting else sizes[0]
 

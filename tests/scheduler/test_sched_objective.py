@@ -162,3 +162,40 @@ def test_priority_bound_is_the_filled_priority_of_the_value_flow(distribution, s
     chosen, optimal = relax(model)
     assert optimal
     assert priority_bound(model) == int(model.prio[chosen].sum())
+
+
+@pytest.mark.parametrize("distribution", ["current", "skewed", "subgroup"])
+def test_least_contested_marks_each_requests_least_contested_experts(distribution):
+    from scheduler.flow import least_contested
+    from scheduler.generate import generate
+
+    model = build_model(load_problem(generate(300, 120, 1, distribution=distribution)))
+    pairs_per_seat = np.bincount(model.exp, minlength=model.n_exp) / np.maximum(model.cap, 1)
+    expected = np.zeros(len(model.req), dtype=bool)
+    for r in range(model.n_req):
+        lo, hi = model.req_ptr[r], model.req_ptr[r + 1]
+        # least contested first; among equals the lower expert index (the pairs' order)
+        order = sorted(range(lo, hi), key=lambda p: (pairs_per_seat[model.exp[p]],
+                                                     model.exp[p]))
+        expected[order[:3]] = True
+    assert np.array_equal(least_contested(model, 3), expected)
+
+
+@pytest.mark.parametrize("distribution", ["current", "skewed", "subgroup"])
+def test_a_restricted_hint_seats_the_requests_whose_best_experts_are_wanted_elsewhere(
+        distribution, monkeypatch):
+    """With only each request's best pair the hint flow leaves most of the bound's priority
+    unfilled (those experts are everybody's best); with the least contested experts' pairs
+    beside it, it fills nearly all of it."""
+    import scheduler.flow as flow
+    from scheduler.generate import generate
+
+    model = build_model(load_problem(generate(400, 160, 0, distribution=distribution)))
+    bound = flow.priority_bound(model)
+
+    def one_pair_hint_priority() -> int:
+        return int(model.prio[dict(flow.hint_flows(model, (1,)))["hint 1"]].sum())
+
+    assert one_pair_hint_priority() >= 0.97 * bound
+    monkeypatch.setattr(flow, "UNCONTESTED_PAIRS", 0)
+    assert one_pair_hint_priority() < 0.9 * bound
