@@ -130,25 +130,15 @@ def relative_gap(bound: int | None, filled: int | None) -> float | None:
     return round((bound - filled) / bound, 6) if bound else 0.0
 
 
-def run_forked(producers: list, timeout_s: float, stop: Stop = NEVER,
-               enough: Callable[[dict], bool] | None = None) -> dict[str, object]:
-    """Run each producer (a generator function yielding (name, int64 array)) in a forked
-    child, in parallel; return the latest array of every name received within timeout_s,
-    or as soon as `enough` says the results received so far are enough.
+class Forked:
+    """Producers (generator functions yielding (name, int64 array)), each run in a forked
+    child started one by one (Forked.start), possibly at different times, and collected
+    together (Forked.collect); leaving the `with` block kills those still running.
 
     The min-cost flows hold the GIL and cannot be interrupted in-process; in a child they
     can: at the deadline (or on a stop request, which then raises Cancelled) the children
     are killed and what they sent so far is kept. Without os.fork the producers run inline.
     """
-    with Forked() as children:
-        for produce in producers:
-            children.start(produce)
-        return children.collect(timeout_s, stop, enough)
-
-
-class Forked:
-    """Children started one by one (Forked.start), collected together (Forked.collect);
-    leaving the `with` block kills those still running."""
 
     def __init__(self):
         self.children: dict[int, tuple[int, bytearray]] = {}  # read end -> (pid, buffer)

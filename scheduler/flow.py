@@ -182,7 +182,7 @@ def priority_bound(model: Model) -> int | None:
 
 
 def bound_flow(model: Model):
-    """Producer for clock.run_forked: the relaxation's filled priority ("bound", one
+    """Producer for clock.Forked: the relaxation's filled priority ("bound", one
     value)."""
     bound = priority_bound(model)
     if bound is not None:  # a flow that failed bounds nothing
@@ -190,7 +190,7 @@ def bound_flow(model: Model):
 
 
 def hint_flows(model: Model, sizes: tuple[int, ...], keep: np.ndarray | None = None):
-    """Producer for clock.run_forked: value flows over each request's best `k` pairs, its
+    """Producer for clock.Forked: value flows over each request's best `k` pairs, its
     pairs with the UNCONTESTED_PAIRS least contested experts and the `keep` pairs (e.g. hand
     dispatch's, so the hint can fill as much priority) for each k of `sizes` (0: all pairs),
     each sent as hint_name(k) as soon as it is solved; the caller finds them with
@@ -213,8 +213,8 @@ def hint_name(k: int) -> str:
 
 
 def hints_found(results: dict) -> list[tuple[int, np.ndarray]]:
-    """(k, pairs) of every hint flow among run_forked's results, the largest first (k = 0:
-    all pairs, the largest of all)."""
+    """(k, pairs) of every hint flow among the flows' results (clock.Forked.collect), the
+    largest first (k = 0: all pairs, the largest of all)."""
     sizes = [int(name.split()[1]) for name in results if name.startswith("hint ")]
     order = sorted(sizes, key=lambda k: -np.inf if k == 0 else -k)
     return [(k, results[hint_name(k)]) for k in order]

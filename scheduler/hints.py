@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from scheduler.clock import Clock, run_forked
+from scheduler.clock import Clock, Forked
 from scheduler.flow import bound_flow, hint_arcs, hint_flows, hint_name
 from scheduler.model import Model, State
 
@@ -29,10 +29,37 @@ BOUND_S_PER_PAIR = 4e-7  # flow.priority_bound, per eligible pair (0.37 us)
 RANK_S_PER_REQUEST, CONTESTED_S_PER_PAIR = 1.2e-5, 1.5e-8
 FLOW_SHARE = 0.7  # of the time left after hand dispatch, at most, for the flows
 INLINE_FLOW_PAIRS = 300_000  # up to here a flow that surely fits runs in-process (no fork)
+# The smallest hint starts beside hand dispatch when the time left is under this many times
+# their quiet cost (start_insurance): 5,000 x 2,000 with 2 s and 20,000 x 5,000 with 5 s,
+# not 5,000 x 2,000 with 5 s nor 20,000 x 5,000 with 10 s.
+INSURE_WITHIN = 4.0
+
+
+def start_insurance(model: Model, workers: int, exact: bool, children: Forked,
+                    time_left: float, hand_s: float) -> int | None:
+    """Start the smallest hint flow in a forked child now, before hand dispatch, when the
+    time left is short (under INSURE_WITHIN times the quiet cost of that flow and of hand
+    dispatch, `hand_s`), it would run forked anyway and a second core is there for it: it
+    then runs beside hand dispatch instead of after it, and a short limit, whose flows get
+    only what hand dispatch leaves, still has a hint. (Without hand dispatch's pairs: the
+    pairs of each request's least contested experts stand in for them.) Not with more
+    time: beside the child, hand dispatch runs up to 60% slower (the forked pages it
+    touches are copied), which sizes every later step smaller. Returns its k, or None when
+    none was started."""
+    sizes = restricted_sizes(model) if len(model.req) else []
+    if workers < 2 or exact or len(model.req) <= INLINE_FLOW_PAIRS or not sizes:
+        return None
+    quiet = FLOW_FIXED_S + FLOW_S_PER_PAIR * hint_arcs(model, sizes[0]) + hand_s
+    if time_left > INSURE_WITHIN * quiet:
+        return None
+    from ortools.graph.python import max_flow, min_cost_flow  # noqa: F401  (not per child)
+
+    children.start(lambda: hint_flows(model, (sizes[0],)))
+    return sizes[0]
 
 
 def run_flows(model: Model, hand: State, budget: Budget, workers: int, clock: Clock,
-              exact: bool) -> dict:
+              exact: bool, children: Forked | None = None, insured: int | None = None) -> dict:
     """Run the bound flow and the hint flows within their share of the time left.
 
     Returns what finished: "bound" (the relaxation's filled priority, one value) and the hints
@@ -41,6 +68,8 @@ def run_flows(model: Model, hand: State, budget: Budget, workers: int, clock: Cl
     children that are killed at the deadline (a flow holds the GIL and cannot be stopped
     in-process). With two workers or more, the largest hint that fits runs in one child,
     and the smallest (insurance against a wrong estimate) then the bound in the other.
+    `children` may already run the smallest (start_insurance: its k is `insured`); the
+    others join them there.
     """
     n = len(model.req)
     # The flows get most of the time left, the repair after them two greedy passes, and
@@ -48,8 +77,9 @@ def run_flows(model: Model, hand: State, budget: Budget, workers: int, clock: Cl
     share = min(budget.left() - 2.5 * budget.greedy - 0.05, FLOW_SHARE * budget.left())
     if n == 0:  # nothing to choose: hand dispatch (the pinned pairs) is the optimum
         return {"bound": np.zeros(1, dtype=np.int64), hint_name(0): np.zeros(0, dtype=np.int64)}
+    children = children if children is not None else Forked()
     if share <= 0:
-        return {}
+        return children.collect(0.0, clock.stop)  # (the insurance, if it is in already)
     keep = hand.chosen.copy()
 
     def hints(*ks):
@@ -65,11 +95,12 @@ def run_flows(model: Model, hand: State, budget: Budget, workers: int, clock: Cl
     small, big = (0, 0) if exact else hint_sizes(model, share, budget.slowdown, cost)
     bound_s = budget.slowdown * BOUND_S_PER_PAIR * n
     if workers >= 2:  # one child: the largest hint; the other: the smallest, then the bound
-        others = [hints(small)] if small != big else []
+        others = [hints(small)] if small not in (big, insured) else []
         with_bound = bound_s + (cost(small) if others else 0.0) < share
         # Started even when not expected in time (its core is free): taken if it comes in
         # before the hints, not waited for.
-        producers = [hints(big), _chain(*others, bound)]
+        producers = [hints(big)] if big != insured else []
+        producers.append(_chain(*others, bound))
     else:  # one child for all: the smallest, the bound, the largest that fits after them
         chain, room = [hints(small)], share - cost(small)
         with_bound = bound_s < room
@@ -81,7 +112,7 @@ def run_flows(model: Model, hand: State, budget: Budget, workers: int, clock: Cl
     # (With one worker, a bound that cannot finish in the share is not started: the phases
     # after the flows get the time instead of waiting for a child that would be killed.)
     planned = cost(big) + (cost(small) if small != big else 0.0) + bound_s
-    if n <= INLINE_FLOW_PAIRS and 4 * planned < share:
+    if insured is None and n <= INLINE_FLOW_PAIRS and 4 * planned < share:
         return {name: arr for produce in producers for name, arr in produce()}
     from ortools.graph.python import max_flow, min_cost_flow  # noqa: F401  (here, not per child)
 
@@ -91,7 +122,10 @@ def run_flows(model: Model, hand: State, budget: Budget, workers: int, clock: Cl
         # limit then has too (quality should not fall as the limit grows). Nobody waits
         # for them: the children are stopped once the planned flows are in.
         producers[-1] = _chain(producers[-1], hints(*sizes_between(model, small, big)))
-    return run_forked(producers, share, clock.stop, enough=lambda got: wanted <= got.keys())
+    with children:
+        for produce in producers:
+            children.start(produce)
+        return children.collect(share, clock.stop, enough=lambda got: wanted <= got.keys())
 
 
 def restricted_sizes(model: Model) -> list[int]:

@@ -11,12 +11,12 @@ from collections.abc import Callable
 import numpy as np
 
 from scheduler.baseline import baseline_state
-from scheduler.clock import Clock, Stop
+from scheduler.clock import Clock, Forked, Stop
 from scheduler.eligibility import eligible_pairs
 from scheduler.exact import max_priority
 from scheduler.explain import build_plan
 from scheduler.flow import hints_found
-from scheduler.hints import run_flows
+from scheduler.hints import run_flows, start_insurance
 from scheduler.improve import improve, seats_lost
 from scheduler.lns import cp_sat_load_s, optimise, run_lns
 from scheduler.model import Model, State, build_model
@@ -77,7 +77,7 @@ def solve(problem: Problem, *, time_limit_s: float | None = None, seed: int = 0,
     between phases and, from a watcher thread, while CP-SAT or SCIP run (so it must be
     cheap and thread-safe); once it returns True, solve raises Cancelled, within about
     0.1 s during a search. The min-cost flows hold the GIL, so the large ones run in forked
-    children (clock.run_forked) that are killed at their share of the deadline or on a stop.
+    children (clock.Forked) that are killed at their share of the deadline or on a stop.
 
     Hand dispatch is computed first, whatever the limit, and the answer is never below it
     on filled priority, nor at equal priority on fit (solver.baseline_fallback says when
@@ -99,13 +99,17 @@ def solve(problem: Problem, *, time_limit_s: float | None = None, seed: int = 0,
     clock.report("eligibility", None)
     small = len(model.req) <= EXACT_MAX_PAIRS
     plain = all(not r.days and r.seats == 1 for r in problem.requests)
-    # Hand dispatch: the floor, always computed first; it also measures the machine. (Not
-    # beside a flow: on a busy machine the two would slow each other and the measure.)
-    hand, budget = _hand_dispatch(model, clock)
-    clock.bound = seat_bound(model)
-    clock.report("hand dispatch", hand)
-    # Bound and hint: min-cost flows, killed at their share of the deadline if too slow.
-    flows = run_flows(model, hand, budget, workers, clock, exact=small or plain)
+    with Forked() as children:
+        # The smallest hint flow, in a child beside hand dispatch when it has a core.
+        insured = start_insurance(model, workers, small or plain, children,
+                                  clock.deadline(0) - time.monotonic(), quiet_greedy_s(model))
+        # Hand dispatch: the floor, always computed first; it also measures the machine.
+        hand, budget = _hand_dispatch(model, clock)
+        clock.bound = seat_bound(model)
+        clock.report("hand dispatch", hand)
+        # Bound and hints: flows, killed at their share of the deadline if too slow.
+        flows = run_flows(model, hand, budget, workers, clock, small or plain, children,
+                          insured)
     out = _Outcome(_Proof(clock), bound_flow="bound" in flows)
     if out.bound_flow:  # the relaxation's priority: a true upper bound on every plan
         clock.bound = int(flows["bound"][0])

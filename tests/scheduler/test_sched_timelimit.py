@@ -1,5 +1,6 @@
 """A short time limit skips the optional phases instead of overrunning."""
 
+import numpy as np
 import pytest
 
 from scheduler import load_problem, solve, verify
@@ -203,3 +204,52 @@ def test_a_bound_not_expected_in_time_is_not_waited_for(medium, monkeypatch):
     # The share is 84 s and the bound's child sleeps 30 s first: had the flows waited for
     # it, it would be here.
     assert "hint 8" in flows and "bound" not in flows
+
+
+def test_the_smallest_hint_starts_beside_hand_dispatch_only_when_time_is_short(
+        medium, monkeypatch):
+    from scheduler import hints
+    from scheduler.clock import Forked
+    from scheduler.model import build_model
+
+    monkeypatch.setattr(hints, "INLINE_FLOW_PAIRS", 0)  # (its flows run forked, as large ones)
+    model = build_model(medium)
+    with Forked() as children:
+        assert hints.start_insurance(model, 1, False, children, 0.5, 0.01) is None  # 1 core
+        assert hints.start_insurance(model, 2, True, children, 0.5, 0.01) is None  # exact
+        assert hints.start_insurance(model, 2, False, children, 100.0, 0.01) is None
+        assert not children.children
+        k = hints.start_insurance(model, 2, False, children, 0.5, 0.01)
+        assert k == hints.restricted_sizes(model)[0] and len(children.children) == 1
+
+
+def test_a_hint_started_beside_hand_dispatch_counts_when_no_time_is_left_for_flows(
+        medium, monkeypatch):
+    """Hand dispatch left the flows no share (a short limit on a slow machine): without the
+    insurance there is no hint at all; with it, the one that ran beside hand dispatch."""
+    import select
+    import time
+
+    from scheduler import hints
+    from scheduler.baseline import baseline_state
+    from scheduler.clock import Clock, Forked
+    from scheduler.flow import hint_flows, hint_name
+    from scheduler.model import build_model
+    from scheduler.solve import Budget
+
+    monkeypatch.setattr(hints, "INLINE_FLOW_PAIRS", 0)
+    model = build_model(medium)
+    hand = baseline_state(model)
+
+    def no_time_left() -> Budget:
+        budget = Budget(time.monotonic() + 0.01)
+        budget.greedy, budget.slowdown = 0.01, 1.0
+        return budget
+
+    assert hints.run_flows(model, hand, no_time_left(), 2, Clock(1, None), False) == {}
+    with Forked() as children:
+        k = hints.start_insurance(model, 2, False, children, 0.5, 0.01)
+        select.select(list(children.children), [], [], 60)  # (its result is coming in)
+        flows = hints.run_flows(model, hand, no_time_left(), 2, Clock(1, None), False,
+                                children, k)
+    assert np.array_equal(flows[hint_name(k)], dict(hint_flows(model, (k,)))[hint_name(k)])
