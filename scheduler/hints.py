@@ -46,14 +46,15 @@ def start_insurance(model: Model, workers: int, exact: bool, children: Forked,
     time: beside the child, hand dispatch runs up to 60% slower (the forked pages it
     touches are copied), which sizes every later step smaller. Returns its k, or None when
     none was started."""
-    sizes = restricted_sizes(model) if len(model.req) else []
-    if workers < 2 or exact or len(model.req) <= INLINE_FLOW_PAIRS or not sizes:
+    if workers < 2 or exact or len(model.req) <= INLINE_FLOW_PAIRS:
+        return None
+    sizes = restricted_sizes(model)
+    if not sizes:
         return None
     quiet = FLOW_FIXED_S + FLOW_S_PER_PAIR * hint_arcs(model, sizes[0]) + hand_s
     if time_left > INSURE_WITHIN * quiet:
         return None
-    from ortools.graph.python import max_flow, min_cost_flow  # noqa: F401  (not per child)
-
+    _import_flows()
     children.start(lambda: hint_flows(model, (sizes[0],)))
     return sizes[0]
 
@@ -114,8 +115,7 @@ def run_flows(model: Model, hand: State, budget: Budget, workers: int, clock: Cl
     planned = cost(big) + (cost(small) if small != big else 0.0) + bound_s
     if insured is None and n <= INLINE_FLOW_PAIRS and 4 * planned < share:
         return {name: arr for produce in producers for name, arr in produce()}
-    from ortools.graph.python import max_flow, min_cost_flow  # noqa: F401  (here, not per child)
-
+    _import_flows()
     wanted = {hint_name(small), hint_name(big)} | ({"bound"} if with_bound else set())
     if workers >= 2 and small != big:
         # The second child goes on with the sizes between: more starts, which a larger
@@ -126,6 +126,11 @@ def run_flows(model: Model, hand: State, budget: Budget, workers: int, clock: Cl
         for produce in producers:
             children.start(produce)
         return children.collect(share, clock.stop, enough=lambda got: wanted <= got.keys())
+
+
+def _import_flows() -> None:
+    """Load OR-Tools' flow modules (~0.1 s) here, before forking, not in every child."""
+    from ortools.graph.python import max_flow, min_cost_flow  # noqa: F401
 
 
 def restricted_sizes(model: Model) -> list[int]:
