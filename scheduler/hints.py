@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from scheduler.clock import Clock, Forked
-from scheduler.flow import bound_flow, hint_arcs, hint_flows, hint_name
+from scheduler.flow import ROUTE_RANK, bound_flow, hint_arcs, hint_flows, hint_name
 from scheduler.model import Model, State
 
 if TYPE_CHECKING:
@@ -25,7 +25,8 @@ FLOW_S_PER_PAIR = 2.5e-6  # a value (hint) flow, per pair arc (2.1-4 us at 20,00
 FLOW_FIXED_S = 0.3  # building one flow's graph (capacity arcs) and reading its result
 BOUND_S_PER_PAIR = 4e-7  # flow.priority_bound, per eligible pair (0.37 us)
 # Once before the restricted hint flows: flow.pair_rank, per request, and
-# flow.least_contested, per pair (0.1 s at 20,000 x 5,000 on a slow machine).
+# flow.least_contested, per pair (0.1 s at 20,000 x 5,000 on a slow machine), and the
+# routes (restricted_prep_s).
 RANK_S_PER_REQUEST, CONTESTED_S_PER_PAIR = 1.2e-5, 1.5e-8
 FLOW_SHARE = 0.7  # of the time left after hand dispatch, at most, for the flows
 INLINE_FLOW_PAIRS = 300_000  # up to here a flow that surely fits runs in-process (no fork)
@@ -44,8 +45,9 @@ def start_insurance(model: Model, workers: int, exact: bool, children: Forked,
     only what hand dispatch leaves, still has a hint. (Without hand dispatch's pairs: the
     pairs of each request's least contested experts stand in for them.) Not with more
     time: beside the child, hand dispatch runs up to 60% slower (the forked pages it
-    touches are copied), which sizes every later step smaller. Returns its k, or None when
-    none was started."""
+    touches are copied), which sizes every later step smaller. Without the routes either
+    (flow.ROUTE_RANK), which would take a third longer. Returns its k, or None when none
+    was started."""
     if workers < 2 or exact or len(model.req) <= INLINE_FLOW_PAIRS:
         return None
     sizes = restricted_sizes(model)
@@ -55,7 +57,7 @@ def start_insurance(model: Model, workers: int, exact: bool, children: Forked,
     if time_left > INSURE_WITHIN * quiet:
         return None
     _import_flows()
-    children.start(lambda: hint_flows(model, (sizes[0],)))
+    children.start(lambda: hint_flows(model, (sizes[0],), routed=False))
     return sizes[0]
 
 
@@ -145,12 +147,17 @@ def hint_sizes(model: Model, share: float, slowdown: float, cost) -> tuple[int, 
     sizes = restricted_sizes(model)
     if len(model.req) <= FULL_HINT_PAIRS or not sizes:
         sizes.append(0)
-    rank = 0.0
-    if sizes[0]:
-        rank = slowdown * (RANK_S_PER_REQUEST * model.n_req
-                           + CONTESTED_S_PER_PAIR * len(model.req))
-    fitting = [k for k in sizes if rank + cost(k) <= share]
+    once = slowdown * restricted_prep_s(model, sizes[0]) if sizes[0] else 0.0
+    fitting = [k for k in sizes if once + cost(k) <= share]
     return sizes[0], fitting[-1] if fitting else sizes[0]
+
+
+def restricted_prep_s(model: Model, k: int) -> float:
+    """What a child computes once before its restricted hint flows (the smallest `k`), on a
+    quiet machine: flow.pair_rank, flow.least_contested and, for k < ROUTE_RANK, the routes
+    (max flows over each request's best ROUTE_RANK pairs, costed like the bound's)."""
+    routes = BOUND_S_PER_PAIR * hint_arcs(model, ROUTE_RANK) if k < ROUTE_RANK else 0.0
+    return RANK_S_PER_REQUEST * model.n_req + CONTESTED_S_PER_PAIR * len(model.req) + routes
 
 
 def sizes_between(model: Model, small: int, big: int) -> tuple[int, ...]:

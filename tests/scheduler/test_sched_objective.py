@@ -186,7 +186,7 @@ def test_a_restricted_hint_seats_the_requests_whose_best_experts_are_wanted_else
         distribution, monkeypatch):
     """With only each request's best pair the hint flow leaves most of the bound's priority
     unfilled (those experts are everybody's best); with the least contested experts' pairs
-    beside it, it fills nearly all of it."""
+    beside it, it fills nearly all of it. (Without the routes, tested below.)"""
     import scheduler.flow as flow
     from scheduler.generate import generate
 
@@ -194,8 +194,36 @@ def test_a_restricted_hint_seats_the_requests_whose_best_experts_are_wanted_else
     bound = flow.priority_bound(model)
 
     def one_pair_hint_priority() -> int:
-        return int(model.prio[dict(flow.hint_flows(model, (1,)))["hint 1"]].sum())
+        hint = dict(flow.hint_flows(model, (1,), routed=False))["hint 1"]
+        return int(model.prio[hint].sum())
 
     assert one_pair_hint_priority() >= 0.97 * bound
     monkeypatch.setattr(flow, "UNCONTESTED_PAIRS", 0)
     assert one_pair_hint_priority() < 0.9 * bound
+
+
+@pytest.mark.parametrize("distribution", ["current", "skewed", "subgroup"])
+def test_with_the_routes_a_one_pair_hint_fills_what_its_wider_set_can(distribution,
+                                                                      monkeypatch):
+    """The routes of each request's best ROUTE_RANK pairs (the pairs the priority-level max
+    flows over them use) carry all the priority those pairs can fill: a flow over the
+    routes alone fills it, and so does the one-pair hint that has them, which without them
+    (and without the least contested experts) falls far short."""
+    import scheduler.flow as flow
+    from scheduler.generate import generate
+
+    monkeypatch.setattr(flow, "UNCONTESTED_PAIRS", 0)
+    monkeypatch.setattr(flow, "ROUTE_RANK", 4)  # (these requests have 5 pairs on average)
+    model = build_model(load_problem(generate(400, 160, 0, distribution=distribution)))
+    wide = flow.pair_rank(model) < flow.ROUTE_RANK
+    wide_priority = int(model.prio[flow.relax(model, wide)[0]].sum())
+    routes = flow.priority_routes(model, wide)
+    assert routes.sum() < wide.sum() and not (routes & ~wide).any()
+    assert int(model.prio[flow.relax(model, routes)[0]].sum()) == wide_priority
+
+    def one_pair_hint_priority(routed: bool) -> int:
+        hint = dict(flow.hint_flows(model, (1,), routed=routed))["hint 1"]
+        return int(model.prio[hint].sum())
+
+    assert one_pair_hint_priority(routed=True) == wide_priority
+    assert one_pair_hint_priority(routed=False) < 0.9 * wide_priority
