@@ -24,8 +24,8 @@ UNCONTESTED_PAIRS = 4
 # ... and the routes of a wider set, each request's best ROUTE_RANK pairs (and the above):
 # the pairs the priority-level max flows over that set use (priority_routes). With them the
 # flow fills the priority the wider set can fill (20,000 x 5,000 skewed, k = 8: 58,989 of
-# the bound's 59,068 without them, 59,068 with them), for about a third of the time the
-# value flow over the wider set would take.
+# the bound's 59,068 without them, 59,068 with them), in about half the time the value
+# flow over the wider set would take.
 ROUTE_RANK = 48
 
 

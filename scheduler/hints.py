@@ -46,7 +46,7 @@ def start_insurance(model: Model, workers: int, exact: bool, children: Forked,
     pairs of each request's least contested experts stand in for them.) Not with more
     time: beside the child, hand dispatch runs up to 60% slower (the forked pages it
     touches are copied), which sizes every later step smaller. Without the routes either
-    (flow.ROUTE_RANK), which would take a third longer. Returns its k, or None when none
+    (flow.ROUTE_RANK), which would take a quarter longer. Returns its k, or None when none
     was started."""
     if workers < 2 or exact or len(model.req) <= INLINE_FLOW_PAIRS:
         return None
