@@ -53,7 +53,7 @@ def start_insurance(model: Model, workers: int, exact: bool, children: Forked,
     sizes = restricted_sizes(model)
     if not sizes:
         return None
-    quiet = FLOW_FIXED_S + FLOW_S_PER_PAIR * hint_arcs(model, sizes[0]) + hand_s
+    quiet = quiet_flow_s(model, sizes[0]) + hand_s
     if time_left > INSURE_WITHIN * quiet:
         return None
     _import_flows()
@@ -92,7 +92,7 @@ def run_flows(model: Model, hand: State, budget: Budget, workers: int, clock: Cl
         return bound_flow(model)
 
     def cost(k: int) -> float:  # a hint flow's estimated seconds on this machine now
-        return budget.slowdown * (FLOW_FIXED_S + FLOW_S_PER_PAIR * hint_arcs(model, k))
+        return budget.slowdown * quiet_flow_s(model, k)
 
     # The full flow is the hint when exact (and, without days or panels, the optimum).
     small, big = (0, 0) if exact else hint_sizes(model, share, budget.slowdown, cost)
@@ -150,6 +150,11 @@ def hint_sizes(model: Model, share: float, slowdown: float, cost) -> tuple[int, 
     once = slowdown * restricted_prep_s(model, sizes[0]) if sizes[0] else 0.0
     fitting = [k for k in sizes if once + cost(k) <= share]
     return sizes[0], fitting[-1] if fitting else sizes[0]
+
+
+def quiet_flow_s(model: Model, k: int) -> float:
+    """A hint flow's estimated seconds on a quiet machine (k = 0: all pairs)."""
+    return FLOW_FIXED_S + FLOW_S_PER_PAIR * hint_arcs(model, k)
 
 
 def restricted_prep_s(model: Model, k: int) -> float:
