@@ -2,13 +2,21 @@
 
 from flask import request
 from flask_smorest import abort
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload
 
 from registry.extensions import db, login_manager
 from registry.models import ApiToken, User, utcnow
 from registry.models.users import hash_token
 from registry.services import accounts
+
+# The user a live token belongs to: one query per API call, for the user alone (the token
+# row itself is never needed). Built once, not per call: building a statement and its cache
+# key costs ~0.5 ms of Python here, half as much again as running it (docs/load.md).
+USER_OF_TOKEN = (
+    select(User).join(ApiToken, ApiToken.user_id == User.id)
+    .where(ApiToken.token_hash == bindparam("token_hash"),
+           ApiToken.expires_at > bindparam("now"), User.active.is_(True)))
 
 
 @login_manager.request_loader
@@ -17,11 +25,8 @@ def user_from_bearer_token(req) -> User | None:
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token:
         return None
-    # One query per call, for the user alone: the token row itself is never needed here.
-    return db.session.scalar(
-        select(User).join(ApiToken, ApiToken.user_id == User.id)
-        .where(ApiToken.token_hash == hash_token(token.strip()),
-               ApiToken.expires_at > utcnow(), User.active.is_(True)))
+    return db.session.scalar(USER_OF_TOKEN, {"token_hash": hash_token(token.strip()),
+                                             "now": utcnow()})
 
 
 @login_manager.user_loader

@@ -7,6 +7,7 @@ from sqlalchemy import (
     Integer,
     Select,
     String,
+    bindparam,
     cast,
     exists,
     literal,
@@ -187,14 +188,16 @@ class ExpertRow:
 FieldRow = namedtuple("FieldRow", "ipc_code proficiency")
 
 
-def _declared(ids: list[int]) -> Select:
-    """The roles, fields and languages of these experts in one query: (expert_id, kind,
-    value, proficiency) rows, fields by code. One statement, not three: each costs more in
-    the ORM and the driver than its rows do."""
+def _declared_statement() -> Select:
+    """The roles, fields and languages of the experts `ids` (an expanding parameter) in one
+    query: (expert_id, kind, value, proficiency) rows, fields by code. One statement, not
+    three: each costs more in the ORM and the driver than its rows do. Built once, at import:
+    building the union and its cache key anew cost ~0.5 ms of Python a search (docs/load.md)."""
     def of(kind: str, value, proficiency, expert_id):
         return select(expert_id.label("expert_id"), literal(kind).label("kind"),
                       type_coerce(value, String).label("value"),  # a role as its stored value
-                      proficiency.label("proficiency")).where(expert_id.in_(ids))
+                      proficiency.label("proficiency")).where(
+                          expert_id.in_(bindparam("ids", expanding=True)))
 
     nothing = cast(null(), Integer)
     return union_all(
@@ -204,6 +207,9 @@ def _declared(ids: list[int]) -> Select:
     ).order_by("kind", "value")
 
 
+DECLARED = _declared_statement()
+
+
 def search_page(query: Select, args: dict) -> dict:
     """One page of an expert search (`search`, scoped) as ExpertRow items: a query for the
     page and its count (page_of), and one for the roles, fields and languages on it."""
@@ -211,7 +217,7 @@ def search_page(query: Select, args: dict) -> dict:
     ids = [row.id for row in page["items"]]
     declared = {i: {"role": [], "field": [], "language": []} for i in ids}
     if ids:
-        for row in db.session.execute(_declared(ids)):
+        for row in db.session.execute(DECLARED, {"ids": ids}):
             declared[row.expert_id][row.kind].append(
                 FieldRow(row.value, row.proficiency) if row.kind == "field" else row.value)
     page["items"] = [ExpertRow(row, declared[row.id]["role"], declared[row.id]["field"],
