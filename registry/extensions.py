@@ -5,6 +5,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 
+import psycopg
 from flask import has_request_context, request
 from flask_babel import Babel
 from flask_login import LoginManager
@@ -53,6 +54,8 @@ class RegistrySQLAlchemy(SQLAlchemy):
         engine = super()._make_engine(bind_key, options, app)
         if engine.dialect.name == "sqlite":
             _transactions_we_control(engine)
+        if engine.dialect.name == "postgresql":
+            _keep_prepared_statements(engine)
         return engine
 
 
@@ -68,6 +71,47 @@ def _transactions_we_control(engine: Engine) -> None:
     def _begin(connection) -> None:
         if _takes_write_lock():
             connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+# connection.info key: the connection's transaction has run nothing but SELECTs.
+ONLY_READ = "only_read"
+
+
+def _keep_prepared_statements(engine: Engine) -> None:
+    """End a transaction that has run nothing but SELECTs with COMMIT instead of ROLLBACK.
+
+    For the data the two are the same. But psycopg forgets every prepared statement of the
+    connection on a ROLLBACK, and every request's session ends with one (Flask-SQLAlchemy
+    closes it): so no statement would ever reach the five runs after which psycopg prepares
+    it, and PostgreSQL would plan every statement of every call again, about a third of its
+    CPU in the load mix (docs/load.md). Here, as SQLAlchemy is about to roll back, such a
+    transaction is committed; the driver's rollback that follows then finds none to end.
+    A transaction that ran anything else (INSERT, UPDATE, DELETE, SAVEPOINT, SET...) or
+    failed is rolled back as before; so are unflushed changes, which never reach the
+    database, and the session's commit hooks (audit, mail) never run for this COMMIT."""
+
+    @event.listens_for(engine, "begin")
+    def _begin(connection) -> None:
+        connection.info[ONLY_READ] = True
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _statement(connection, _cursor, statement: str, *_args) -> None:
+        if statement.lstrip()[:6].upper() != "SELECT":
+            connection.info[ONLY_READ] = False
+
+    @event.listens_for(engine, "rollback")
+    def _rollback(connection) -> None:
+        if connection.closed or connection.invalidated:
+            return
+        if not connection.info.pop(ONLY_READ, False):
+            return
+        driver = connection.connection.dbapi_connection
+        if driver.info.transaction_status is not psycopg.pq.TransactionStatus.INTRANS:
+            return  # idle, or a failed transaction: only ROLLBACK ends that
+        try:
+            driver.commit()
+        except psycopg.Error:
+            pass  # the connection broke: the rollback that follows meets it and says so
 
 
 db = RegistrySQLAlchemy(model_class=Base)
