@@ -88,7 +88,8 @@ def _keep_prepared_statements(engine: Engine) -> None:
     transaction is committed; the driver's rollback that follows then finds none to end.
     A transaction that ran anything else (INSERT, UPDATE, DELETE, SAVEPOINT, SET...) or
     failed is rolled back as before; so are unflushed changes, which never reach the
-    database, and the session's commit hooks (audit, mail) never run for this COMMIT."""
+    database, and the session's commit hooks (audit, mail) never run for this COMMIT. (A
+    SELECT of set_config would now outlive its transaction; the registry runs none.)"""
 
     @event.listens_for(engine, "begin")
     def _begin(connection) -> None:

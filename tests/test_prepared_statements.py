@@ -9,8 +9,6 @@ from registry.extensions import db
 from registry.models import AuditEvent, Organization
 from registry.services.audit import record
 
-pytestmark = pytest.mark.usefixtures("app")
-
 PREPARED = text("SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE :like")
 
 
