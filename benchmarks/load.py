@@ -37,7 +37,9 @@ import time
 import urllib.error
 import urllib.request
 from base64 import b64encode
+from collections.abc import Callable
 from datetime import date, timedelta
+from functools import partial
 from pathlib import Path
 from urllib.parse import quote
 
@@ -65,14 +67,15 @@ def main() -> None:
     server = start_server(url, port, options)
     try:
         wait_until_up(base, server)
-        tokens = sign_in(base)
+        call = http_caller(base)
+        tokens = sign_in(call)
         with tempfile.TemporaryDirectory(prefix="load-") as folder:
             mix_file = Path(folder) / "mix.tsv"
-            kinds = write_mix(base, tokens, mix_file)
+            kinds = write_mix(call, tokens, mix_file)
             guess_file = Path(folder) / "guess.tsv"
             write_guesses(guess_file)
             print(describe_machine(options, kinds))
-            check_each_call_once(base, mix_file)
+            check_each_call_once(call, mix_file)
             wrk(base, mix_file, 5, min(options.users, 16), 0)  # warm-up: imports, pools, caches
             rows = [run_phase(phase, base, mix_file, guess_file, options, server)
                     for phase in options.phases]
@@ -159,7 +162,14 @@ def stop(server: subprocess.Popen) -> None:
 
 # --- the calls ----------------------------------------------------------------------------
 
-def call(base: str, method: str, path: str, authorization: str, body=None):
+def http_caller(base: str) -> Callable:
+    """call(method, path, authorization, body=None) -> the answer's JSON, over HTTP; an
+    answer other than 2xx raises urllib.error.HTTPError. benchmarks/replay.py has one that
+    calls the app in-process."""
+    return partial(http_call, base)
+
+
+def http_call(base: str, method: str, path: str, authorization: str, body=None):
     data = json.dumps(body).encode() if body is not None else None
     req = urllib.request.Request(f"{base}{path}", data=data, method=method,
                                  headers={"Authorization": authorization,
@@ -168,22 +178,22 @@ def call(base: str, method: str, path: str, authorization: str, body=None):
         return json.loads(answer.read() or b"null")
 
 
-def sign_in(base: str) -> dict[str, str]:
+def sign_in(call: Callable) -> dict[str, str]:
     """A bearer token per demo account: {email: "Bearer ..."}."""
     from registry.services.seeding import DEMO_PASSWORD, demo_logins
 
     tokens = {}
     for email, _role, _scope in demo_logins():
         basic = b64encode(f"{email}:{DEMO_PASSWORD}".encode()).decode()
-        tokens[email] = "Bearer " + call(base, "POST", "/api/v1/tokens", f"Basic {basic}")["token"]
+        tokens[email] = "Bearer " + call("POST", "/api/v1/tokens", f"Basic {basic}")["token"]
     return tokens
 
 
-def ids(base, token, path, key="id") -> list:
-    return [item[key] for item in call(base, "GET", path, token)["items"]]
+def ids(call: Callable, token, path, key="id") -> list:
+    return [item[key] for item in call("GET", path, token)["items"]]
 
 
-def write_mix(base: str, tokens: dict, path: Path) -> dict[str, int]:
+def write_mix(call: Callable, tokens: dict, path: Path) -> dict[str, int]:
     """Write the weighted, shuffled list of calls the users replay; the count of each kind."""
     admin, yrd, gba = (tokens["admin@demo.example.com"],
                        tokens["coordinator.yrd@demo.example.com"],
@@ -198,9 +208,9 @@ def write_mix(base: str, tokens: dict, path: Path) -> dict[str, int]:
         "field=A61K&page=2", f"name={quote('王')}")]
     kinds = {
         "search": [("GET", q, t, "") for q in searches for t in (admin, yrd, gba)],
-        "read": reads(base, [admin, yrd, gba, *clerks], expert),
-        "poll": polls(base, yrd, gba, today),
-        "write": writes(base, yrd, gba, expert),
+        "read": reads(call, [admin, yrd, gba, *clerks], expert),
+        "poll": polls(call, yrd, gba, today),
+        "write": writes(call, yrd, gba, expert),
     }
     rng = random.Random(8)
     lines = []
@@ -211,55 +221,55 @@ def write_mix(base: str, tokens: dict, path: Path) -> dict[str, int]:
     return {kind: len(calls) for kind, calls in kinds.items()}
 
 
-def reads(base: str, tokens: list[str], expert: str) -> list[tuple]:
+def reads(call: Callable, tokens: list[str], expert: str) -> list[tuple]:
     calls = []
     for token in tokens:
         for listing in ("/api/v1/requests", "/api/v1/cases", "/api/v1/assignments",
                         "/api/v1/requests?status=submitted", "/api/v1/requests?page=2"):
             calls.append(("GET", listing, token, ""))
         calls += [("GET", f"/api/v1/requests/{i}", token, "")
-                  for i in ids(base, token, "/api/v1/requests?per_page=5")]
+                  for i in ids(call, token, "/api/v1/requests?per_page=5")]
         calls += [("GET", f"/api/v1/cases/{i}", token, "")
-                  for i in ids(base, token, "/api/v1/cases?per_page=5")]
+                  for i in ids(call, token, "/api/v1/cases?per_page=5")]
         calls += [("GET", f"/api/v1/assignments/{i}", token, "")
-                  for i in ids(base, token, "/api/v1/assignments?per_page=5")]
+                  for i in ids(call, token, "/api/v1/assignments?per_page=5")]
     calls.append(("GET", "/api/v1/assignments", expert, ""))
     calls += [("GET", f"/api/v1/assignments/{i}", expert, "")
-              for i in ids(base, expert, "/api/v1/assignments?per_page=5")]
+              for i in ids(call, expert, "/api/v1/assignments?per_page=5")]
     return calls
 
 
-def polls(base: str, yrd: str, gba: str, today: date) -> list[tuple]:
+def polls(call: Callable, yrd: str, gba: str, today: date) -> list[tuple]:
     """A queued run per coordinator (no worker runs: each stays queued), polled as a client
     following its progress would."""
     calls = []
     for token, region in ((yrd, "YRD"), (gba, "GBA")):
-        run = call(base, "POST", "/api/v1/solver-runs", token, {
+        run = call("POST", "/api/v1/solver-runs", token, {
             "region": region, "from": str(today + timedelta(days=1)),
             "to": str(today + timedelta(days=30))})
         calls.append(("GET", f"/api/v1/solver-runs/{run['id']}", token, ""))
     return calls
 
 
-def writes(base: str, yrd: str, gba: str, expert: str) -> list[tuple]:
+def writes(call: Callable, yrd: str, gba: str, expert: str) -> list[tuple]:
     """Harmless to repeat: an expert's travel limit, by the expert itself and by the
     coordinators of its region (each write is audited). load.lua gives every write a new
     value, so each one changes the record and judges the expert's held seats again."""
-    own = call(base, "GET", "/api/v1/users/me", expert)["expert_id"]
+    own = call("GET", "/api/v1/users/me", expert)["expert_id"]
     targets = [(expert, own)]
     for token, jurisdiction in ((yrd, "SH"), (yrd, "JS"), (gba, "GD")):
         targets += [(token, i) for i in
-                    ids(base, token, f"/api/v1/experts?jurisdiction={jurisdiction}&per_page=5")]
+                    ids(call, token, f"/api/v1/experts?jurisdiction={jurisdiction}&per_page=5")]
     return [("PATCH", f"/api/v1/experts/{i}", token, json.dumps({"max_travel_km": km}))
             for token, i in targets for km in (800, 1200)]
 
 
-def check_each_call_once(base: str, mix_file: Path) -> None:
+def check_each_call_once(call: Callable, mix_file: Path) -> None:
     """Say which calls of the mix fail on their own: they would count as errors under load."""
     for line in sorted(set(mix_file.read_text(encoding="utf-8").splitlines())):
         method, path, authorization, body = line.split("\t")
         try:
-            call(base, method, path, authorization, json.loads(body) if body else None)
+            call(method, path, authorization, json.loads(body) if body else None)
         except urllib.error.HTTPError as error:
             print(f"warning: {method} {path} answers {error.code} {error.read()[:300]!r}",
                   file=sys.stderr)

@@ -83,8 +83,8 @@ def _keep_prepared_statements(engine: Engine) -> None:
     For the data the two are the same. But psycopg forgets every prepared statement of the
     connection on a ROLLBACK, and every request's session ends with one (Flask-SQLAlchemy
     closes it): so no statement would ever reach the five runs after which psycopg prepares
-    it, and PostgreSQL would plan every statement of every call again, about a third of its
-    CPU in the load mix (docs/load.md). Here, as SQLAlchemy is about to roll back, such a
+    it, and PostgreSQL would plan every statement of every call again: some 40% of its CPU
+    in the load mix (docs/load.md). Here, as SQLAlchemy is about to roll back, such a
     transaction is committed; the driver's rollback that follows then finds none to end.
     A transaction that ran anything else (INSERT, UPDATE, DELETE, SAVEPOINT, SET...) or
     failed is rolled back as before; so are unflushed changes, which never reach the
