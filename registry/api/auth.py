@@ -12,7 +12,7 @@ from registry.services import accounts
 
 # The user a live token belongs to: one query per API call, for the user alone (the token
 # row itself is never needed). Built once, not per call: building a statement and its cache
-# key costs ~0.5 ms of Python here, half as much again as running it (docs/load.md).
+# key cost ~0.5 ms of Python here, about half of what running it costs (docs/load.md).
 USER_OF_TOKEN = (
     select(User).join(ApiToken, ApiToken.user_id == User.id)
     .where(ApiToken.token_hash == bindparam("token_hash"),
