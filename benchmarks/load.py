@@ -47,6 +47,8 @@ ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 LUA = ROOT / "benchmarks" / "load.lua"
 PG = "postgresql+psycopg://root@127.0.0.1:5432"
+# psycopg's URL of the server's own database, for creating and watching the others
+MAINTENANCE = f"{PG.replace('+psycopg', '')}/postgres"
 GUESSERS = 8
 TARGETS = {"paced": "p95 < 100 ms, 0 errors", "saturation": ">= 300 calls/s",
            "guessing": "users' p95 < 200 ms"}
@@ -108,7 +110,7 @@ def parse_options():
 def prepare_database(name: str, url: str) -> None:
     import psycopg
 
-    with psycopg.connect(f"{PG.replace('+psycopg', '')}/postgres", autocommit=True) as conn:
+    with psycopg.connect(MAINTENANCE, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         conn.execute(f'CREATE DATABASE "{name}"')
     env = os.environ | {"REGISTRY_ENV": "development", "DATABASE_URL": url}
@@ -328,7 +330,7 @@ def database_pids(database: str) -> list[int]:
     """The PostgreSQL backends serving the load database (same machine)."""
     import psycopg
 
-    with psycopg.connect(f"{PG.replace('+psycopg', '')}/postgres", autocommit=True) as conn:
+    with psycopg.connect(MAINTENANCE, autocommit=True) as conn:
         return [pid for (pid,) in conn.execute(
             "SELECT pid FROM pg_stat_activity WHERE datname = %s", (database,))]
 

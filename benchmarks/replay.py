@@ -15,7 +15,6 @@ sharing, unlike gunicorn. Prints a markdown table for docs/load.md.
 """
 
 import argparse
-import json
 import os
 import secrets
 import sys
@@ -72,13 +71,9 @@ def parse_options():
 
 
 def database_exists(name: str) -> bool:
-    with psycopg.connect(postgres("postgres"), autocommit=True) as connection:
+    with psycopg.connect(load.MAINTENANCE, autocommit=True) as connection:
         return connection.execute("SELECT 1 FROM pg_database WHERE datname = %s",
                                   (name,)).fetchone() is not None
-
-
-def postgres(database: str) -> str:
-    return f"{load.PG.replace('+psycopg', '')}/{database}"
 
 
 def client_caller(client):
@@ -106,12 +101,10 @@ def kind_of(method: str, path: str) -> str:
 def replay(client, calls: list, statements: list, database: str) -> dict:
     """{kind: [(app CPU s, statements, database CPU s) per call]} for one pass over calls.
     Each write gets a new travel limit, as load.lua gives it, so that it changes the row."""
-    backends = app_backends(database)
+    backends = load.database_pids(database)  # the app's pooled connections
     measured = defaultdict(list)
     for n, (method, path, authorization, body) in enumerate(calls):
-        data = json.loads(body) if body else None
-        if data is not None:
-            data = {"max_travel_km": 800 + n % 700}
+        data = {"max_travel_km": 800 + n % 700} if body else None  # the mix's one write
         cpu, sent, db_cpu = time.process_time(), statements[0], load.cpu_seconds(backends)
         answer = client.open(path, method=method, headers={"Authorization": authorization},
                              json=data)
@@ -120,14 +113,6 @@ def replay(client, calls: list, statements: list, database: str) -> dict:
         if not 200 <= answer.status_code < 300:
             sys.exit(f"{method} {path} answered {answer.status_code}")
     return measured
-
-
-def app_backends(database: str) -> list[int]:
-    """The PostgreSQL backends of the app's pooled connections (not this query's own)."""
-    with psycopg.connect(postgres("postgres"), autocommit=True) as connection:
-        return [pid for (pid,) in connection.execute(
-            "SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
-            (database,))]
 
 
 def python_loop_s() -> float:
