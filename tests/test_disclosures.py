@@ -107,9 +107,9 @@ def answer(client, headers, request, expert, **values):
 def test_the_third_appointment_by_one_party_is_disclosed_and_waits_for_a_no_objection(
         client, world, make, as_, firms):
     arbitrator = world.gd_expert
-    for days in (300, 500):  # the other side was someone else each time
-        served(make, world, arbitrator, [(firms["x"], firms["firm"]), make.organization()],
-               days)
+    earlier = [served(make, world, arbitrator,  # the other side was someone else each time
+                      [(firms["x"], firms["firm"]), make.organization()], days)
+               for days in (300, 500)]
     third = arbitration(make, world, [(firms["x"], firms["firm"]), firms["y"]])
     seat = proposed(third, arbitrator)
 
@@ -118,6 +118,8 @@ def test_the_third_appointment_by_one_party_is_disclosed_and_waits_for_a_no_obje
     assert [d["rule"] for d in found] == ["repeat_party_appointments"]
     assert found[0]["severity"] == "disclose" and found[0]["cleared"] is False
     assert "甲科技有限公司" in found[0]["detail"] and found[0]["title_zh"]
+    # the earlier cases by number, so the parties can tell which appointments they were
+    assert found[0]["detail"].endswith(": " + ", ".join(sorted(r.case.number for r in earlier)))
 
     refused = confirm(client, as_("coordinator_gba"), seat)
     assert refused.status_code == 409
@@ -540,6 +542,9 @@ def test_a_page_of_seats_reads_each_kind_of_history_once_and_finds_the_same(worl
     assert sum("FROM affiliation" in s for s in seen) == 1
     assert sum("JOIN dispatch_request" in s and "assignment.expert_id" in s
                for s in seen) == 1
+    # the cases served on, with their parties and numbers; the answers recorded on the cases
+    assert sum("JOIN party" in s for s in seen) == 1
+    assert sum("FROM waiver" in s for s in seen) == 1
 
 
 def test_a_requests_candidates_read_each_kind_of_history_once(world, make, firms):

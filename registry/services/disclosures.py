@@ -20,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 
-from sqlalchemy import event, inspect, or_, select
+from sqlalchemy import event, inspect, select
 from sqlalchemy.orm import Session, object_session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -214,9 +214,32 @@ def _served_cases(keys: list[tuple[int, date]]) -> dict[tuple[int, date], set[in
     return found
 
 
-def _numbers(case_ids) -> str:
-    return ", ".join(db.session.scalars(select(Case.number).where(Case.id.in_(case_ids))
-                                        .order_by(Case.number)))
+@dataclass(frozen=True)
+class ServedCase:
+    """What the repeat-appointment rules read of a case served on: its number, and who stood
+    in it as a party and as counsel (organisation ids)."""
+
+    number: str
+    party: frozenset[int] = frozenset()
+    counsel: frozenset[int] = frozenset()
+
+
+SERVED_CASES = "served_case_facts"  # memo kind: {case id: ServedCase}
+
+
+def _served_case_facts(case_ids: list[int]) -> dict[int, ServedCase]:
+    """Each case's number, parties and counsel in one query for all: counting a party's or a
+    firm's past cases in Python costs no query per organisation, per finding and per seat."""
+    numbers, parties, counsel = {}, defaultdict(set), defaultdict(set)
+    for case_id, number, party, firm in db.session.execute(
+            select(Case.id, Case.number, Party.organization_id, Party.counsel_id)
+            .outerjoin(Party, Party.case_id == Case.id).where(Case.id.in_(case_ids))):
+        numbers[case_id] = number
+        parties[case_id].add(party)
+        counsel[case_id].add(firm)
+    return {case_id: ServedCase(numbers.get(case_id, ""), frozenset(parties[case_id] - {None}),
+                                frozenset(counsel[case_id] - {None}))
+            for case_id in case_ids}
 
 
 def _current(affiliation: Affiliation, today: date) -> bool:
@@ -245,23 +268,24 @@ def same_firm_as_counsel(request: DispatchRequest, expert: Expert,
 
 
 def _repeat(key: str, request: DispatchRequest, expert: Expert, today: date | None,
-            column, groups: Callable[[int], set[int]], names: dict) -> list[Finding]:
+            stood: str, groups: Callable[[int], set[int]], names: dict) -> list[Finding]:
     """Cases served on within the look-back where each of `names` (party or counsel ids)
-    stood in `column`; a finding for each that reaches the rule's count."""
+    stood as `stood` (a ServedCase field); a finding for each that reaches the rule's count."""
     if not applies(key, request) or not names:
         return []
     past = _past_arbitration_cases(request, expert, today or date.today())
     if len(past) < MIN_APPOINTMENTS[key]:
         return []
+    served = memo.remember_many(SERVED_CASES, sorted(past), _served_case_facts).values()
     found = []
     for org_id, name in names.items():
-        cases = set(db.session.scalars(select(Party.case_id).distinct().where(
-            Party.case_id.in_(past), column.in_(groups(org_id)))))
-        if len(cases) >= MIN_APPOINTMENTS[key]:
+        group = groups(org_id)
+        numbers = sorted(case.number for case in served if getattr(case, stood) & group)
+        if len(numbers) >= MIN_APPOINTMENTS[key]:
             found.append(Finding(key, N_("appointed on {count} other cases with {name} within "
                                          "{years} years: {cases}"),
-                                 {"count": len(cases), "name": name,
-                                  "years": rules.LOOKBACK_YEARS, "cases": _numbers(cases)},
+                                 {"count": len(numbers), "name": name,
+                                  "years": rules.LOOKBACK_YEARS, "cases": ", ".join(numbers)},
                                  (org_id,)))
     return found
 
@@ -276,8 +300,8 @@ def repeat_party_appointments(request: DispatchRequest, expert: Expert,
     """
     names = {org: party.organization.name
              for org, party in party_orgs(request.case).items()}
-    return _repeat("repeat_party_appointments", request, expert, today,
-                   Party.organization_id, group_of, names)
+    return _repeat("repeat_party_appointments", request, expert, today, "party", group_of,
+                   names)
 
 
 def repeat_counsel_appointments(request: DispatchRequest, expert: Expert,
@@ -285,8 +309,8 @@ def repeat_counsel_appointments(request: DispatchRequest, expert: Expert,
     """IBA Orange 3.3.8 (2014): more than three appointments within 3 years on cases where
     the same law firm acted as counsel."""
     names = {org: firm.name for org, firm in counsel_orgs(request.case).items()}
-    return _repeat("repeat_counsel_appointments", request, expert, today,
-                   Party.counsel_id, lambda org: {org}, names)
+    return _repeat("repeat_counsel_appointments", request, expert, today, "counsel",
+                   lambda org: {org}, names)
 
 
 def former_association_affiliate(request: DispatchRequest, expert: Expert,
@@ -347,22 +371,29 @@ def findings(request: DispatchRequest, expert: Expert) -> list[Finding]:
     return sorted(found, key=lambda f: order[rules.rule(f.rule).severity])
 
 
-def _recorded(request: DispatchRequest, expert_ids) -> list[Waiver]:
-    return list(db.session.scalars(
-        select(Waiver).where(Waiver.case_id == request.case_id,
-                             or_(Waiver.request_id.is_(None), Waiver.request_id == request.id),
-                             Waiver.expert_id.in_(expert_ids))
-        .order_by(Waiver.recorded_at, Waiver.id)))
+WAIVERS = "waivers_of_cases"  # memo kind: {case id: [Waiver], as recorded}
 
 
-def disclosures(request: DispatchRequest, expert: Expert,
-                recorded: list[Waiver] | None = None) -> list[Disclosure]:
+def _waivers_of(case_ids: list[int]) -> dict[int, list[Waiver]]:
+    found = {case_id: [] for case_id in case_ids}
+    for waiver in db.session.scalars(select(Waiver).where(Waiver.case_id.in_(case_ids))
+                                     .order_by(Waiver.recorded_at, Waiver.id)):
+        found[waiver.case_id].append(waiver)
+    return found
+
+
+def _recorded(request: DispatchRequest, expert: Expert) -> list[Waiver]:
+    """The answers recorded for the expert on the request: the request's own and its case's."""
+    return [w for w in memo.remember(WAIVERS, request.case_id, _waivers_of)
+            if w.request_id in (None, request.id) and w.expert_id == expert.id]
+
+
+def disclosures(request: DispatchRequest, expert: Expert) -> list[Disclosure]:
     """The pair's findings, each with the recorded answers that clear it."""
     found = findings(request, expert)
     if not found:
         return []
-    if recorded is None:
-        recorded = _recorded(request, [expert.id])
+    recorded = _recorded(request, expert)
     return [Disclosure(f, tuple(w for w in recorded
                                 if w.covers(request.case_id, request.id, expert.id, f.rule)))
             for f in found]
@@ -485,17 +516,18 @@ def for_assignments(assignments) -> dict[int, list[Disclosure]]:
     # Only arbitrators' rules and declared relations disclose anything, on active seats.
     judged = [a for a in assignments if a.is_active and (
         a.request.role is ExpertRole.ARBITRATOR or a.expert_id in related)]
-    _read_ahead([a.expert for a in judged])
+    _read_ahead([a.expert for a in judged], {a.request.case_id for a in judged})
     for assignment in judged:
         if items := for_assignment(assignment):
             found[assignment.id] = items
     return found
 
 
-def _read_ahead(experts: list[Expert]) -> None:
-    """What the detectors will ask of each of these experts, in one query per kind rather
-    than one per seat: affiliations, past arbitrations, declared relations (memo.py). For
-    one seat the detectors' own queries, which stop early, are fewer."""
+def _read_ahead(experts: list[Expert], case_ids=()) -> None:
+    """What the detectors will ask of each of these experts (on these cases), in one query
+    per kind rather than one per seat: affiliations, past arbitrations and the cases served
+    on, declared relations, the recorded waivers (memo.py). For one seat the detectors' own
+    queries, which stop early, are fewer."""
     if len(experts) < 2:
         return
     # Set on the experts as loaded, not by selecting them again with selectinload: that would
@@ -510,8 +542,10 @@ def _read_ahead(experts: list[Expert]) -> None:
         for expert_id, found in affiliations.items():
             set_committed_value(unread[expert_id], "affiliations", found)
     since = lookback_start(date.today())
-    memo.remember_many(SERVED, [(e.id, since) for e in experts], _served_cases)
+    served = memo.remember_many(SERVED, [(e.id, since) for e in experts], _served_cases)
+    memo.remember_many(SERVED_CASES, sorted(set().union(*served.values())), _served_case_facts)
     persons.read_relations_ahead(experts)
+    memo.remember_many(WAIVERS, sorted(case_ids), _waivers_of)
 
 
 def for_candidates(request: DispatchRequest, experts) -> dict[int, list[Disclosure]]:
@@ -520,11 +554,10 @@ def for_candidates(request: DispatchRequest, experts) -> dict[int, list[Disclosu
     if request.role is not ExpertRole.ARBITRATOR:  # only declared relations can disclose
         related = persons.experts_with_relations({e.id for e in experts})
         experts = [e for e in experts if e.id in related]
-    _read_ahead(experts)
-    recorded = _recorded(request, [e.id for e in experts]) if experts else []
+    _read_ahead(experts, {request.case_id})
     found = {}
     for expert in experts:
-        if items := disclosures(request, expert, recorded):
+        if items := disclosures(request, expert):
             found[expert.id] = items
     return found
 
