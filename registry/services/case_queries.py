@@ -39,8 +39,10 @@ REQUEST_PAGE = (joinedload(DispatchRequest.case), joinedload(DispatchRequest.cit
 
 # What the API dumps of a case or a request (schemas/cases.py), loaded with the rows: without
 # them a page of 20 requests cost 40-80 statements, one per party, seat and expert
-# (docs/load.md). The handling body's city decides who may see the case.
+# (docs/load.md). The handling body's city decides who may see the case; the cause of
+# action, whether investigators may serve (the case's warnings).
 CASE_DUMP = (joinedload(Case.handling_body).joinedload(Organization.city),
+             joinedload(Case.cause),
              selectinload(Case.parties).joinedload(Party.organization),
              selectinload(Case.parties).joinedload(Party.counsel))
 # A seat's JSON names its expert (a request's seats its fields too); the expert's roles and

@@ -228,6 +228,30 @@ def test_a_case_carries_a_seeded_cause_of_action(client, world, as_, causes):
     assert response.get_json()["investigators_allowed"] is True
 
 
+def test_a_page_of_cases_reads_their_causes_with_them(client, world, as_, make, causes):
+    # Each case's warnings ask whether investigators may serve its cause: a page of cases of
+    # several causes cost a statement per cause before they were loaded with the page.
+    from tests.statements import recording_statements
+
+    clerk = as_("clerk_sh")
+
+    def page_statements() -> tuple[int, set]:
+        with recording_statements() as seen:
+            response = client.get("/api/v1/cases", headers=clerk)
+        assert response.status_code == 200
+        return len(seen), {case["cause"] for case in response.get_json()["items"]}
+
+    make.case(body=world.sh_court, cause_code="patent_invention_infringement")
+    db.session.commit()
+    one_cause = page_statements()
+    for cause in ("trademark_infringement", "copyright_infringement", "patent_ownership"):
+        make.case(body=world.sh_court, cause_code=cause)
+    db.session.commit()
+    four_causes = page_statements()
+    assert len(four_causes[1] - {None}) == 4
+    assert four_causes[0] == one_cause[0]
+
+
 def test_an_unknown_cause_is_refused_naming_the_cause(client, world, as_, causes):
     response = post_case(client, as_, cause="no_such_cause")
     assert response.status_code == 422
