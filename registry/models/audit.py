@@ -17,7 +17,7 @@ import json
 import sqlite3
 from datetime import UTC, datetime
 
-from sqlalchemy import ForeignKey, String, event, select, text
+from sqlalchemy import ForeignKey, String, bindparam, event, select, text
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from registry.extensions import db
@@ -135,11 +135,14 @@ def take_chain_lock(connection) -> None:
             driver.execute("BEGIN IMMEDIATE")
 
 
+# The chain's head. LIMIT 1 is written into the SQL: sent as a parameter, it kept PostgreSQL
+# planning the prepared statement anew on every write (services/listing.py says why).
+LAST_HASH = select(AuditEvent.__table__.c.hash).order_by(AuditEvent.__table__.c.id.desc()) \
+    .limit(bindparam("one", 1, literal_execute=True))
+
+
 def last_hash(connection) -> str:
-    table = AuditEvent.__table__
-    head = connection.execute(
-        select(table.c.hash).order_by(table.c.id.desc()).limit(1)).scalar()
-    return head or GENESIS
+    return connection.execute(LAST_HASH).scalar() or GENESIS
 
 
 @event.listens_for(Session, "before_flush")
