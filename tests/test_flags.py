@@ -163,15 +163,20 @@ def test_a_travel_limit_lowered_below_the_trip_flags_the_seat(client, seat, as_)
 
 def test_seats_on_several_requests_are_judged_each_and_read_the_expert_once(
         client, seat, make, world, as_):
-    # Three held seats of one expert: a later day in Hangzhou (~165 km), one in Shanghai, and
-    # the fixture's. Each request is its own one-request problem, but what they share (the
-    # expert's fields, absences and bookings, the cities) is read once, not once per request.
+    # Four held seats of one expert: a later day in Hangzhou (~165 km), one in Shanghai, a
+    # written opinion without days, and the fixture's. Each request is its own one-request
+    # problem, but what they share (the expert's fields, absences and bookings, the cities)
+    # is read once, not once per request; so are the seats' open flags. (All days are
+    # ahead: a request without days read from today, the others from their first day.)
     from registry.models import Assignment
 
+    world.proposal.status = AssignmentStatus.WITHDRAWN  # on days past
     seats = {"fixture": seat["assignment"]}
-    for name, city, offset in (("hangzhou", "hangzhou", 40), ("shanghai", "shanghai", 60)):
-        day = date.today() + timedelta(days=offset)
-        request = make.request(case=seat["case"], city_code=city, days=[(day, day)])
+    for name, city, offset in (("hangzhou", "hangzhou", 40), ("shanghai", "shanghai", 60),
+                               ("opinion", "shanghai", None)):
+        day = offset and date.today() + timedelta(days=offset)
+        request = make.request(case=seat["case"], city_code=city,
+                               days=[(day, day)] if day else [])
         seats[name] = Assignment(request=request, expert=seat["expert"], reasons=["test"],
                                  status=AssignmentStatus.CONFIRMED)
         db.session.add(seats[name])
@@ -182,11 +187,13 @@ def test_seats_on_several_requests_are_judged_each_and_read_the_expert_once(
     assert response.status_code == 200, response.get_json()
     flagged = {name: [f["rule"] for f in api_flags(client, as_("coordinator_yrd"), a.id)]
                for name, a in seats.items()}
-    assert flagged == {"fixture": [], "hangzhou": ["travel"], "shanghai": []}
+    assert flagged == {"fixture": [], "hangzhou": ["travel"], "shanghai": [], "opinion": []}
     # (The expert's facts are read as plain rows: these texts are the export's alone.)
     for export_read in ("credit_record.start >", "JOIN attendance_days", "FROM city ORDER BY",
-                        "dispatch_request.case_id, exclusion.request_id"):  # exclusions
-        assert len([s for s in seen if export_read in s]) == 1, export_read
+                        "dispatch_request.case_id, exclusion.request_id",  # exclusions
+                        "expert.max_travel_km FROM expert",  # the expert's row
+                        "WHERE assignment_flag.assignment_id IN"):  # the seats' open flags
+        assert len([s for s in seen if export_read in " ".join(s.split())]) == 1, export_read
 
 
 def test_contacts_name_or_workload_cap_alone_leave_the_seats_unjudged(client, seat, as_):

@@ -27,6 +27,7 @@ from registry.models import (
     Case,
     DispatchRequest,
     Expert,
+    Party,
     User,
 )
 from registry.models.experts import DISQUALIFYING_CREDIT, INTEREST_ROLES
@@ -79,15 +80,17 @@ def after_change(expert_ids: Iterable = (), case_ids: Iterable = (), *,
     raised = []
     requests = sorted({a.request for a in touched if a.is_active}, key=lambda r: r.id)
     # Every verdict first, then the flags: the requests' problems share their reads of the
-    # same experts (memo.py) only while nothing is written.
-    since = min((d.start for r in requests for d in r.days), default=today)
+    # same experts (memo.py) only while nothing is written, and only when they read from the
+    # same day: today at the latest, where a request without days reads from.
+    since = min([today, *(d.start for r in requests for d in r.days)])
     problem_export.read_ahead(requests)
     verdicts = [(r, dispatch.held_seat_breaches(r, today, since=since)) for r in requests]
+    ended = [a for a in touched if not a.is_active]
+    open_flags = _open_flags([a for r in requests for a in r.assignments if a.is_active] + ended)
     for request, breaches in verdicts:
-        raised += _judge(request, breaches, today, actor)
-    for assignment in touched:
-        if not assignment.is_active:
-            _clear(assignment, [f for f in _open(assignment)], "seat_ended", actor)
+        raised += _judge(request, breaches, today, actor, open_flags)
+    for assignment in ended:
+        _clear(assignment, open_flags[assignment.id], "seat_ended", actor)
     flag_mail.flags_raised(raised)
     return raised
 
@@ -116,22 +119,32 @@ def _touched_seats(experts: set[int], cases: set[int]) -> list[Assignment]:
     query = (select(Assignment).where(or_(*whom))
              .where(or_(Assignment.status.in_(ACTIVE_ASSIGNMENT_STATUSES), flagged))
              .options(selectinload(Assignment.request).options(
-                 *problem_export.request_options(), selectinload(DispatchRequest.days)),
+                 *problem_export.request_options(), selectinload(DispatchRequest.days),
+                 # a conflict's flag names the parties and counsel (_parties)
+                 selectinload(DispatchRequest.case).selectinload(Case.parties)
+                 .options(joinedload(Party.organization), joinedload(Party.counsel))),
                       joinedload(Assignment.expert).selectinload(Expert.credit_records))
              .order_by(Assignment.id))
     return list(db.session.scalars(query))
 
 
-def _open(assignment: Assignment) -> list[AssignmentFlag]:
-    return list(db.session.scalars(select(AssignmentFlag).where(
-        AssignmentFlag.assignment_id == assignment.id, AssignmentFlag.cleared_at.is_(None))
-        .order_by(AssignmentFlag.id)))
+def _open_flags(seats: list[Assignment]) -> dict[int, list[AssignmentFlag]]:
+    """{seat id: its open flags}, read in one query after the experts are held (the seats'
+    loaded `open_flags` may predate the lock)."""
+    found = {seat.id: [] for seat in seats}
+    if not found:
+        return found
+    for flag in db.session.scalars(select(AssignmentFlag).where(
+            AssignmentFlag.assignment_id.in_(found), AssignmentFlag.cleared_at.is_(None))
+            .order_by(AssignmentFlag.id)):
+        found[flag.assignment_id].append(flag)
+    return found
 
 
 def _judge(request: DispatchRequest, verdict: list[tuple[int, str, str]], today: date,
-           actor) -> list[AssignmentFlag]:
-    """Bring the open flags of the request's seats in line with what verify says now
-    (`verdict`: dispatch.held_seat_breaches)."""
+           actor, open_flags: dict[int, list[AssignmentFlag]]) -> list[AssignmentFlag]:
+    """Bring the open flags of the request's seats (`open_flags`, by seat) in line with what
+    verify says now (`verdict`: dispatch.held_seat_breaches)."""
     breaches: dict[int, dict[str, str]] = {}
     for expert_id, rule, message in verdict:
         found = breaches.setdefault(expert_id, {})
@@ -141,7 +154,7 @@ def _judge(request: DispatchRequest, verdict: list[tuple[int, str, str]], today:
         seat = Seat(assignment, today)  # its parties and relatives, read once for every rule
         now = {legal_rule(seat, rule): message
                for rule, message in breaches.get(assignment.expert_id, {}).items()}
-        flags = {flag.rule: flag for flag in _open(assignment)}
+        flags = {flag.rule: flag for flag in open_flags[assignment.id]}
         _clear(assignment, [f for rule, f in flags.items() if rule not in now], "resolved",
                actor)
         for rule, message in now.items():

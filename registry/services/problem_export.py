@@ -420,8 +420,7 @@ def expert_entries(batches: list, as_of: date, earliest: date,
     for chunk in batches:
         facts = _kept_for_ids("expert_facts", _expert_facts, chunk, as_of, earliest)
         load, busy = outside_workload(chunk, in_problem, earliest)
-        for row in db.session.execute(select(*EXPERT_COLUMNS).where(Expert.id.in_(chunk))
-                                      .order_by(Expert.id)):
+        for row in _kept_for_ids("expert_rows", _expert_rows, chunk):
             entries.append(_expert_entry(row, facts, load[row.id], busy[row.id]))
     return entries
 
@@ -429,6 +428,11 @@ def expert_entries(batches: list, as_of: date, earliest: date,
 EXPERT_COLUMNS = (Expert.id, Expert.home_city_code, Expert.jurisdiction_code,
                   Expert.appointed_from, Expert.appointed_until, Expert.max_concurrent,
                   Expert.max_travel_km)
+
+
+def _expert_rows(chunk) -> list:
+    return db.session.execute(select(*EXPERT_COLUMNS).where(Expert.id.in_(chunk))
+                              .order_by(Expert.id)).all()
 
 
 def _kept_for_ids(kind: str, read, chunk, *args):
