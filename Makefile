@@ -72,13 +72,14 @@ serve: install
 	@test -n "$$DATABASE_URL" || { echo "serve: set DATABASE_URL (and SECRET_KEY)" >&2; exit 1; }
 	$(BIN)/gunicorn -c gunicorn.conf.py registry.wsgi:app
 
-# wrk, the load generator of `make load`, from Debian (apt-get, as root), when missing.
+# wrk, the load generator of `make load`, and valgrind, which counts the instructions of
+# `python -m benchmarks.instructions`, from Debian (apt-get, as root), when missing.
 load-deps:
-	@if command -v wrk >/dev/null; then :; \
+	@if command -v wrk >/dev/null && command -v valgrind >/dev/null; then :; \
 	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-		echo "load-deps: apt-get install wrk" >&2; \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; \
-	else echo "load-deps: wrk is missing (as root: make load-deps)" >&2; exit 1; fi
+		echo "load-deps: apt-get install wrk valgrind" >&2; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk valgrind >/dev/null; \
+	else echo "load-deps: wrk or valgrind is missing (as root: make load-deps)" >&2; exit 1; fi
 
 # The load test of docs/load.md on PostgreSQL (127.0.0.1:5432, database `load`, recreated):
 # about 3 minutes. LOAD_ARGS passes options, e.g. LOAD_ARGS="--phases saturation --duration 30".

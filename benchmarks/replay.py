@@ -99,20 +99,26 @@ def kind_of(method: str, path: str) -> str:
 
 
 def replay(client, calls: list, statements: list, database: str) -> dict:
-    """{kind: [(app CPU s, statements, database CPU s) per call]} for one pass over calls.
-    Each write gets a new travel limit, as load.lua gives it, so that it changes the row."""
+    """{kind: [(app CPU s, statements, database CPU s) per call]} for one pass over calls."""
     backends = load.database_pids(database)  # the app's pooled connections
     measured = defaultdict(list)
-    for n, (method, path, authorization, body) in enumerate(calls):
-        data = {"max_travel_km": 800 + n % 700} if body else None  # the mix's one write
+    for n, (method, path, *_rest) in enumerate(calls):
         cpu, sent, db_cpu = time.process_time(), statements[0], load.cpu_seconds(backends)
-        answer = client.open(path, method=method, headers={"Authorization": authorization},
-                             json=data)
+        send(client, n, calls[n])
         measured[kind_of(method, path)].append(
             (time.process_time() - cpu, statements[0] - sent, load.cpu_seconds(backends) - db_cpu))
-        if not 200 <= answer.status_code < 300:
-            sys.exit(f"{method} {path} answered {answer.status_code}")
     return measured
+
+
+def send(client, n: int, call: list) -> None:
+    """The mix's n-th call through the test client; a write gets a new travel limit, as
+    load.lua gives it, so that it changes the row."""
+    method, path, authorization, body = call
+    data = {"max_travel_km": 800 + n % 700} if body else None  # the mix's one write
+    answer = client.open(path, method=method, headers={"Authorization": authorization},
+                         json=data)
+    if not 200 <= answer.status_code < 300:
+        sys.exit(f"{method} {path} answered {answer.status_code}")
 
 
 def python_loop_s() -> float:
