@@ -217,9 +217,9 @@ def search_page(query: Select, args: dict) -> dict:
     ids = [row.id for row in page["items"]]
     declared = {i: {"role": [], "field": [], "language": []} for i in ids}
     if ids:
-        for row in db.session.execute(DECLARED, {"ids": ids}):
-            declared[row.expert_id][row.kind].append(
-                FieldRow(row.value, row.proficiency) if row.kind == "field" else row.value)
+        for expert_id, kind, value, proficiency in db.session.execute(DECLARED, {"ids": ids}):
+            declared[expert_id][kind].append(
+                FieldRow(value, proficiency) if kind == "field" else value)
     page["items"] = [ExpertRow(row, declared[row.id]["role"], declared[row.id]["field"],
                                declared[row.id]["language"]) for row in page["items"]]
     return page
