@@ -135,5 +135,13 @@ def secure_headers(response):
 
 def init_app(app: Flask) -> None:
     limiter.init_app(app)
+    # Only the sign-in views are throttled, by their decorators, which check their limits
+    # when the view is called. Flask-Limiter's before_request hook looks on every request for
+    # default, application and blueprint limits, which this app has none of: ~0.4 million
+    # instructions a request, 3 % of an average API call (docs/load.md). Its after_request
+    # hook stays: it counts the failed attempts (deduct_when).
+    if limiter.limit_manager.default_limits or limiter.limit_manager.application_limits:
+        raise RuntimeError("limits for every request need Flask-Limiter's before_request hook")
+    app.before_request_funcs[None].remove(limiter._check_request_limit)  # noqa: SLF001
     if app.config.get("CONTENT_SECURITY_POLICY", True):
         app.after_request(secure_headers)
