@@ -102,10 +102,10 @@ def replay(client, calls: list, statements: list, database: str) -> dict:
     """{kind: [(app CPU s, statements, database CPU s) per call]} for one pass over calls."""
     backends = load.database_pids(database)  # the app's pooled connections
     measured = defaultdict(list)
-    for n, (method, path, *_rest) in enumerate(calls):
+    for n, call in enumerate(calls):
         cpu, sent, db_cpu = time.process_time(), statements[0], load.cpu_seconds(backends)
-        send(client, n, calls[n])
-        measured[kind_of(method, path)].append(
+        send(client, n, call)
+        measured[kind_of(*call[:2])].append(
             (time.process_time() - cpu, statements[0] - sent, load.cpu_seconds(backends) - db_cpu))
     return measured
 

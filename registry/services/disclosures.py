@@ -543,9 +543,11 @@ def _read_ahead(experts: list[Expert], case_ids=()) -> None:
             set_committed_value(unread[expert_id], "affiliations", found)
     since = lookback_start(date.today())
     served = memo.remember_many(SERVED, [(e.id, since) for e in experts], _served_cases)
-    memo.remember_many(SERVED_CASES, sorted(set().union(*served.values())), _served_case_facts)
+    if past := set().union(*served.values()):
+        memo.remember_many(SERVED_CASES, sorted(past), _served_case_facts)
     persons.read_relations_ahead(experts)
-    memo.remember_many(WAIVERS, sorted(case_ids), _waivers_of)
+    if case_ids:
+        memo.remember_many(WAIVERS, sorted(case_ids), _waivers_of)
 
 
 def for_candidates(request: DispatchRequest, experts) -> dict[int, list[Disclosure]]:
