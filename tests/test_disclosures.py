@@ -539,6 +539,7 @@ def test_a_page_of_seats_reads_each_kind_of_history_once_and_finds_the_same(worl
     assert {i: [d.rule.key for d in found] for i, found in together.items()} == one_by_one
     assert all(rules == ["repeat_party_appointments"] for rules in one_by_one.values())
     assert sum("FROM expert_relation" in s and "DISTINCT" not in s for s in seen) == 1
+    assert not any("DISTINCT expert_relation" in s for s in seen)  # arbitrators are judged
     assert sum("FROM affiliation" in s for s in seen) == 1
     assert sum("JOIN dispatch_request" in s and "assignment.expert_id" in s
                for s in seen) == 1

@@ -511,11 +511,13 @@ def for_assignment(assignment: Assignment) -> list[Disclosure]:
 def for_assignments(assignments) -> dict[int, list[Disclosure]]:
     """{assignment id: disclosures} for those of these seats that have any."""
     found = {}
-    assignments = list(assignments)
-    related = persons.experts_with_relations({a.expert_id for a in assignments})
-    # Only arbitrators' rules and declared relations disclose anything, on active seats.
-    judged = [a for a in assignments if a.is_active and (
-        a.request.role is ExpertRole.ARBITRATOR or a.expert_id in related)]
+    active = [a for a in assignments if a.is_active]
+    # Only arbitrators' rules and declared relations disclose anything, on active seats: an
+    # arbitrator's seat is judged anyway, the others only if their expert declared one.
+    others = {a.expert_id for a in active if a.request.role is not ExpertRole.ARBITRATOR}
+    related = persons.experts_with_relations(others)
+    judged = [a for a in active if a.request.role is ExpertRole.ARBITRATOR
+              or a.expert_id in related]
     _read_ahead([a.expert for a in judged], {a.request.case_id for a in judged})
     for assignment in judged:
         if items := for_assignment(assignment):
