@@ -64,8 +64,10 @@ REQUEST_ITEM = (joinedload(DispatchRequest.case).options(
 
 # What an assignment's JSON shows (schemas/assignments.py), loaded with it: a page of 50 in a
 # handful of queries instead of several per row.
-# The case's handling body is what the scope check reads; the seat's expert is named only.
-_SEAT_CASE = (joinedload(Case.handling_body), lazyload(Case.fields))
+# The case's handling body and its city (the body's jurisdiction) are what the scope check
+# reads; the seat's expert is named only.
+_SEAT_CASE = (joinedload(Case.handling_body).joinedload(Organization.city),
+              lazyload(Case.fields))
 _PARTY_NAMES = (joinedload(Party.organization), joinedload(Party.counsel))
 _NAMED_EXPERT = joinedload(Assignment.expert).options(*SEAT_EXPERT, lazyload(Expert.fields))
 ASSIGNMENT_DUMP = (selectinload(Assignment.request).options(

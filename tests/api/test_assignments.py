@@ -311,3 +311,16 @@ def test_the_assignment_list_looks_up_declared_relations_once_for_all_seats(
     assert shown[ids[related.id]] == ["personal_relationship"]
     assert all(shown[ids[e.id]] == [] for e in experts[1:])
     assert shown[world.proposal.id] == []
+
+
+@pytest.mark.parametrize("who", ["coordinator_yrd", "clerk_sh", "expert_sh"])
+def test_an_assignment_is_read_with_what_its_scope_check_reads(client, world, as_, who):
+    # Whether the caller may see the seat depends on the case's handling body and, for a
+    # coordinator, its city's jurisdiction: loaded with the assignment, not one by one after.
+    from tests.statements import recording_statements
+
+    headers = as_(who)
+    with recording_statements() as seen:
+        response = client.get(f"/api/v1/assignments/{world.proposal.id}", headers=headers)
+    assert response.status_code == 200, response.get_json()
+    assert not any("FROM city" in " ".join(s.split()) for s in seen)
