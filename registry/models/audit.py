@@ -17,11 +17,11 @@ import json
 import sqlite3
 from datetime import UTC, datetime
 
-from sqlalchemy import ForeignKey, String, bindparam, event, select, text
+from sqlalchemy import ForeignKey, String, event, select, text
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from registry.extensions import db
-from registry.models.base import JSONType, UTCDateTime, utcnow
+from registry.models.base import JSONType, UTCDateTime, utcnow, written_in
 
 GENESIS = "0" * 64  # the prev_hash of the first event
 # pg_advisory_xact_lock key of the chain: "audit" in ASCII. Any fixed number would do, as
@@ -135,10 +135,10 @@ def take_chain_lock(connection) -> None:
             driver.execute("BEGIN IMMEDIATE")
 
 
-# The chain's head. LIMIT 1 is written into the SQL: sent as a parameter, it kept PostgreSQL
-# planning the prepared statement anew on every write (services/listing.py says why).
+# The chain's head, its LIMIT written in: sent as a parameter, it kept PostgreSQL planning
+# the prepared statement anew on every write (base.written_in).
 LAST_HASH = select(AuditEvent.__table__.c.hash).order_by(AuditEvent.__table__.c.id.desc()) \
-    .limit(bindparam("one", 1, literal_execute=True))
+    .limit(written_in(1))
 
 
 def last_hash(connection) -> str:

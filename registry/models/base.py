@@ -1,10 +1,10 @@
-"""Column types and errors shared by every model."""
+"""Column types, SQL helpers and errors shared by every model."""
 
 import unicodedata
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import JSON, DateTime, TypeDecorator
+from sqlalchemy import JSON, DateTime, TypeDecorator, bindparam
 from sqlalchemy.dialects.postgresql import JSONB
 
 # The clock of the people served: China Standard Time (Hong Kong shares it). Days they name
@@ -39,6 +39,14 @@ class UTCDateTime(TypeDecorator):
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def written_in(number: int):
+    """A LIMIT or OFFSET written into the SQL, not sent as a parameter. PostgreSQL cannot
+    cost a prepared statement's generic plan without knowing its LIMIT, so it planned such a
+    query anew every time (a custom plan: ~0.4 ms of its CPU an expert search's page,
+    docs/load.md); written in, each value makes a statement of its own, planned once."""
+    return bindparam("written_in", number, unique=True, literal_execute=True)
 
 
 class DomainError(Exception):

@@ -1,19 +1,11 @@
 """Listing one page of a query at a time, for the API and the pages alike."""
 
-from sqlalchemy import Select, bindparam, func, select
+from sqlalchemy import Select, func, select
 
 from registry.extensions import db
+from registry.models.base import written_in
 
 TOTAL = "listing_total"  # the window count's column in a page of rows
-
-
-def _written_in(number: int):
-    """A LIMIT or OFFSET written into the SQL, not sent as a parameter. PostgreSQL cannot
-    cost a prepared statement's generic plan without knowing its LIMIT, so it planned every
-    page query anew (a custom plan: ~0.4 ms of its CPU an expert search, docs/load.md);
-    written in, each page (size and offset) is a statement of its own, planned once."""
-    return bindparam("page_bound", number, unique=True, literal_execute=True)
-
 
 def page_of(query: Select, args: dict, *, rows: bool = False) -> dict:
     """Run a query one page at a time: {"items", "page", "per_page", "total"}.
@@ -23,7 +15,7 @@ def page_of(query: Select, args: dict, *, rows: bool = False) -> dict:
     same statement (a window count) instead of a second query.
     """
     page, per_page = args["page"], args["per_page"]
-    paged = query.limit(_written_in(per_page)).offset(_written_in((page - 1) * per_page))
+    paged = query.limit(written_in(per_page)).offset(written_in((page - 1) * per_page))
     if rows:
         found = db.session.execute(paged.add_columns(func.count().over().label(TOTAL))).all()
         if found:
