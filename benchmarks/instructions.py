@@ -14,9 +14,7 @@ load-deps` installs it).
 """
 
 import argparse
-import os
 import re
-import secrets
 import subprocess
 import sys
 import tempfile
@@ -24,16 +22,12 @@ from pathlib import Path
 
 from benchmarks import load, replay
 
-ROOT = Path(__file__).resolve().parent.parent
-
 
 def main() -> None:
     options = parse_options()
     if options.counted:
         return replay_counted(options)
-    url = f"{load.PG}/{options.database}"
-    if not replay.database_exists(options.database):
-        load.prepare_database(options.database, url)
+    replay.ensure_database(options.database)
     calls, instructions = count(options)
     what = f"`{options.kind}`" if options.kind else "the mix"
     print(f"{calls} calls of {what}: {instructions / calls / 1e6:.2f} million instructions "
@@ -60,7 +54,7 @@ def count(options) -> tuple[int, int]:
              f"--callgrind-out-file={output}", sys.executable, "-m", "benchmarks.instructions",
              "--counted", "--calls", str(options.calls), "--database", options.database,
              *(["--kind", options.kind] if options.kind else [])],
-            cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log, text=True)
+            cwd=load.ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log, text=True)
         calls = 0
         for line in child.stdout:
             word, *rest = line.split()
@@ -68,7 +62,7 @@ def count(options) -> tuple[int, int]:
                 switch = "on" if word == "READY" else "off"
                 subprocess.run(["callgrind_control", "-i", switch, str(child.pid)], check=True,
                                capture_output=True)
-                calls = int(rest[0]) if rest else calls
+                calls = int(rest[0])
                 child.stdin.write("go\n")
                 child.stdin.flush()
         if child.wait() != 0:
@@ -81,16 +75,7 @@ def count(options) -> tuple[int, int]:
 def replay_counted(options) -> None:
     """The child: sign in, draw the mix, warm up, then replay the calls between READY and
     DONE (each answered by the parent's "go")."""
-    os.environ.update(REGISTRY_ENV="production", SECRET_KEY=secrets.token_hex(32),
-                      DATABASE_URL=f"{load.PG}/{options.database}")
-    from registry import create_app
-
-    client = create_app().test_client()
-    call = replay.client_caller(client)
-    with tempfile.TemporaryDirectory(prefix="instructions-") as folder:
-        mix_file = Path(folder) / "mix.tsv"
-        load.write_mix(call, load.sign_in(call), mix_file)
-        mix = [line.split("\t") for line in mix_file.read_text(encoding="utf-8").splitlines()]
+    _app, client, mix = replay.app_and_mix(options.database)
     calls = [c for c in mix if options.kind in (None, replay.kind_of(c[0], c[1]))]
     calls = calls[:options.calls]
     for n, each in enumerate(mix[:replay.WARM_UP] + calls):

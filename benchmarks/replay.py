@@ -33,21 +33,10 @@ WARM_UP = 200
 
 def main() -> None:
     options = parse_options()
-    url = f"{load.PG}/{options.database}"
-    if options.prepare or not database_exists(options.database):
-        load.prepare_database(options.database, url)
-    os.environ.update(REGISTRY_ENV="production", SECRET_KEY=secrets.token_hex(32),
-                      DATABASE_URL=url)
-    from registry import create_app
+    ensure_database(options.database, options.prepare)
     from registry.extensions import db
 
-    app = create_app()
-    client = app.test_client()
-    call = client_caller(client)
-    with tempfile.TemporaryDirectory(prefix="replay-") as folder:
-        mix_file = Path(folder) / "mix.tsv"
-        load.write_mix(call, load.sign_in(call), mix_file)
-        mix = [line.split("\t") for line in mix_file.read_text(encoding="utf-8").splitlines()]
+    app, client, mix = app_and_mix(options.database)
     statements = [0]
     with app.app_context():
         event.listen(db.engine, "before_cursor_execute",
@@ -70,10 +59,32 @@ def parse_options():
     return parser.parse_args()
 
 
-def database_exists(name: str) -> bool:
+def ensure_database(name: str, prepare: bool = False) -> None:
+    """The database, made as load.py makes it (dropped, migrated, demo-seeded) when missing
+    or asked for."""
     with psycopg.connect(load.MAINTENANCE, autocommit=True) as connection:
-        return connection.execute("SELECT 1 FROM pg_database WHERE datname = %s",
-                                  (name,)).fetchone() is not None
+        exists = connection.execute("SELECT 1 FROM pg_database WHERE datname = %s",
+                                    (name,)).fetchone() is not None
+    if prepare or not exists:
+        load.prepare_database(name, f"{load.PG}/{name}")
+
+
+def app_and_mix(database: str) -> tuple:
+    """(app, test client, mix): the app in production mode on the database, its demo
+    accounts signed in and the load mix drawn as load.py draws it, [method, path,
+    authorization, body] each."""
+    os.environ.update(REGISTRY_ENV="production", SECRET_KEY=secrets.token_hex(32),
+                      DATABASE_URL=f"{load.PG}/{database}")
+    from registry import create_app
+
+    app = create_app()
+    client = app.test_client()
+    call = client_caller(client)
+    with tempfile.TemporaryDirectory(prefix="replay-") as folder:
+        mix_file = Path(folder) / "mix.tsv"
+        load.write_mix(call, load.sign_in(call), mix_file)
+        mix = [line.split("\t") for line in mix_file.read_text(encoding="utf-8").splitlines()]
+    return app, client, mix
 
 
 def client_caller(client):
