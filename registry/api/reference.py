@@ -5,11 +5,12 @@ Public facts, readable without a token.
 
 from flask.views import MethodView
 from flask_smorest import Blueprint
-from marshmallow import Schema, fields
+from marshmallow import fields
 from sqlalchemy import select
 
 from registry.extensions import db
 from registry.models import City, IpcField, Jurisdiction, RecognitionAgreement
+from registry.schemas.base import Schema
 
 bp = Blueprint("reference", __name__, url_prefix="/api/v1/reference",
                description="Reference data: geography, agreements, IPC fields (no token needed).")

@@ -2,7 +2,7 @@
 
 from datetime import date
 
-from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import ValidationError, fields, validate, validates_schema
 
 from registry.models import UserRole
 from registry.models.users import (
@@ -13,6 +13,7 @@ from registry.models.users import (
     holds_email,
     is_common_password,
 )
+from registry.schemas.base import Schema
 from registry.schemas.common import Email, Id, PageArgs, PageSchema, Trimmed
 
 

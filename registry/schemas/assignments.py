@@ -1,10 +1,11 @@
 """Assignments of experts to requests."""
 
-from marshmallow import Schema, fields, pre_dump, validate
+from marshmallow import fields, pre_dump, validate
 
 from registry.i18n import N_
 from registry.models import SERVED_STATUSES, AssignmentStatus
 from registry.models.assignments import MAX_DECLINE_REASON
+from registry.schemas.base import Schema
 from registry.schemas.common import Id, PageArgs, PageSchema, Trimmed
 
 REASON_NEEDED = N_("a reason is needed")

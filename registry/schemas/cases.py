@@ -1,6 +1,6 @@
 """Cases, parties, dispatch requests and exclusions."""
 
-from marshmallow import Schema, ValidationError, fields, validate, validates, validates_schema
+from marshmallow import ValidationError, fields, validate, validates, validates_schema
 
 from registry.models import (
     STANDING_STATUSES,
@@ -14,6 +14,7 @@ from registry.models import (
     case_numbers,
 )
 from registry.models.base import LOCAL_TIME
+from registry.schemas.base import Schema
 from registry.schemas.common import (
     DateRangeSchema,
     Id,

@@ -4,11 +4,12 @@ import math
 import re
 from datetime import date
 
-from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import ValidationError, fields, validate, validates_schema
 
 from registry.input_guard import MAX_INTEGER_DIGITS
 from registry.models.base import DomainError, clean_email, clean_identifier
 from registry.models.experts import IPC_CODE
+from registry.schemas.base import Schema
 
 INTEGER_TEXT = re.compile(rf"^\s*[+-]?[0-9]{{1,{MAX_INTEGER_DIGITS}}}\s*$")
 

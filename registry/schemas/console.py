@@ -1,17 +1,10 @@
 """The coordinator console's forms and filters, on top of the API's own schemas."""
 
-from marshmallow import (
-    Schema,
-    ValidationError,
-    fields,
-    pre_load,
-    validate,
-    validates,
-    validates_schema,
-)
+from marshmallow import ValidationError, fields, pre_load, validate, validates, validates_schema
 
 from registry.i18n import N_
 from registry.models import RequestStatus
+from registry.schemas.base import Schema
 from registry.schemas.common import (
     PLANNED_DAYS,
     Id,

@@ -2,10 +2,11 @@
 
 from datetime import date
 
-from marshmallow import Schema, ValidationError, fields, validate, validates, validates_schema
+from marshmallow import ValidationError, fields, validate, validates, validates_schema
 
 from registry.i18n import N_
 from registry.models.disclosures import CLEARS, MAX_DOCUMENT, MAX_PARTY, WaiverKind
+from registry.schemas.base import Schema
 from registry.schemas.common import PLANNED_DAYS, Trimmed
 from scheduler import rules
 

@@ -1,8 +1,9 @@
 """Experts and what they declare: availability, affiliations and conflicts."""
 
-from marshmallow import EXCLUDE, RAISE, Schema, fields, validate, validates, validates_schema
+from marshmallow import EXCLUDE, RAISE, fields, validate, validates, validates_schema
 
 from registry.models import CreditKind, ExpertRole, ExpertStatus
+from registry.schemas.base import Schema
 from registry.schemas.common import (
     DateRangeSchema,
     Email,

@@ -1,8 +1,9 @@
 """Organizations: parties, counsel, employers and the bodies that handle cases."""
 
-from marshmallow import Schema, fields, validate
+from marshmallow import fields, validate
 
 from registry.models import OrganizationKind
+from registry.schemas.base import Schema
 from registry.schemas.common import Identifier, PageArgs, PageSchema, Trimmed
 
 

@@ -1,7 +1,8 @@
 """Places on arbitration institutions' rosters (panel memberships), for the API and the page."""
 
-from marshmallow import Schema, fields, validate, validates_schema
+from marshmallow import fields, validate, validates_schema
 
+from registry.schemas.base import Schema
 from registry.schemas.common import Id, require_order
 
 

@@ -5,10 +5,11 @@ number is load-only: what is dumped comes from services/persons.view, the number
 admins only (docs/persons.md).
 """
 
-from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import ValidationError, fields, validate, validates_schema
 
 from registry.models import DomainError, IdentityDocument, PartyRole, RelationKind
 from registry.models.persons import check_identity
+from registry.schemas.base import Schema
 from registry.schemas.common import Id, Trimmed
 
 NAME = validate.Length(1, 100)

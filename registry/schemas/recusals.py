@@ -1,10 +1,11 @@
 """The recusal lifecycle at the edge: a recusal, a challenge, its decisions, the notice."""
 
-from marshmallow import Schema, fields, validate
+from marshmallow import fields, validate
 
 from registry.i18n import N_
 from registry.models import ChallengeStatus, DeciderRole
 from registry.models.recusals import MAX_GROUNDS, MAX_NAME
+from registry.schemas.base import Schema
 from registry.schemas.common import PLANNED_DAYS, Id, Trimmed
 from registry.services.recusals import MAX_RECUSAL_REASON, local_today
 

@@ -1,8 +1,9 @@
 """Solver runs: what a coordinator asks for, and how a run stands."""
 
-from marshmallow import Schema, fields, validate, validates_schema
+from marshmallow import fields, validate, validates_schema
 
 from registry.models import SolverRunStatus
+from registry.schemas.base import Schema
 from registry.schemas.common import PLANNED_DAYS, Id, PageArgs, PageSchema, require_order
 from registry.services.dispatch import MAX_WEIGHTS
 from registry.services.problem_export import RUN_MODES
