@@ -16,7 +16,7 @@ from datetime import date
 from functools import cached_property
 
 from flask_login import current_user
-from sqlalchemy import or_, select
+from sqlalchemy import Select, bindparam, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from registry.extensions import db
@@ -106,26 +106,34 @@ def _signed_in() -> User | None:
         return None
 
 
-def _touched_seats(experts: set[int], cases: set[int]) -> list[Assignment]:
-    """The seats of these experts and cases that are held, or still carry an open flag."""
-    whom = []
-    if experts:
-        whom.append(Assignment.expert_id.in_(experts))
-    if cases:
-        whom.append(Assignment.request_id.in_(
-            select(DispatchRequest.id).where(DispatchRequest.case_id.in_(cases))))
+def _touched_seats_statement() -> Select:
+    """The seats of the experts `experts` and the cases `cases` (expanding parameters, either
+    may be empty) that are held or still carry an open flag, with what judging them reads.
+    Built once, at import: building it and its loader options' cache key anew was a third of
+    an expert's typical change, which holds no seat and reads no row here (docs/load.md)."""
+    of_cases = select(DispatchRequest.id).where(
+        DispatchRequest.case_id.in_(bindparam("cases", expanding=True)))
     flagged = Assignment.id.in_(select(AssignmentFlag.assignment_id)
                                 .where(AssignmentFlag.cleared_at.is_(None)))
-    query = (select(Assignment).where(or_(*whom))
-             .where(or_(Assignment.status.in_(ACTIVE_ASSIGNMENT_STATUSES), flagged))
-             .options(selectinload(Assignment.request).options(
-                 *problem_export.request_options(), selectinload(DispatchRequest.days),
-                 # a conflict's flag names the parties and counsel (_parties)
-                 selectinload(DispatchRequest.case).selectinload(Case.parties)
-                 .options(joinedload(Party.organization), joinedload(Party.counsel))),
-                      joinedload(Assignment.expert).selectinload(Expert.credit_records))
-             .order_by(Assignment.id))
-    return list(db.session.scalars(query))
+    return (select(Assignment)
+            .where(or_(Assignment.expert_id.in_(bindparam("experts", expanding=True)),
+                       Assignment.request_id.in_(of_cases)))
+            .where(or_(Assignment.status.in_(ACTIVE_ASSIGNMENT_STATUSES), flagged))
+            .options(selectinload(Assignment.request).options(
+                *problem_export.request_options(), selectinload(DispatchRequest.days),
+                # a conflict's flag names the parties and counsel (_parties)
+                selectinload(DispatchRequest.case).selectinload(Case.parties)
+                .options(joinedload(Party.organization), joinedload(Party.counsel))),
+                     joinedload(Assignment.expert).selectinload(Expert.credit_records))
+            .order_by(Assignment.id))
+
+
+TOUCHED_SEATS = _touched_seats_statement()
+
+
+def _touched_seats(experts: set[int], cases: set[int]) -> list[Assignment]:
+    return list(db.session.scalars(TOUCHED_SEATS, {"experts": sorted(experts),
+                                                   "cases": sorted(cases)}))
 
 
 def _open_flags(seats: list[Assignment]) -> dict[int, list[AssignmentFlag]]:
