@@ -5,6 +5,8 @@ see, in the same words, so that another body's ids reveal nothing; Forbidden (40
 row the user sees but may not change. The decisions themselves are made in `permissions`.
 """
 
+from sqlalchemy.orm import joinedload
+
 from registry.extensions import db
 from registry.models import (
     Assignment,
@@ -69,8 +71,14 @@ def assignment_for(user: User, assignment_id: int, load: tuple = ()) -> Assignme
                    assignment_id)
 
 
+# An expert's record in one query: its roles, fields and languages (each a query of its own
+# by default: the model loads them "selectin") joined in; a record has a handful of each.
+EXPERT_RECORD = (joinedload(Expert.roles), joinedload(Expert.fields),
+                 joinedload(Expert.languages))
+
+
 def expert_for(user: User, expert_id: int) -> Expert:
-    expert = get_row(Expert, expert_id, "expert")
+    expert = get_row(Expert, expert_id, "expert", EXPERT_RECORD)
     return visible(expert, may.can_see_expert(user, expert), "expert", expert_id)
 
 
