@@ -5,6 +5,9 @@ see, in the same words, so that another body's ids reveal nothing; Forbidden (40
 row the user sees but may not change. The decisions themselves are made in `permissions`.
 """
 
+from functools import cache
+
+from sqlalchemy import Select, bindparam, inspect, select
 from sqlalchemy.orm import joinedload
 
 from registry.extensions import db
@@ -31,10 +34,24 @@ def get_row(model, key, what: str | None = None, load: tuple = ()):
     `load` holds loader options, so that a page gets what it shows in one go.
     """
     fits = not isinstance(key, int) or 0 < key <= MAX_ID
-    row = db.session.get(model, key, options=list(load)) if fits else None
+    if not fits:
+        row = None
+    elif load:
+        row = db.session.execute(_by_key(model, load), {"key": key}).unique().scalar_one_or_none()
+    else:
+        row = db.session.get(model, key)
     if row is None:
         raise NotFound("{what} {key} not found", what=what or model.__name__.lower(), key=key)
     return row
+
+
+@cache
+def _by_key(model, load: tuple) -> Select:
+    """The row of `model` with the primary key `key`, loaded with `load`: built once for each
+    (all are module constants). Building a statement with a tree of loader options, and its
+    cache key, cost about as much as running it (docs/load.md)."""
+    (key_column,) = inspect(model).primary_key
+    return select(model).where(key_column == bindparam("key")).options(*load)
 
 
 def visible(row, seen: bool, what: str, key):
