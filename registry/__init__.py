@@ -8,6 +8,7 @@ from flask import Flask
 from registry import i18n
 from registry.config import API_DOCS, from_environment
 from registry.extensions import csrf, db, login_manager, migrate
+from registry.json_provider import OrjsonProvider
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -16,13 +17,13 @@ def create_app(config: dict | None = None) -> Flask:
     """Build the app: settings from the environment, then `config` on top (tests use it)."""
     app = Flask(__name__, template_folder=str(PROJECT_ROOT / "templates"),
                 instance_relative_config=True)
+    app.json = OrjsonProvider(app)
     os.makedirs(app.instance_path, exist_ok=True)
     if config and config.get("TESTING"):
         os.environ.setdefault("REGISTRY_ENV", "testing")
     app.config.update(from_environment(app.instance_path))
     app.config.update(API_DOCS)
     app.config.update(config or {})
-    app.json.ensure_ascii = False  # names and case numbers stay readable: 张伟, not \u5f20\u4f1f
 
     register_extensions(app)
     register_blueprints(app)
