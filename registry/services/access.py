@@ -5,7 +5,7 @@ see, in the same words, so that another body's ids reveal nothing; Forbidden (40
 row the user sees but may not change. The decisions themselves are made in `permissions`.
 """
 
-from functools import cache
+from functools import lru_cache
 
 from sqlalchemy import Select, bindparam, inspect, select
 from sqlalchemy.orm import joinedload
@@ -31,7 +31,8 @@ class NotFound(DomainError):
 def get_row(model, key, what: str | None = None, load: tuple = ()):
     """The row with this primary key, or NotFound. Ids beyond 32 bits name no row.
 
-    `load` holds loader options, so that a page gets what it shows in one go.
+    `load` holds loader options, so that a page gets what it shows in one go: a module
+    constant, since the statement made for them is kept by their identity (_by_key).
     """
     fits = not isinstance(key, int) or 0 < key <= MAX_ID
     if not fits:
@@ -45,11 +46,11 @@ def get_row(model, key, what: str | None = None, load: tuple = ()):
     return row
 
 
-@cache
-def _by_key(model, load: tuple) -> Select:
+@lru_cache(maxsize=64)  # loader options compare by identity: a tuple made per call would
+def _by_key(model, load: tuple) -> Select:  # only churn this, never grow it
     """The row of `model` with the primary key `key`, loaded with `load`: built once for each
-    (all are module constants). Building a statement with a tree of loader options, and its
-    cache key, cost about as much as running it (docs/load.md)."""
+    (model, options). Building a statement with a tree of loader options, and its cache key,
+    cost about as much as running it (docs/load.md)."""
     (key_column,) = inspect(model).primary_key
     return select(model).where(key_column == bindparam("key")).options(*load)
 

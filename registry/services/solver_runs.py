@@ -29,6 +29,8 @@ FIGURE_KEYS = ("phase", "elapsed_s", "seats_filled", "filled_priority", "objecti
                "gap")
 PROGRESS_EVERY_S = 0.5  # at most two progress writes a second
 STOP_CHECK_EVERY_S = 0.25
+# A run as a poll reads it: the problem document is read by a re-plan only.
+POLLED_RUN = (defer(SolverRun.problem),)
 HEARTBEAT_EVERY_S = 5
 
 log = logging.getLogger(__name__)
@@ -90,8 +92,7 @@ def run_for(user: User, run_id: int) -> SolverRun:
     """One run the user may see; another region's run is as good as missing (404). Checked
     on the row itself, in memory: a poll costs one query for the run (and one for the token)."""
     may.require_solver_runs(user)  # before the look-up: a clerk learns nothing of which exist
-    # The problem document is read by a re-plan only; polls never need it.
-    run = access.get_row(SolverRun, run_id, "solver run", load=(defer(SolverRun.problem),))
+    run = access.get_row(SolverRun, run_id, "solver run", load=POLLED_RUN)
     return access.visible(run, may.can_see_solver_run(user, run), "solver run", run_id)
 
 

@@ -26,6 +26,7 @@ from registry.services.expert_sheet import BY_KEY, MAX_BYTES, SheetError
 from registry.web.admin import bp
 from registry.web.forms import Form
 
+UPLOAD_WITH_UPLOADER = (joinedload(ExpertImport.uploaded_by),)
 SHOWN_ROWS = 500   # rows with problems listed on the preview; fix those first
 SHOWN_EXPERTS = 200
 
@@ -107,8 +108,7 @@ def preview_page(upload: ExpertImport, report: Report, status: int = 200, notice
 
 
 def load_import(import_id: int) -> ExpertImport:
-    return access.get_row(ExpertImport, import_id, "import",
-                          load=(joinedload(ExpertImport.uploaded_by),))
+    return access.get_row(ExpertImport, import_id, "import", load=UPLOAD_WITH_UPLOADER)
 
 
 @bp.get("/experts/import/<int:import_id>")
