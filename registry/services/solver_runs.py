@@ -29,9 +29,9 @@ FIGURE_KEYS = ("phase", "elapsed_s", "seats_filled", "filled_priority", "objecti
                "gap")
 PROGRESS_EVERY_S = 0.5  # at most two progress writes a second
 STOP_CHECK_EVERY_S = 0.25
+HEARTBEAT_EVERY_S = 5
 # A run as a poll reads it: the problem document is read by a re-plan only.
 POLLED_RUN = (defer(SolverRun.problem),)
-HEARTBEAT_EVERY_S = 5
 
 log = logging.getLogger(__name__)
 
