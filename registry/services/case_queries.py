@@ -45,21 +45,35 @@ CASE_DUMP = (joinedload(Case.handling_body).joinedload(Organization.city),
              joinedload(Case.cause),
              selectinload(Case.parties).joinedload(Party.organization),
              selectinload(Case.parties).joinedload(Party.counsel))
+# One case: the same, its fields and parties joined in too (one query, not three: selectin
+# pays a query per collection, which only a page of rows earns back).
+CASE_ITEM = (joinedload(Case.handling_body).joinedload(Organization.city),
+             joinedload(Case.cause), joinedload(Case.fields),
+             joinedload(Case.parties).options(joinedload(Party.organization),
+                                              joinedload(Party.counsel)))
 # A seat's JSON names its expert (a request's seats its fields too); the expert's roles and
 # languages, loaded with every expert by default (models/experts.py), are not shown.
 SEAT_EXPERT = (lazyload(Expert.roles), lazyload(Expert.languages))
-REQUEST_DUMP = (joinedload(DispatchRequest.case).joinedload(Case.handling_body)
-                .joinedload(Organization.city),
+# A request's JSON shows neither its case's fields nor its seats' open flags, both loaded
+# with their rows by default: a page of requests skips both (a query each), one request the
+# flags (its fields are joined in: its changes read them). Code that reads a skipped one
+# still can, with a query on first use.
+REQUEST_DUMP = (joinedload(DispatchRequest.case).options(
+                    joinedload(Case.handling_body).joinedload(Organization.city),
+                    lazyload(Case.fields)),
                 selectinload(DispatchRequest.exclusions),
-                selectinload(DispatchRequest.assignments).joinedload(Assignment.expert)
-                .options(*SEAT_EXPERT))
+                selectinload(DispatchRequest.assignments).options(
+                    lazyload(Assignment.open_flags),
+                    joinedload(Assignment.expert).options(*SEAT_EXPERT)))
 # One request: its own rows joined in one query, its seats and their experts in another.
 REQUEST_ITEM = (joinedload(DispatchRequest.case).options(
                     joinedload(Case.handling_body).joinedload(Organization.city),
                     joinedload(Case.fields)),
                 joinedload(DispatchRequest.days), joinedload(DispatchRequest.exclusions),
-                selectinload(DispatchRequest.assignments).joinedload(Assignment.expert)
-                .options(*SEAT_EXPERT, joinedload(Expert.fields)))
+                selectinload(DispatchRequest.assignments).options(
+                    lazyload(Assignment.open_flags),
+                    joinedload(Assignment.expert).options(*SEAT_EXPERT,
+                                                          joinedload(Expert.fields))))
 
 
 # What an assignment's JSON shows (schemas/assignments.py), loaded with it: a page of 50 in a

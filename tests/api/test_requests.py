@@ -13,6 +13,7 @@ from registry.models import (
     ExclusionReason,
     RequestStatus,
 )
+from tests.statements import recording_statements
 
 
 def new_request(case_id, **overrides):
@@ -187,3 +188,16 @@ def test_completing_accepted_work_ends_the_experts_seat(client, world, as_):
                        headers=as_("clerk_sh"))
     assert done.get_json()["status"] == "completed"
     assert db.session.get(Assignment, world.proposal.id).status is AssignmentStatus.COMPLETED
+
+
+def test_a_request_or_a_page_of_them_reads_neither_case_fields_nor_seat_flags(
+        client, world, as_):
+    # Not in a request's JSON, and both loaded with their rows by default.
+    for path in ("/api/v1/requests", f"/api/v1/requests/{world.sh_request.id}"):
+        with recording_statements() as seen:
+            answer = client.get(path, headers=as_("admin"))
+        assert answer.status_code == 200
+        body = answer.get_json()
+        assert any(item["assignments"] for item in body.get("items", [body])), path
+        reads = [s for s in seen if "FROM case_field" in s or "assignment_flag" in s]
+        assert not reads, path
