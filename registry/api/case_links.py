@@ -39,7 +39,7 @@ class EarlierStage(MethodView):
         an appeal court, those of the courts below it in its area; coordinators within their
         region; admins any."""
         user = api_user()
-        case = access.case_for(user, case_id, case_queries.CASE_DUMP, to_change=True)
+        case = access.case_for(user, case_id, case_queries.CASE_ITEM, to_change=True)
         case_stages.link_earlier_stage(case, data["earlier_stage_id"], user)
         db.session.commit()
         return case_stages.with_suggestions(case, user)

@@ -40,7 +40,7 @@ class CaseItem(MethodView):
         the cases you could link as that stage)."""
         user = api_user()
         return case_stages.with_suggestions(
-            access.case_for(user, case_id, case_queries.CASE_DUMP), user)
+            access.case_for(user, case_id, case_queries.CASE_ITEM), user)
 
 
 # Modules whose routes join this blueprint (imported last: they import `bp` from here).

@@ -78,10 +78,14 @@ class Case(db.Model):
     handling_body: Mapped[Organization] = relationship()
     cause: Mapped[CauseOfAction | None] = relationship()
     earlier_stage: Mapped["Case | None"] = relationship(remote_side=[id])
+    # In a fixed order however they are loaded (a case item joins both in: services/
+    # case_queries.CASE_ITEM): codes as set_fields sorts them, parties as they were added.
     fields: Mapped[list["CaseField"]] = relationship(cascade="all, delete-orphan",
-                                                     lazy="selectin")
+                                                     lazy="selectin",
+                                                     order_by="CaseField.ipc_code")
     parties: Mapped[list["Party"]] = relationship(back_populates="case",
-                                                  cascade="all, delete-orphan")
+                                                  cascade="all, delete-orphan",
+                                                  order_by="Party.id")
     requests: Mapped[list["DispatchRequest"]] = relationship(back_populates="case")
 
     def set_number(self, number: str, today: date | None = None) -> None:

@@ -4,6 +4,7 @@ import pytest
 
 from registry.extensions import db
 from registry.models import Case
+from tests.statements import recording_statements
 
 
 def new_case(world, **overrides):
@@ -100,3 +101,16 @@ def test_case_list_filters_by_number(client, world, as_):
     response = client.get("/api/v1/cases", headers=as_("admin"),
                           query_string={"number": "(2024)沪73"})
     assert [c["number"] for c in response.get_json()["items"]] == [world.sh_case.number]
+
+
+def test_a_case_is_read_in_one_query_its_fields_and_parties_in_order(client, world, as_, make):
+    parties = [make.organization(name=name) for name in ("乙公司", "甲公司", "丙公司")]
+    case = make.case(body=world.sh_court, parties=parties, fields=("H04L", "G06F", "G06N"))
+    path, headers = f"/api/v1/cases/{case.id}", as_("clerk_sh")
+    with recording_statements() as seen:
+        answer = client.get(path, headers=headers)
+    assert answer.status_code == 200
+    body = answer.get_json()
+    assert body["fields"] == ["G06F", "G06N", "H04L"]
+    assert [p["organization_id"] for p in body["parties"]] == [p.id for p in parties]
+    assert len([s for s in seen if "api_token" not in s]) == 1  # the case, all joined in
