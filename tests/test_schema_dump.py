@@ -23,8 +23,7 @@ from registry.models import (
 )
 from registry.schemas import base
 from registry.services import seeding
-
-SMALL_DEMO = 120
+from tests.test_seeding import SMALL_DEMO
 
 
 @pytest.fixture

@@ -41,16 +41,14 @@ REQUEST_PAGE = (joinedload(DispatchRequest.case), joinedload(DispatchRequest.cit
 # them a page of 20 requests cost 40-80 statements, one per party, seat and expert
 # (docs/load.md). The handling body's city decides who may see the case; the cause of
 # action, whether investigators may serve (the case's warnings).
-CASE_DUMP = (joinedload(Case.handling_body).joinedload(Organization.city),
-             joinedload(Case.cause),
-             selectinload(Case.parties).joinedload(Party.organization),
-             selectinload(Case.parties).joinedload(Party.counsel))
+_BODY_CITY = joinedload(Case.handling_body).joinedload(Organization.city)
+_PARTY_NAMES = (joinedload(Party.organization), joinedload(Party.counsel))
+CASE_DUMP = (_BODY_CITY, joinedload(Case.cause),
+             selectinload(Case.parties).options(*_PARTY_NAMES))
 # One case: the same, its fields and parties joined in too (one query, not three: selectin
 # pays a query per collection, which only a page of rows earns back).
-CASE_ITEM = (joinedload(Case.handling_body).joinedload(Organization.city),
-             joinedload(Case.cause), joinedload(Case.fields),
-             joinedload(Case.parties).options(joinedload(Party.organization),
-                                              joinedload(Party.counsel)))
+CASE_ITEM = (_BODY_CITY, joinedload(Case.cause), joinedload(Case.fields),
+             joinedload(Case.parties).options(*_PARTY_NAMES))
 # A seat's JSON names its expert (a request's seats its fields too); the expert's roles and
 # languages, loaded with every expert by default (models/experts.py), are not shown.
 SEAT_EXPERT = (lazyload(Expert.roles), lazyload(Expert.languages))
@@ -58,17 +56,13 @@ SEAT_EXPERT = (lazyload(Expert.roles), lazyload(Expert.languages))
 # with their rows by default: a page of requests skips both (a query each), one request the
 # flags (its fields are joined in: its changes read them). Code that reads a skipped one
 # still can, with a query on first use.
-REQUEST_DUMP = (joinedload(DispatchRequest.case).options(
-                    joinedload(Case.handling_body).joinedload(Organization.city),
-                    lazyload(Case.fields)),
+REQUEST_DUMP = (joinedload(DispatchRequest.case).options(_BODY_CITY, lazyload(Case.fields)),
                 selectinload(DispatchRequest.exclusions),
                 selectinload(DispatchRequest.assignments).options(
                     lazyload(Assignment.open_flags),
                     joinedload(Assignment.expert).options(*SEAT_EXPERT)))
 # One request: its own rows joined in one query, its seats and their experts in another.
-REQUEST_ITEM = (joinedload(DispatchRequest.case).options(
-                    joinedload(Case.handling_body).joinedload(Organization.city),
-                    joinedload(Case.fields)),
+REQUEST_ITEM = (joinedload(DispatchRequest.case).options(_BODY_CITY, joinedload(Case.fields)),
                 joinedload(DispatchRequest.days), joinedload(DispatchRequest.exclusions),
                 selectinload(DispatchRequest.assignments).options(
                     lazyload(Assignment.open_flags),
@@ -80,9 +74,7 @@ REQUEST_ITEM = (joinedload(DispatchRequest.case).options(
 # handful of queries instead of several per row.
 # The case's handling body and its city (the body's jurisdiction) are what the scope check
 # reads; the seat's expert is named only.
-_SEAT_CASE = (joinedload(Case.handling_body).joinedload(Organization.city),
-              lazyload(Case.fields))
-_PARTY_NAMES = (joinedload(Party.organization), joinedload(Party.counsel))
+_SEAT_CASE = (_BODY_CITY, lazyload(Case.fields))
 _NAMED_EXPERT = joinedload(Assignment.expert).options(*SEAT_EXPERT, lazyload(Expert.fields))
 ASSIGNMENT_DUMP = (selectinload(Assignment.request).options(
                        selectinload(DispatchRequest.days),

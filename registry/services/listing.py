@@ -7,6 +7,7 @@ from registry.models.base import written_in
 
 TOTAL = "listing_total"  # the window count's column in a page of rows
 
+
 def page_of(query: Select, args: dict, *, rows: bool = False) -> dict:
     """Run a query one page at a time: {"items", "page", "per_page", "total"}.
 
