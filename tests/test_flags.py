@@ -188,12 +188,15 @@ def test_seats_on_several_requests_are_judged_each_and_read_the_expert_once(
     flagged = {name: [f["rule"] for f in api_flags(client, as_("coordinator_yrd"), a.id)]
                for name, a in seats.items()}
     assert flagged == {"fixture": [], "hangzhou": ["travel"], "shanghai": [], "opinion": []}
-    # (The expert's facts are read as plain rows: these texts are the export's alone.)
+    # (The expert's facts are read as plain rows: these texts are the export's alone. Its
+    # roles, fields and languages are not loaded with the seats' expert besides.)
     for export_read in ("credit_record.start >", "JOIN attendance_days", "FROM city ORDER BY",
                         "dispatch_request.case_id, exclusion.request_id",  # exclusions
                         "expert.max_travel_km FROM expert",  # the expert's row
-                        "WHERE assignment_flag.assignment_id IN"):  # the seats' open flags
+                        "FROM expert_role_grant", "FROM expert_field", "FROM expert_language",
+                        "FROM assignment_flag WHERE assignment_flag.assignment_id IN"):
         assert len([s for s in seen if export_read in " ".join(s.split())]) == 1, export_read
+    assert not any("JOIN assignment_flag" in s for s in seen)  # no seat loads its flags
 
 
 def test_contacts_name_or_workload_cap_alone_leave_the_seats_unjudged(client, seat, as_):

@@ -17,7 +17,7 @@ from functools import cached_property
 
 from flask_login import current_user
 from sqlalchemy import Select, bindparam, or_, select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import joinedload, lazyload, selectinload
 
 from registry.extensions import db
 from registry.models import (
@@ -106,6 +106,14 @@ def _signed_in() -> User | None:
         return None
 
 
+# Loaded with an expert by default, read by no verdict or fact here: the problem reads the
+# experts' roles, fields and languages as rows of its own (problem_export), and the open
+# flags are read once the experts are held (_open_flags). Three and two queries saved on
+# each change that touches held seats.
+UNJUDGED_EXPERT_ROWS = (lazyload(Expert.roles), lazyload(Expert.fields),
+                        lazyload(Expert.languages))
+
+
 def _touched_seats_statement() -> Select:
     """The seats of the experts `experts` and the cases `cases` (expanding parameters, either
     may be empty) that are held or still carry an open flag, with what judging them reads.
@@ -123,8 +131,11 @@ def _touched_seats_statement() -> Select:
                 *problem_export.request_options(), selectinload(DispatchRequest.days),
                 # a conflict's flag names the parties and counsel (_parties)
                 selectinload(DispatchRequest.case).selectinload(Case.parties)
-                .options(joinedload(Party.organization), joinedload(Party.counsel))),
-                     joinedload(Assignment.expert).selectinload(Expert.credit_records))
+                .options(joinedload(Party.organization), joinedload(Party.counsel)),
+                selectinload(DispatchRequest.assignments).lazyload(Assignment.open_flags)),
+                     joinedload(Assignment.expert).options(
+                         selectinload(Expert.credit_records), *UNJUDGED_EXPERT_ROWS),
+                     lazyload(Assignment.open_flags))
             .order_by(Assignment.id))
 
 
