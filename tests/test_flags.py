@@ -199,6 +199,40 @@ def test_seats_on_several_requests_are_judged_each_and_read_the_expert_once(
     assert not any("JOIN assignment_flag" in s for s in seen)  # no seat loads its flags
 
 
+def test_conflicts_on_several_cases_read_each_cases_bars_once(client, seat, make, world, as_):
+    # The expert declared a conflict with a plaintiff of two cases where it holds a seat: both
+    # seats are flagged. A later change judges both again; what each seat's rule and facts
+    # ask of its case (recorded exclusions, pending challenges, other stages, the expert's
+    # relations) is what the problems read first, and is not asked again per seat.
+    from registry.models import Assignment
+
+    world.proposal.status = AssignmentStatus.WITHDRAWN  # on days past
+    other_case = make.case(body=world.sh_court, parties=(seat["plaintiff"],),
+                           number="（2026）沪73知民初676号")
+    day = INSPECTION + timedelta(days=10)
+    other = Assignment(request=make.request(case=other_case, days=[(day, day)]),
+                       expert=seat["expert"], reasons=["test"],
+                       status=AssignmentStatus.CONFIRMED)
+    db.session.add(other)
+    db.session.commit()
+    declare_conflict(client, as_("expert_sh"), seat["expert"].id, seat["plaintiff"].id)
+    url = f"/api/v1/experts/{seat['expert'].id}"
+    with recording_statements() as seen:
+        response = client.patch(url, headers=as_("expert_sh"),
+                                json={"max_travel_km": 999})
+    assert response.status_code == 200, response.get_json()
+    for assignment in (seat["assignment"], other):
+        [flag] = api_flags(client, as_("coordinator_yrd"), assignment.id)
+        assert flag["rule"] == "declared_conflict"
+        assert flag["facts"]["declared"] == [{"name": "甲科技有限公司", "role": "plaintiff"}]
+    sent = [" ".join(statement.replace('"', "").split()) for statement in seen]
+    for read in ("FROM exclusion JOIN dispatch_request", "FROM challenge",
+                 "expert_relation.note"):
+        assert len([s for s in sent if read in s]) == 1, read
+    # The stages linked to both cases: once for the exclusions, once for the problems' fields.
+    assert len([s for s in sent if "WHERE case.earlier_stage_id IN" in s]) == 2
+
+
 def test_contacts_name_or_workload_cap_alone_leave_the_seats_unjudged(client, seat, as_):
     # No rule reads them when a held seat is judged (workload limits new seats only); a
     # change of them, or a value written again, costs no re-check of the expert's seats.

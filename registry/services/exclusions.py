@@ -30,6 +30,7 @@ from registry.models import (
 )
 from registry.models.base import DomainError
 from registry.models.recusals import SUSPENDING
+from registry.services import memo
 
 # A challenge, a recusal or an earlier-stage bar concerns the expert and the case; a decline
 # concerns one request only (the expert may take another request of the same case).
@@ -58,12 +59,8 @@ def excluded_experts(requests: list[DispatchRequest]) -> dict[int, set[int]]:
     case_ids = {r.case_id for r in requests}
     case_wide: dict[int, set[int]] = defaultdict(set)
     per_request: dict[int, set[int]] = defaultdict(set)
-    for chunk in chunks(sorted(case_ids)):
-        rows = db.session.execute(
-            select(DispatchRequest.case_id, Exclusion.request_id, Exclusion.expert_id,
-                   Exclusion.reason).join(Exclusion.request)
-            .where(DispatchRequest.case_id.in_(chunk)))
-        for case_id, request_id, expert_id, reason in rows:
+    for case_id, found in recorded(case_ids).items():
+        for request_id, expert_id, reason in found:
             if reason in CASE_WIDE_REASONS:
                 case_wide[case_id].add(expert_id)
             else:
@@ -78,10 +75,36 @@ def excluded_experts(requests: list[DispatchRequest]) -> dict[int, set[int]]:
     return out
 
 
+# Each case's exclusions, challenges and other stages' experts are read once per transaction
+# (memo.py): an expert's change judges its seats on several cases, and each seat's rule and
+# facts ask again what the problems read first.
+
+def recorded(case_ids: Iterable[int]) -> dict[int, list[tuple[int, int, ExclusionReason]]]:
+    """For each case, the exclusions recorded on its requests: (request id, expert id,
+    reason)."""
+    return memo.remember_many("recorded_exclusions", sorted(set(case_ids)), _recorded)
+
+
+def _recorded(case_ids: list[int]) -> dict[int, list[tuple[int, int, ExclusionReason]]]:
+    out: dict[int, list] = {case_id: [] for case_id in case_ids}
+    for chunk in chunks(case_ids):
+        rows = db.session.execute(
+            select(DispatchRequest.case_id, Exclusion.request_id, Exclusion.expert_id,
+                   Exclusion.reason).join(Exclusion.request)
+            .where(DispatchRequest.case_id.in_(chunk)).order_by(Exclusion.id))
+        for case_id, request_id, expert_id, reason in rows:
+            out[case_id].append((request_id, expert_id, reason))
+    return out
+
+
 def suspended_on(case_ids: Iterable[int]) -> dict[int, set[int]]:
     """For each case, the experts a pending challenge suspends from it (CPL Art. 48)."""
-    out: dict[int, set[int]] = defaultdict(set)
-    for chunk in chunks(sorted(set(case_ids))):
+    return memo.remember_many("suspending_challenges", sorted(set(case_ids)), _suspended_on)
+
+
+def _suspended_on(case_ids: list[int]) -> dict[int, set[int]]:
+    out: dict[int, set[int]] = {case_id: set() for case_id in case_ids}
+    for chunk in chunks(case_ids):
         rows = db.session.execute(select(Challenge.case_id, Challenge.expert_id).where(
             Challenge.case_id.in_(chunk), Challenge.status.in_(SUSPENDING)))
         for case_id, expert_id in rows:
@@ -98,13 +121,10 @@ def case_bars(case_ids: Iterable[int]) -> dict[tuple[int, int], str]:
     for case_id, experts in suspended_on(case_ids).items():
         for expert_id in experts:
             out[(case_id, expert_id)] = "challenge_pending"
-    for chunk in chunks(case_ids):
-        rows = db.session.execute(
-            select(DispatchRequest.case_id, Exclusion.expert_id, Exclusion.reason)
-            .join(Exclusion.request).where(DispatchRequest.case_id.in_(chunk),
-                                           Exclusion.reason.in_(CASE_WIDE_REASONS)))
-        for case_id, expert_id, reason in rows:
-            out[(case_id, expert_id)] = RULE_OF_REASON[reason]
+    for case_id, found in recorded(case_ids).items():
+        for _request_id, expert_id, reason in found:
+            if reason in CASE_WIDE_REASONS:
+                out[(case_id, expert_id)] = RULE_OF_REASON[reason]
     return out
 
 
@@ -167,6 +187,12 @@ def disputes_of(cases) -> tuple[dict[int, CaseStage], dict[int, set[int]]]:
 
 def served_at_other_stages(cases: set[Case]) -> dict[int, set[int]]:
     """For each case, the experts who served at another stage (earlier or later) of its dispute."""
+    by_id = {case.id: case for case in cases}
+    return memo.remember_many("served_at_other_stages", sorted(by_id), lambda ids: (
+        _served_at_other_stages({by_id[i] for i in ids})))
+
+
+def _served_at_other_stages(cases: set[Case]) -> dict[int, set[int]]:
     stage_of, stages = disputes_of(cases)
     served_by_case: dict[int, set[int]] = defaultdict(set)
     others = {s for c in cases for s in stages[c.id] if s != c.id}
@@ -176,7 +202,7 @@ def served_at_other_stages(cases: set[Case]) -> dict[int, set[int]]:
             .where(DispatchRequest.case_id.in_(chunk), Assignment.status.in_(SERVED_STATUSES)))
         for case_id, expert_id in rows:
             served_by_case[case_id].add(expert_id)
-    out: dict[int, set[int]] = defaultdict(set)
+    out: dict[int, set[int]] = {c.id: set() for c in cases}
     for c in cases:
         for other in stages[c.id] - {c.id}:
             if bars(c.stage, stage_of[other]):

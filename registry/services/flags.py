@@ -33,7 +33,12 @@ from registry.models import (
 from registry.models.experts import DISQUALIFYING_CREDIT, INTEREST_ROLES
 from registry.services import audit, dispatch, flag_mail, persons, problem_export
 from registry.services import permissions as may
-from registry.services.exclusions import CASE_WIDE_REASONS, case_bar, served_at_other_stages
+from registry.services.exclusions import (
+    CASE_WIDE_REASONS,
+    case_bar,
+    recorded,
+    served_at_other_stages,
+)
 from registry.services.locks import hold
 from scheduler import rules
 
@@ -87,8 +92,11 @@ def after_change(expert_ids: Iterable = (), case_ids: Iterable = (), *,
     verdicts = [(r, dispatch.held_seat_breaches(r, today, since=since)) for r in requests]
     ended = [a for a in touched if not a.is_active]
     open_flags = _open_flags([a for r in requests for a in r.assignments if a.is_active] + ended)
-    for request, breaches in verdicts:
-        raised += _judge(request, breaches, today, actor, open_flags)
+    # Each seat's rules and facts are read before any flag is written, for the same reason.
+    findings = [found for request, breaches in verdicts
+                for found in _findings(request, breaches, today)]
+    for assignment, now in findings:
+        raised += _bring_in_line(assignment, now, open_flags[assignment.id], actor)
     for assignment in ended:
         _clear(assignment, open_flags[assignment.id], "seat_ended", actor)
     flag_mail.flags_raised(raised)
@@ -160,28 +168,36 @@ def _open_flags(seats: list[Assignment]) -> dict[int, list[AssignmentFlag]]:
     return found
 
 
-def _judge(request: DispatchRequest, verdict: list[tuple[int, str, str]], today: date,
-           actor, open_flags: dict[int, list[AssignmentFlag]]) -> list[AssignmentFlag]:
-    """Bring the open flags of the request's seats (`open_flags`, by seat) in line with what
-    verify says now (`verdict`: dispatch.held_seat_breaches)."""
+def _findings(request: DispatchRequest, verdict: list[tuple[int, str, str]],
+              today: date) -> list[tuple[Assignment, dict[str, tuple[str, dict]]]]:
+    """For each held seat of the request, what it breaks now: {rule of the table: (verify's
+    message, the facts)}, from what verify says (`verdict`: dispatch.held_seat_breaches)."""
     breaches: dict[int, dict[str, str]] = {}
     for expert_id, rule, message in verdict:
         found = breaches.setdefault(expert_id, {})
         found[rule] = f"{found[rule]}; {message}" if rule in found else message
-    raised = []
+    out = []
     for assignment in [a for a in request.assignments if a.is_active]:
         seat = Seat(assignment, today)  # its parties and relatives, read once for every rule
         now = {legal_rule(seat, rule): message
                for rule, message in breaches.get(assignment.expert_id, {}).items()}
-        flags = {flag.rule: flag for flag in open_flags[assignment.id]}
-        _clear(assignment, [f for rule, f in flags.items() if rule not in now], "resolved",
-               actor)
-        for rule, message in now.items():
-            facts = facts_of(seat, rule)
-            if rule in flags:
-                flags[rule].detail, flags[rule].facts = message, facts
-                continue
-            raised.append(_raise(assignment, rule, message, facts, actor))
+        out.append((assignment, {rule: (message, facts_of(seat, rule))
+                                 for rule, message in now.items()}))
+    return out
+
+
+def _bring_in_line(assignment: Assignment, now: dict[str, tuple[str, dict]],
+                   open_flags: list[AssignmentFlag], actor) -> list[AssignmentFlag]:
+    """Clear the seat's open flags whose breach is gone, bring the others' detail and facts
+    up to date, raise the new ones (returned)."""
+    flags = {flag.rule: flag for flag in open_flags}
+    _clear(assignment, [f for rule, f in flags.items() if rule not in now], "resolved", actor)
+    raised = []
+    for rule, (message, facts) in now.items():
+        if rule in flags:
+            flags[rule].detail, flags[rule].facts = message, facts
+            continue
+        raised.append(_raise(assignment, rule, message, facts, actor))
     return raised
 
 
@@ -303,9 +319,10 @@ def _conflict_facts(seat: Seat) -> dict:
     cutoff = date.fromordinal(seat.today.toordinal() - cooling_off)
     worked = {a.organization_id for a in expert.affiliations if a.end is None or a.end >= cutoff}
     parties = seat.parties
-    excluded = sorted({e.reason.value for r in request.case.requests for e in r.exclusions
-                       if e.expert_id == expert.id
-                       and (e.reason in CASE_WIDE_REASONS or r.id == request.id)})
+    excluded = sorted({reason.value for request_id, expert_id, reason
+                       in recorded([request.case_id])[request.case_id]
+                       if expert_id == expert.id
+                       and (reason in CASE_WIDE_REASONS or request_id == request.id)})
     earlier = seat.served_earlier
     relatives = [{"name": f["params"]["name"], "kind": f["params"]["kind"],
                   "party": f["params"]["party"]}
