@@ -24,12 +24,21 @@ def _reads_plain_attribute(field: fields.Field, name: str) -> bool:
             and "." not in (field.attribute or name))
 
 
+def _read_by_key(obj) -> bool:
+    """Whether marshmallow reads obj's fields as obj[name] (a dict, a row). A named tuple
+    (an expert's fields in a search: services/experts.FieldRow) answers obj[name] with a
+    TypeError, which marshmallow catches before it reads the attribute: the same value as
+    reading the attribute at once, at the cost of an exception a field."""
+    getitem = getattr(type(obj), "__getitem__", None)
+    return getitem is not None and getitem is not tuple.__getitem__
+
+
 class Schema(marshmallow.Schema):
     def _serialize(self, obj, *, many: bool = False):
         if many and obj is not None:
             return [self._serialize(each) for each in obj]
         plan = self._dump_plan()
-        if plan is None or hasattr(obj, "__getitem__"):  # dicts and rows: marshmallow's way
+        if plan is None or _read_by_key(obj):  # dicts and rows: marshmallow's way
             return super()._serialize(obj)
         result = self.dict_class()
         for key, name, attribute, field in plan:
