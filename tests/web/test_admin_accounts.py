@@ -503,3 +503,17 @@ def test_pages_shown_again_with_errors_render_without_queries(app, world, admin)
             "password": "short"})
     assert (bad_role.status_code, bad_new.status_code) == (422, 422)
     assert seen == []
+
+
+def test_the_account_page_reads_its_row_with_one_statement_made_once(world, admin):
+    # get_row keeps one statement per (model, options), the options compared by identity
+    # (services/access.py): the page passes the same options each time.
+    from registry.services import access
+
+    url = f"/admin/accounts/{world.users['clerk_sh'].id}"
+    assert admin.get(url).status_code == 200
+    made = access._by_key.cache_info()
+    for _ in range(3):
+        assert admin.get(url).status_code == 200
+    again = access._by_key.cache_info()
+    assert again.misses == made.misses and again.hits >= made.hits + 3

@@ -81,8 +81,11 @@ def new_account():
 
 # -- one account ---------------------------------------------------------------------------
 
+ACCOUNT_PAGE = (joinedload(User.body), joinedload(User.expert))
+
+
 def load_account(user_id: int) -> User:
-    return access.get_row(User, user_id, "user", (joinedload(User.body), joinedload(User.expert)))
+    return access.get_row(User, user_id, "user", ACCOUNT_PAGE)
 
 
 def current_scope(user: User) -> MultiDict:
