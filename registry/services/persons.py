@@ -327,11 +327,12 @@ def _matches(declared: Person, present: Person) -> str | None:
 
 
 def experts_with_relations(expert_ids: set[int]) -> set[int]:
-    """Those of these experts who declared a relative or relation (one query)."""
+    """Those of these experts who declared a relative or relation. One query, which reads
+    the relations themselves: relations_of answers from it when they are judged next."""
     if not expert_ids:
         return set()
-    return set(db.session.scalars(select(ExpertRelation.expert_id).distinct()
-                                  .where(ExpertRelation.expert_id.in_(expert_ids))))
+    relations = memo.remember_many(RELATIONS, sorted(expert_ids), _relations)
+    return {expert_id for expert_id, declared in relations.items() if declared}
 
 
 def relation_matches(request: DispatchRequest, expert: Expert) -> list[tuple]:
