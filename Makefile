@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 FLASK := REGISTRY_ENV=development $(BIN)/flask --app registry
 
 .PHONY: demo test install install-dev lint bench clean translations extract-messages browser-deps \
-	serve load load-deps
+	serve load load-deps load-against-issue
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -85,6 +85,11 @@ load-deps:
 # about 3 minutes. LOAD_ARGS passes options, e.g. LOAD_ARGS="--phases saturation --duration 30".
 load: install load-deps
 	$(BIN)/python -m benchmarks.load $(LOAD_ARGS)
+
+# The issue's own code (266e225, via git worktree) and today's on one mix, alternated
+# (docs/load.md, "Against the issue's own code"): databases `load_issue` and `load_today`.
+load-against-issue: install load-deps
+	$(BIN)/python -m benchmarks.against_issue $(LOAD_ARGS)
 
 bench: install-dev
 	$(BIN)/python -m benchmarks.expert_search

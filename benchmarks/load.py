@@ -107,17 +107,19 @@ def parse_options():
 
 # --- the database and the server ---------------------------------------------------------
 
-def prepare_database(name: str, url: str) -> None:
+def prepare_database(name: str, url: str, tree: Path = ROOT) -> None:
+    """Drop and make the database, migrated and demo-seeded by the code in `tree`."""
     import psycopg
 
     with psycopg.connect(MAINTENANCE, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         conn.execute(f'CREATE DATABASE "{name}"')
-    env = os.environ | {"REGISTRY_ENV": "development", "DATABASE_URL": url}
+    env = os.environ | {"REGISTRY_ENV": "development", "DATABASE_URL": url,
+                        "PYTHONPATH": str(tree)}
     for command in (["db", "upgrade"], ["seed", "--demo"]):
         started = time.monotonic()
         subprocess.run([BIN / "flask", "--app", "registry", *command], env=env, check=True,
-                       cwd=ROOT, stdout=subprocess.DEVNULL)
+                       cwd=tree, stdout=subprocess.DEVNULL)
         print(f"flask {' '.join(command)}: {time.monotonic() - started:.1f} s", file=sys.stderr)
 
 
@@ -180,13 +182,13 @@ def http_call(base: str, method: str, path: str, authorization: str, body=None):
         return json.loads(answer.read() or b"null")
 
 
-def sign_in(call: Callable) -> dict[str, str]:
-    """A bearer token per demo account: {email: "Bearer ..."}."""
+def sign_in(call: Callable, password: str | None = None) -> dict[str, str]:
+    """A bearer token per demo account: {email: "Bearer ..."} (password: the demo's)."""
     from registry.services.seeding import DEMO_PASSWORD, demo_logins
 
     tokens = {}
     for email, _role, _scope in demo_logins():
-        basic = b64encode(f"{email}:{DEMO_PASSWORD}".encode()).decode()
+        basic = b64encode(f"{email}:{password or DEMO_PASSWORD}".encode()).decode()
         tokens[email] = "Bearer " + call("POST", "/api/v1/tokens", f"Basic {basic}")["token"]
     return tokens
 
@@ -195,8 +197,9 @@ def ids(call: Callable, token, path, key="id") -> list:
     return [item[key] for item in call("GET", path, token)["items"]]
 
 
-def write_mix(call: Callable, tokens: dict, path: Path) -> dict[str, int]:
-    """Write the weighted, shuffled list of calls the users replay; the count of each kind."""
+def write_mix(call: Callable, tokens: dict, path: Path, polling=None) -> dict[str, int]:
+    """Write the weighted, shuffled list of calls the users replay; the count of each kind.
+    `polling` (default `polls`) makes the poll calls."""
     admin, yrd, gba = (tokens["admin@demo.example.com"],
                        tokens["coordinator.yrd@demo.example.com"],
                        tokens["coordinator.gba@demo.example.com"])
@@ -211,7 +214,7 @@ def write_mix(call: Callable, tokens: dict, path: Path) -> dict[str, int]:
     kinds = {
         "search": [("GET", q, t, "") for q in searches for t in (admin, yrd, gba)],
         "read": reads(call, [admin, yrd, gba, *clerks], expert),
-        "poll": polls(call, yrd, gba, today),
+        "poll": (polling or polls)(call, yrd, gba, today),
         "write": writes(call, yrd, gba, expert),
     }
     rng = random.Random(8)
@@ -306,6 +309,15 @@ def wrk(base, mix_file, seconds, connections, pace_ms) -> dict:
     return parse_wrk(done.stdout)
 
 
+def python_loop_s() -> float:
+    """A loop of 10^7 additions in a function: how fast the machine runs just now (these
+    shared VMs drift by tens of per cent within minutes)."""
+    started, total = time.perf_counter(), 0
+    for number in range(10**7):
+        total += number
+    return time.perf_counter() - started
+
+
 # --- CPU used: the machine is shared, so calls per CPU-second say more than calls per second ---
 
 def cpu_seconds(pids) -> float:
@@ -376,7 +388,8 @@ def describe_machine(options, kinds) -> str:
             f"{subprocess.run(['wrk', '-v'], capture_output=True, text=True).stdout.split()[1]}"
             f" wrk; gunicorn gthread {workers} workers x {threads} threads; "
             f"{options.duration} s per phase; mix {MIX} drawn from "
-            f"{', '.join(f'{n} {k}' for k, n in kinds.items())} distinct calls")
+            f"{', '.join(f'{n} {k}' for k, n in kinds.items())} distinct calls; "
+            f"a loop of 10^7 additions in a function: {python_loop_s():.2f} s")
 
 
 def table(rows: list[dict]) -> str:

@@ -45,7 +45,7 @@ def main() -> None:
     rounds = [replay(client, mix[:options.calls], statements, options.database)
               for _ in range(options.rounds)]
     print(f"{len(mix[:options.calls])} calls a round, {options.rounds} rounds; "
-          f"a loop of 10^7 additions in a function: {python_loop_s():.2f} s")
+          f"a loop of 10^7 additions in a function: {load.python_loop_s():.2f} s")
     print(table(rounds))
 
 
@@ -130,13 +130,6 @@ def send(client, n: int, call: list) -> None:
                          json=data)
     if not 200 <= answer.status_code < 300:
         sys.exit(f"{method} {path} answered {answer.status_code}")
-
-
-def python_loop_s() -> float:
-    started, total = time.perf_counter(), 0
-    for number in range(10**7):
-        total += number
-    return time.perf_counter() - started
 
 
 def table(rounds: list[dict]) -> str:
