@@ -9,11 +9,46 @@ Every setting can be changed from the environment (GUNICORN_WORKERS, GUNICORN_TH
 GUNICORN_BIND, GUNICORN_PRELOAD) or on the command line, which wins over this file.
 """
 
+import errno
 import multiprocessing
 import os
+import selectors
+import time
+from functools import partial
+
+from gunicorn.workers import gthread
+
+
+class ThreadWorker(gthread.ThreadWorker):
+    """gunicorn's gthread worker, except that a new connection waits for its first bytes in
+    the worker's poller, not in a pool thread.
+
+    gunicorn 27 hands each accepted connection to a pool thread, which waits up to 5 s for
+    data: four connections that sent nothing held all four threads and every other call
+    waited 5 s (eight: 15 s; docs/load.md, "Silent connections"). Here the connection takes
+    gunicorn's own path for a connection whose data is late (pending: polled, handed to a
+    thread once readable, closed after `keepalive` seconds), from the start, as gunicorn did
+    before version 24 (upstream: benoitc/gunicorn#3634). tests/test_server.py opens such
+    connections.
+    """
+
+    def accept(self, listener):
+        try:
+            client, address = listener.accept()
+        except OSError as error:
+            if error.errno in (errno.EAGAIN, errno.ECONNABORTED, errno.EWOULDBLOCK):
+                return
+            raise
+        self.nr_conns += 1
+        connection = gthread.TConn(self.cfg, client, address, listener.getsockname())
+        connection.timeout = time.monotonic() + self.cfg.keepalive
+        self.pending_conns.append(connection)
+        self.poller.register(client, selectors.EVENT_READ,
+                             partial(self.on_pending_socket_readable, connection))
+
 
 bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
-worker_class = "gthread"
+worker_class = ThreadWorker  # gthread, see above
 # One process per core: the work is mostly Python, which one process runs one thread at a time.
 workers = int(os.environ.get("GUNICORN_WORKERS", multiprocessing.cpu_count()))
 # Two threads: one runs Python while the other waits on the database. More only add GIL
