@@ -27,9 +27,10 @@ class ThreadWorker(gthread.ThreadWorker):
     data: four connections that sent nothing held all four threads and every other call
     waited 5 s (eight: 15 s; docs/load.md, "Silent connections"). Here the connection takes
     gunicorn's own path for a connection whose data is late (pending: polled, handed to a
-    thread once readable, closed after `keepalive` seconds), from the start, as gunicorn did
-    before version 24 (upstream: benoitc/gunicorn#3634). tests/test_server.py opens such
-    connections.
+    thread once readable), from the start, as gunicorn did before version 24 (upstream:
+    benoitc/gunicorn#3634). It is closed if its first request has not begun within those
+    same 5 s (not `keepalive`, which may be 0 to turn keep-alive off).
+    tests/test_server.py opens such connections.
     """
 
     def accept(self, listener):
@@ -41,7 +42,7 @@ class ThreadWorker(gthread.ThreadWorker):
             raise
         self.nr_conns += 1
         connection = gthread.TConn(self.cfg, client, address, listener.getsockname())
-        connection.timeout = time.monotonic() + self.cfg.keepalive
+        connection.timeout = time.monotonic() + gthread.DEFAULT_WORKER_DATA_TIMEOUT
         self.pending_conns.append(connection)
         self.poller.register(client, selectors.EVENT_READ,
                              partial(self.on_pending_socket_readable, connection))

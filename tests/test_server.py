@@ -8,6 +8,7 @@ import socket
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -22,14 +23,19 @@ PAGE = "/api/v1/openapi.json"  # answered without the database
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     """gunicorn -c gunicorn.conf.py registry.wsgi:app: one worker, THREADS threads, SQLite."""
+    with gunicorn(tmp_path_factory.mktemp("server"), KEEPALIVE_S) as port:
+        yield port
+
+
+@contextmanager
+def gunicorn(folder: Path, keepalive_s: int):
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    database = tmp_path_factory.mktemp("server") / "registry.sqlite"
     env = dict(os.environ, REGISTRY_ENV="production", SECRET_KEY=secrets.token_hex(32),
-               DATABASE_URL=f"sqlite:///{database}", GUNICORN_BIND=f"127.0.0.1:{port}",
-               GUNICORN_WORKERS="1", GUNICORN_THREADS=str(THREADS),
-               GUNICORN_CMD_ARGS=f"--keep-alive {KEEPALIVE_S}")
+               DATABASE_URL=f"sqlite:///{folder / 'registry.sqlite'}",
+               GUNICORN_BIND=f"127.0.0.1:{port}", GUNICORN_WORKERS="1",
+               GUNICORN_THREADS=str(THREADS), GUNICORN_CMD_ARGS=f"--keep-alive {keepalive_s}")
     process = subprocess.Popen([Path(sys.executable).parent / "gunicorn", "-c",
                                 "gunicorn.conf.py", "registry.wsgi:app"], cwd=ROOT, env=env,
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -82,12 +88,25 @@ def test_connections_that_send_nothing_do_not_hold_the_threads(server):
             connection.close()
 
 
-def test_a_connection_that_stays_silent_is_closed_after_the_keepalive_time(server):
+def test_a_connection_that_stays_silent_is_closed(server):
     """A silent connection is not kept forever: it would count against the worker's
-    connections (worker_connections) until none are left."""
+    connections (worker_connections) until none are left. It gets as long for its first
+    request as gunicorn's own worker gives it (5 s)."""
     with socket.create_connection(("127.0.0.1", server)) as silent:
-        silent.settimeout(KEEPALIVE_S + 10)  # the poller looks at least once a second
+        silent.settimeout(5 + 10)  # the worker looks at least once a second
         assert silent.recv(1) == b""  # closed by the server, nothing sent
+
+
+def test_without_keep_alive_new_connections_are_still_answered(tmp_path):
+    """--keep-alive 0 turns keep-alive off; it must not close new connections before their
+    first request (the worker's first version timed them out after `keepalive` seconds)."""
+    with gunicorn(tmp_path, keepalive_s=0) as port:
+        connection = socket.create_connection(("127.0.0.1", port))
+        with connection:
+            time.sleep(0.2)  # connected, nothing sent yet: the worker has looked meanwhile
+            connection.sendall(f"GET {PAGE} HTTP/1.1\r\nHost: test\r\n\r\n".encode())
+            connection.settimeout(10)
+            assert connection.recv(12) == b"HTTP/1.1 200"
 
 
 def test_kept_alive_connections_still_answer_their_next_request(server):
