@@ -13,7 +13,6 @@ import glob
 import logging
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 import threading
@@ -29,6 +28,7 @@ from registry import create_app
 from registry.extensions import db
 from registry.models import UserRole
 from tests.factories import Builder
+from tests.processes import free_port
 
 # -- fast: an unreachable database ------------------------------------------------------------
 
@@ -81,12 +81,6 @@ def test_the_sign_in_form_answers_the_503_page(unreachable_app):
 PG_BINARIES = sorted(glob.glob("/usr/lib/postgresql/*/bin"))
 MISSING_PG = "PostgreSQL's server binaries (initdb, pg_ctl) are not installed"
 SHARED_PASS = "runs once: in the pass without TEST_DATABASE_URL (it brings its own PostgreSQL)"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 class Cluster:

@@ -11,7 +11,6 @@ which a hook makes a harmless repeat: the queue holds an assignment once).
 
 import email
 import logging
-import socket
 from dataclasses import dataclass
 from datetime import date
 from email import policy
@@ -36,6 +35,7 @@ from registry.models import (
 )
 from registry.services import assignments as service
 from registry.services import notifications
+from tests.processes import free_port
 
 PUBLIC_URL = "https://registry.example.cn"
 PASSWORD = "correct horse battery"  # what tests.factories gives every user
@@ -78,12 +78,6 @@ class Inbox:
     def to(self, address: str) -> Received:
         [mail] = [mail for mail in self.received if address in mail.to]
         return mail
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @pytest.fixture

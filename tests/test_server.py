@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.processes import ROOT
+from tests.processes import ROOT, free_port
 
 THREADS = 2
 KEEPALIVE_S = 1  # the test's; production keeps 5 s
@@ -29,9 +29,7 @@ def server(tmp_path_factory):
 
 @contextmanager
 def gunicorn(folder: Path, keepalive_s: int):
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     env = dict(os.environ, REGISTRY_ENV="production", SECRET_KEY=secrets.token_hex(32),
                DATABASE_URL=f"sqlite:///{folder / 'registry.sqlite'}",
                GUNICORN_BIND=f"127.0.0.1:{port}", GUNICORN_WORKERS="1",

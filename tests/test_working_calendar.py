@@ -11,7 +11,8 @@ from registry.extensions import db
 from registry.models import DispatchRequest, OrganizationKind, UserRole
 from registry.models.base import LOCAL_TIME, utcnow
 from registry.services.working_calendar import is_working_day, non_working_days
-from tests.test_notifications import Inbox, free_port
+from tests.processes import free_port
+from tests.test_notifications import Inbox
 
 NEW_YEAR, SUNDAY = date(2025, 1, 1), date(2025, 3, 2)
 MAKE_UP_SATURDAY, MAKE_UP_SUNDAY = date(2025, 2, 8), date(2025, 1, 26)
