@@ -28,6 +28,8 @@ from benchmarks import load
 
 ISSUE_REV = "266e225"  # the commit issue 8 was filed against
 ISSUE_DEMO_PASSWORD = "demo-password"  # its demo accounts' password (today's is stronger)
+# load.start_server's options: gunicorn.conf.py's workers and threads, no access log.
+GUNICORN_CONF_DEFAULTS = argparse.Namespace(workers=None, threads=None, access_log=False)
 
 
 def main() -> None:
@@ -86,15 +88,14 @@ def saturate(label: str, tree: Path, database: str, seconds: int, run: int) -> s
 
 
 def start(tree: Path, url: str, port: int) -> subprocess.Popen:
-    env = os.environ | {"REGISTRY_ENV": "production", "SECRET_KEY": secrets.token_hex(32),
-                        "DATABASE_URL": url, "PYTHONPATH": str(tree),
-                        "GUNICORN_BIND": f"127.0.0.1:{port}"}
+    """Today's code as `make load` serves it; the issue's as the issue served it."""
     if tree == load.ROOT:
-        command = ["-c", str(load.ROOT / "gunicorn.conf.py")]
-    else:  # as issue 8 ran it
-        command = ["--preload", "-w", "2", "-b", f"127.0.0.1:{port}"]
-    return subprocess.Popen([load.BIN / "gunicorn", *command, "registry.wsgi:app"], env=env,
-                            cwd=tree, start_new_session=True, stdout=subprocess.DEVNULL,
+        return load.start_server(url, port, GUNICORN_CONF_DEFAULTS)
+    env = os.environ | {"REGISTRY_ENV": "production", "SECRET_KEY": secrets.token_hex(32),
+                        "DATABASE_URL": url, "PYTHONPATH": str(tree)}
+    return subprocess.Popen([load.BIN / "gunicorn", "--preload", "-w", "2", "-b",
+                             f"127.0.0.1:{port}", "registry.wsgi:app"], env=env, cwd=tree,
+                            start_new_session=True, stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)
 
 
