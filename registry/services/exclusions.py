@@ -168,9 +168,22 @@ def bars(stage: CaseStage, other: CaseStage) -> bool:
 
 
 def disputes_of(cases) -> tuple[dict[int, CaseStage], dict[int, set[int]]]:
-    """The stages linked to the cases (earlier and later, by earlier_stage_id), each case's
-    stage, and for each case id every case of its dispute (itself included). Two queries
-    per level of the chains, for all the cases at once."""
+    """The stage of each of these cases and of every case linked to them (earlier and later,
+    by earlier_stage_id), and for each of these cases every case of its dispute (itself
+    included). Read once per transaction (memo.py): the seats' other-stage bars and the
+    problems' dispute fields both ask."""
+    by_id = {case.id: case for case in cases}
+    found = memo.remember_many("disputes", sorted(by_id), lambda ids: (
+        _disputes_of([by_id[i] for i in ids])))
+    stage_of = {}
+    for stages in found.values():
+        stage_of.update(stages)
+    return stage_of, {case_id: set(stages) for case_id, stages in found.items()}
+
+
+def _disputes_of(cases: list[Case]) -> dict[int, dict[int, CaseStage]]:
+    """For each case, the stage of every case of its dispute. Two queries per level of the
+    chains, for all the cases at once."""
     stage_of = {c.id: c.stage for c in cases}
     parent_of = {c.id: c.earlier_stage_id for c in cases}
     frontier = set(stage_of)
@@ -182,7 +195,8 @@ def disputes_of(cases) -> tuple[dict[int, CaseStage], dict[int, set[int]]]:
             if case_id not in stage_of:
                 stage_of[case_id], parent_of[case_id] = stage, parent
                 frontier.add(case_id)
-    return stage_of, _disputes(parent_of)
+    disputes = _disputes(parent_of)
+    return {c.id: {i: stage_of[i] for i in disputes[c.id]} for c in cases}
 
 
 def served_at_other_stages(cases: set[Case]) -> dict[int, set[int]]:
