@@ -184,13 +184,25 @@ def request_page(request_id):
 
 @bp.route("/requests/<int:request_id>/cancel", methods=["GET", "POST"])
 def cancel_request(request_id):
-    """Cancelling takes a second step: a page that says what will happen, then the post."""
+    return end_request(request_id, "clerk/cancel.html", service.cancel_request,
+                       _("Request cancelled."))
+
+
+@bp.route("/requests/<int:request_id>/complete", methods=["GET", "POST"])
+def complete_request(request_id):
+    return end_request(request_id, "clerk/complete.html", service.complete_request,
+                       _("Work marked as done."))
+
+
+def end_request(request_id: int, question: str, end, done: str):
+    """Ending a request takes a second step: a page that says what will happen, then the
+    post. The service refuses a move the request's status does not allow (a 409 page)."""
     dispatch_request = access.request_for(current_user, request_id, to_change=True)
     if request.method == "GET":
-        return render_template("clerk/cancel.html", req=dispatch_request)
-    service.cancel_request(dispatch_request, current_user)
+        return render_template(question, req=dispatch_request)
+    end(dispatch_request, current_user)
     db.session.commit()
-    flash(_("Request cancelled."), "success")
+    flash(done, "success")
     return redirect(url_for("clerk.request_page", request_id=request_id))
 
 

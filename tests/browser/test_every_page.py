@@ -29,7 +29,8 @@ def test_every_clerk_page_in_both_languages(page, live_server, sign_in):
                        ("clerk-case-form", "/clerk/cases/new"), ("clerk-case-page", case),
                        ("clerk-request-form", f"{case}/requests/new"),
                        ("clerk-request-page", request),
-                       ("clerk-cancel-question", f"{request}/cancel")]:
+                       ("clerk-cancel-question", f"{request}/cancel"),
+                       ("clerk-complete-question", f"{request}/complete")]:
         page.goto(live_server.link(path))
         screenshot_languages(page, f"every-{name}", fits_width=True)
 

@@ -1,4 +1,7 @@
-"""The court clerk's pages: lists, filing a case and a request, the request page, cancelling."""
+"""The court clerk's pages: lists, filing a case and a request, the request page, cancelling
+and marking work done."""
+
+from sqlalchemy import select
 
 from registry.extensions import db
 from registry.models import AuditEvent, Case, DispatchRequest, Organization, Party, RequestStatus
@@ -228,6 +231,50 @@ def test_cancelling_asks_first_then_cancels(client, world, sign_in):
     assert client.post(f"/clerk/requests/{world.sh_request.id}/cancel").status_code == 302
     db.session.refresh(world.sh_request)
     assert world.sh_request.status is RequestStatus.CANCELLED
+
+
+def accepted_work(client, world, as_):
+    """The world's proposal confirmed by the coordinator and accepted by its expert."""
+    base = f"/api/v1/assignments/{world.proposal.id}"
+    assert client.post(f"{base}/confirm", headers=as_("coordinator_yrd")).status_code == 200
+    assert client.post(f"{base}/accept", headers=as_("expert_sh")).status_code == 200
+
+
+def test_marking_the_work_done_asks_first_then_releases_the_expert(client, world, sign_in,
+                                                                   as_):
+    accepted_work(client, world, as_)
+    sign_in("clerk_sh")
+    page = client.get(f"/clerk/requests/{world.sh_request.id}").get_data(as_text=True)
+    assert f"/clerk/requests/{world.sh_request.id}/complete" in page
+    question = client.get(f"/clerk/requests/{world.sh_request.id}/complete")
+    assert question.status_code == 200 and 'id="confirm-complete"' in question.get_data(True)
+    db.session.refresh(world.sh_request)
+    assert world.sh_request.status is RequestStatus.ACCEPTED
+    assert client.post(f"/clerk/requests/{world.sh_request.id}/complete").status_code == 302
+    db.session.refresh(world.sh_request)
+    db.session.refresh(world.proposal)
+    assert world.sh_request.status is RequestStatus.COMPLETED
+    assert world.proposal.status.value == "completed"  # no longer counts towards the load
+    assert db.session.scalar(select(AuditEvent).filter_by(
+        entity="dispatch_request", entity_id=str(world.sh_request.id), action="complete"))
+
+
+def test_work_not_yet_accepted_cannot_be_marked_done(client, world, sign_in):
+    sign_in("clerk_sh")
+    page = client.get(f"/clerk/requests/{world.sh_request.id}").get_data(as_text=True)
+    assert "/complete" not in page  # no button before acceptance
+    refused = client.post(f"/clerk/requests/{world.sh_request.id}/complete")
+    assert refused.status_code == 409 and refused.mimetype == "text/html"
+    db.session.refresh(world.sh_request)
+    assert world.sh_request.status is RequestStatus.PROPOSED  # as the world left it
+
+
+def test_a_clerk_cannot_mark_another_bodys_work_done(client, world, sign_in):
+    sign_in("clerk_sh")
+    for method in (client.get, client.post):
+        assert method(f"/clerk/requests/{world.gd_request.id}/complete").status_code == 404
+    db.session.refresh(world.gd_request)
+    assert world.gd_request.status is RequestStatus.SUBMITTED
 
 
 def test_missing_rows_are_404_pages(client, world, sign_in):

@@ -36,7 +36,7 @@ def statements_while_rendering(app):
 
 CLERK_PAGES = ["/clerk/", "/clerk/cases", "/clerk/cases/new", "/clerk/cases/{case}",
                "/clerk/cases/{case}/requests/new", "/clerk/requests/{request}",
-               "/clerk/requests/{request}/cancel"]
+               "/clerk/requests/{request}/cancel", "/clerk/requests/{request}/complete"]
 
 
 @pytest.mark.parametrize("url", CLERK_PAGES)
