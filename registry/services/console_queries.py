@@ -11,6 +11,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from registry.extensions import db
 from registry.models import (
     ACTIVE_ASSIGNMENT_STATUSES,
+    HANDLING_BODY_KINDS,
     Assignment,
     AssignmentStatus,
     AttendanceDays,
@@ -19,6 +20,7 @@ from registry.models import (
     City,
     DispatchRequest,
     Expert,
+    Organization,
     SolverRun,
     User,
 )
@@ -169,10 +171,24 @@ def cities_by_code(codes) -> dict[str, City]:
     return {c.code: c for c in db.session.scalars(select(City).where(City.code.in_(wanted)))}
 
 
-def cities_in_scope(user: User, english: bool) -> list[tuple[str, str]]:
-    """The cities of the user's region (all for an admin), as (code, name) for a filter."""
+def cities_in_scope(user: User, english: bool, keep: str | None = None) -> list[tuple[str, str]]:
+    """The cities of the user's region (all for an admin), as (code, name) for a filter or a
+    choice; `keep` (a record's current city) is among them wherever it is."""
     query = select(City).order_by(City.jurisdiction_code, City.code)
     if user.region:
-        query = query.where(City.jurisdiction_code.in_(may.region_jurisdictions(user.region)))
+        query = query.where(or_(City.jurisdiction_code.in_(may.region_jurisdictions(user.region)),
+                                City.code == keep))
     return [(c.code, c.name_en if english else c.name_zh) for c in db.session.scalars(query)]
+
+
+def appointing_bodies(user: User, english: bool, keep: int | None = None) -> list[tuple[int, str]]:
+    """Courts, IP administrations and arbitration institutions that may appoint an expert the
+    user manages: those of its region (all for an admin), and `keep` (the current one)."""
+    query = (select(Organization).where(Organization.kind.in_(HANDLING_BODY_KINDS))
+             .order_by(Organization.city_code, Organization.name))
+    if user.region:
+        query = query.where(or_(Organization.id.in_(may.bodies_in_region(user.region)),
+                                Organization.id == keep))
+    return [(o.id, (o.name_en or o.name) if english else o.name)
+            for o in db.session.scalars(query)]
 

@@ -36,6 +36,7 @@ from registry.models import (
 )
 from registry.models.experts import DISQUALIFYING_CREDIT
 from registry.services import flags
+from registry.services import permissions as may
 from registry.services.audit import record
 from registry.services.listing import TOTAL, page_of
 from registry.services.locks import hold
@@ -120,6 +121,7 @@ def update_expert(expert: Expert, data: dict, actor: User) -> Expert:
     _apply(expert, data)
     if data.keys() & {"home_city_code", "appointing_body_id"}:
         _derive_jurisdiction(expert)  # moving city or appointing body may move the expert
+        may.allow(may.can_declare_for(actor, expert), "cannot move an expert out of your region")
     if expert.appointed_from and expert.appointed_until and \
             expert.appointed_until < expert.appointed_from:
         raise DomainError("the appointment ends before it starts", field="appointed_until")

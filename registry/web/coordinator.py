@@ -399,5 +399,6 @@ from registry.web import (  # noqa: E402, F401
     coordinator_flags,
     coordinator_panels,
     coordinator_persons,
+    coordinator_records,
     disclosures,
 )

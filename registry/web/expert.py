@@ -10,7 +10,7 @@ from datetime import date, datetime
 from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from marshmallow import EXCLUDE, ValidationError
+from marshmallow import ValidationError
 from werkzeug.datastructures import MultiDict
 
 from registry.extensions import db
@@ -28,20 +28,17 @@ from registry.schemas.experts import (
     AffiliationSchema,
     AffiliationUpdateSchema,
     ConflictSchema,
-    ExpertUpdateSchema,
     UnavailabilitySchema,
 )
-from registry.services import access, calendar, expert_queries, organizations, reference
+from registry.services import access, calendar, expert_queries, organizations
 from registry.services import assignments as assignment_service
 from registry.services import experts as expert_service
 from registry.services import permissions as may
 from registry.services.listing import page_of
+from registry.web import expert_record as record
 from registry.web.forms import Form, search_text, seen_version, submit
-from registry.web.labels import is_english
 
 bp = Blueprint("expert", __name__, url_prefix="/expert")
-# Inputs of the profile that an expert may empty: no travel limit, no e-mail, no phone.
-CLEARABLE = ("max_travel_km", "email", "phone")
 
 
 @bp.before_request
@@ -224,35 +221,6 @@ def search_organizations():
 
 # -- profile -------------------------------------------------------------------------------------
 
-def profile_form(editable: frozenset[str], values: MultiDict) -> Form:
-    """The inputs the user may change, through the API's schema; any other input is dropped."""
-    schema = ExpertUpdateSchema(partial=True, only=sorted(editable), unknown=EXCLUDE)
-    return Form(schema, values, lists=("languages",))
-
-
-def profile_values(expert: Expert) -> MultiDict:
-    """The record as the form shows it before anything is posted."""
-    values = MultiDict([("languages", code) for code in expert.language_codes])
-    for name in ("max_concurrent", "max_travel_km", "email", "phone"):
-        value = getattr(expert, name)
-        if value is not None:
-            values[name] = f"{value:g}" if isinstance(value, float) else str(value)
-    return values
-
-
-def cleared(editable: frozenset[str]) -> dict:
-    """Inputs posted empty that may be empty: the form leaves blanks out, so set None here."""
-    return {name: None for name in CLEARABLE
-            if name in editable and name in request.form and not request.form[name].strip()}
-
-
-def language_choices(expert: Expert) -> list[tuple[str, str]]:
-    """The usual languages, and any other the record already holds (so saving keeps it)."""
-    usual = reference.language_choices(is_english())
-    known = {code for code, _name in usual}
-    return usual + [(code, code) for code in expert.language_codes if code not in known]
-
-
 def profile_page(expert: Expert, form: Form, editable: frozenset[str]):
     first_visit = not expert.calendar_token
     token = calendar.feed_token(expert, current_user)
@@ -261,7 +229,7 @@ def profile_page(expert: Expert, form: Form, editable: frozenset[str]):
     expert = expert_queries.profile_of(expert)
     return page("expert/profile.html", form, expert=expert, editable=editable,
                 ipc=expert_queries.ipc_fields([f.ipc_code for f in expert.fields]),
-                languages=language_choices(expert),
+                languages=record.language_choices(expert),
                 feed_url=url_for("calendar_feed.feed", token=token, _external=True))
 
 
@@ -270,10 +238,11 @@ def profile():
     expert = own_record()
     editable = may.editable_expert_fields(current_user, expert)
     if request.method == "GET":
-        return profile_page(expert, profile_form(editable, profile_values(expert)), editable)
-    form = profile_form(editable, request.form)
+        return profile_page(expert, record.record_form(editable, record.record_values(expert)),
+                            editable)
+    form = record.record_form(editable, request.form)
     if submit(form, lambda data: expert_service.update_expert(
-            expert, data | cleared(editable), current_user)):
+            expert, data | record.cleared(editable), current_user)):
         flash(_("Profile saved."), "success")
         return redirect(url_for("expert.profile"))
     return profile_page(expert, form, editable)

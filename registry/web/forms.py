@@ -18,12 +18,14 @@ ROW_INPUT = re.compile(r"^(?P<list>\w+)-(?P<index>\d{1,3})-(?P<key>\w+)$")
 FORM_LEVEL = "_form"  # messages that belong to no single input
 
 
-def parse(values: MultiDict, lists: tuple[str, ...] = ()) -> tuple[dict, dict]:
+def parse(values: MultiDict, lists: tuple[str, ...] = (),
+          row_lists: tuple[str, ...] = ()) -> tuple[dict, dict]:
     """Flat form inputs -> (nested data, where each row came from).
 
-    Empty inputs are left out, so defaults apply, and so are rows left wholly empty; the
-    second value maps each kept row's place in its list back to its input index, so that a
-    message lands on the row the person filled in.
+    Empty inputs are left out, so defaults apply, and so are rows left wholly empty (a list
+    of rows named in `row_lists` is then empty, not absent: emptied, not left as it was);
+    the second value maps each kept row's place in its list back to its input index, so
+    that a message lands on the row the person filled in.
     """
     data: dict = {}
     rows: dict[str, dict[int, dict]] = {}
@@ -41,7 +43,7 @@ def parse(values: MultiDict, lists: tuple[str, ...] = ()) -> tuple[dict, dict]:
             data[name] = value
     for name, by_index in rows.items():
         data[name] = [by_index[i] for i in sorted(by_index)]
-    for name in lists:
+    for name in (*lists, *row_lists):
         data.setdefault(name, [])
     return data, {name: sorted(by_index) for name, by_index in rows.items()}
 
@@ -70,16 +72,18 @@ class Form:
     """What was posted, what the schema made of it, and what is wrong with it."""
 
     def __init__(self, schema: Schema, values: MultiDict | None = None, *,
-                 lists: tuple[str, ...] = (), aliases: dict[str, str] | None = None):
+                 lists: tuple[str, ...] = (), row_lists: tuple[str, ...] = (),
+                 aliases: dict[str, str] | None = None):
         self.schema = schema
         self.values = values if values is not None else MultiDict()
         self.lists = lists
+        self.row_lists = row_lists
         self.aliases = aliases or {}  # a domain error's field -> the input that shows it
         self.errors: dict[str, list[str]] = {}
         self.data: dict = {}
 
     def validate(self) -> bool:
-        data, row_indexes = parse(self.values, self.lists)
+        data, row_indexes = parse(self.values, self.lists, self.row_lists)
         try:
             self.data = self.schema.load(data)
         except ValidationError as error:

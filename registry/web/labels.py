@@ -41,6 +41,9 @@ LABELS = {
     "pending": _l("pending"), "imported": _l("imported"), "discarded": _l("discarded"),
     # expert statuses
     "active": _l("active"), "suspended": _l("suspended"), "retired": _l("retired"),
+    # credit records (shared across regions; the last two bar the expert everywhere)
+    "note": _l("note on the record"), "warning": _l("warning"),
+    "serious": _l("serious record"), "suspension": _l("suspension"),
     # exclusion reasons
     "challenge": _l("challenge upheld (申请回避)"), "recusal": _l("recusal (自行回避)"),
     "earlier_stage": _l("served at an earlier stage"),

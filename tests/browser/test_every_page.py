@@ -60,3 +60,6 @@ def test_every_console_page_in_both_languages(page, live_server, sign_in):
                        ("console-candidates", request)]:
         page.goto(live_server.link(path))
         screenshot_languages(page, f"every-{name}")
+    record = first_link(page, live_server, "/console/experts", r"/console/experts/\d+/record")
+    page.goto(live_server.link(record))
+    screenshot_languages(page, "every-console-expert-record")
