@@ -63,7 +63,7 @@ def test_the_api_answers_503_json_with_retry_after(unreachable_app, caplog):
 def test_a_signed_in_page_answers_the_503_page(unreachable_app):
     client = unreachable_app.test_client()
     with client.session_transaction() as session:
-        session["_user_id"] = "1"  # a signed-in browser: loading its user needs the database
+        session["_user_id"] = "1:0"  # a signed-in browser: loading its user needs the database
     response = client.get("/clerk/", headers={"Accept": "text/html"})
     assert response.status_code == 503 and response.mimetype == "text/html"
     assert response.headers["Retry-After"]

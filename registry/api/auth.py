@@ -35,8 +35,13 @@ def user_from_session(user_id: str) -> User | None:
     CSRF, so a cookie would let any site make a signed-in browser call it. Bearer tokens only."""
     if request.path.startswith("/api/"):
         return None
+    key, _, epoch = user_id.partition(":")
+    if not key.isdigit():
+        return None
     # Pages show the clerk's body in their headings: load it with the user.
-    return db.session.get(User, int(user_id), options=[joinedload(User.body)])
+    user = db.session.get(User, int(key), options=[joinedload(User.body)])
+    # A session from before the account's sessions were ended (User.end_sessions) is void.
+    return user if user is not None and user.holds_session(epoch) else None
 
 
 def user_from_basic_auth() -> User | None:

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, ForeignKey, String, false
+from sqlalchemy import Boolean, ForeignKey, Integer, String, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -82,6 +82,9 @@ class User(UserMixin, db.Model):
     must_change_password: Mapped[bool] = mapped_column(Boolean, default=False,
                                                        server_default=false())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Part of every session's signed user id (get_id): raising it ends every page session of
+    # the account, which Flask keeps in the browser's cookie and so cannot delete.
+    session_epoch: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     body: Mapped[Organization | None] = relationship()
     expert: Mapped[Expert | None] = relationship()
@@ -89,6 +92,17 @@ class User(UserMixin, db.Model):
     @property
     def is_active(self) -> bool:
         return self.active
+
+    def get_id(self) -> str:
+        return f"{self.id}:{self.session_epoch or 0}"
+
+    def holds_session(self, epoch: str) -> bool:
+        return epoch == str(self.session_epoch or 0)
+
+    def end_sessions(self) -> None:
+        """Every page session of the account stops working (sign-out, a password reset or
+        change, deactivation): a copied cookie is worth nothing afterwards."""
+        self.session_epoch = (self.session_epoch or 0) + 1
 
     def set_password(self, password: str) -> None:
         """Hash a password that passes the policy (`check_password_policy`)."""

@@ -224,6 +224,7 @@ def update_account(user: User, data: dict, actor: User) -> User:
                      after={key: after[key] for key in changed})
     if before["active"] and not active:
         revoke_tokens(user, actor, reason="deactivated")
+        user.end_sessions()  # so that reactivating revives no session either
     return user
 
 
@@ -235,11 +236,13 @@ def set_active(user: User, active: bool, actor: User) -> User:
 def reset_password(user: User, password: str, actor: User) -> User:
     """Give the account a temporary password; its next sign-in must choose a new one.
 
-    The account's API tokens are revoked: a reset usually means the old password leaked.
+    The account's API tokens are revoked and its page sessions ended: a reset usually means
+    the old password leaked, and whoever holds an old session must not choose the new one.
     """
     before = user.must_change_password
     user.set_password(password)
     user.must_change_password = True
+    user.end_sessions()
     revoked = revoke_tokens(user, actor, reason="password reset")
     audit.record(actor, "reset_password", "user", user.id,
                  before={"must_change_password": bool(before)},
@@ -248,11 +251,13 @@ def reset_password(user: User, password: str, actor: User) -> User:
 
 
 def choose_password(user: User, password: str) -> User:
-    """The user replaces a temporary password with one of its own."""
+    """The user replaces a temporary password with one of its own; any other session that
+    signed in with the temporary one ends (the caller signs its own session in again)."""
     if user.check_password(password):
         raise DomainError("choose a password other than the temporary one", field="password")
     user.set_password(password)
     user.must_change_password = False
+    user.end_sessions()
     audit.record(user, "change_password", "user", user.id,
                  before={"must_change_password": True}, after={"must_change_password": False})
     return user

@@ -80,7 +80,10 @@ def too_many_attempts(_error):
 @bp.post("/sign-out")
 @login_required
 def logout():
+    """Signing out ends every session of the account: the session lives in the browser's
+    cookie, and a copy of it must not outlive the sign-out (User.end_sessions)."""
     record(current_user, "auth.sign_out", "user", current_user.id)
+    current_user.end_sessions()
     db.session.commit()
     logout_user()
     return redirect(url_for("auth.login"))
@@ -115,6 +118,7 @@ def choose_password():
     user = current_user._get_current_object()
     if request.method == "POST" and submit(
             form, lambda data: accounts.choose_password(user, data["password"])):
+        login_user(user, remember=False)  # this session, under the account's new epoch
         flash(_("Your new password is set."), "success")
         return redirect(url_for("web.home"))
     return render_template("auth/choose_password.html", form=form), \
