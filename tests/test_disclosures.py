@@ -20,6 +20,7 @@ from registry.models import (
     AuditEvent,
     ExpertRelation,
     ExpertRole,
+    ExpertStatus,
     OrganizationKind,
     Person,
     RelationKind,
@@ -305,6 +306,37 @@ def test_a_waiver_for_another_request_or_expert_does_not_carry_over(client, worl
     request = db.session.get(type(request), request.id)
     assert "waivers" not in problem_export.request_problem(request, date.today())["requests"][0]
     assert hand_pick(client, as_("coordinator_gba"), request, arbitrator).status_code == 409
+
+
+def test_a_waiver_for_an_expert_the_problem_cannot_name_leaves_the_problem_valid(
+        client, world, as_, firms, same_firm):
+    """A waived arbitrator suspended since is no candidate: its waiver must not name it, or
+    the whole region's problem is invalid (a 500 on the candidates page, a failed run)."""
+    from scheduler.reading import load_problem
+
+    request, arbitrator = same_firm
+    assert answer(client, as_("coordinator_gba"), request, arbitrator,
+                  rule="same_firm_as_counsel", kind="written_waiver",
+                  document="弃权声明书").status_code == 201
+    db.session.expire_all()
+    db.session.get(type(arbitrator), arbitrator.id).status = ExpertStatus.SUSPENDED
+    db.session.commit()
+    request = db.session.get(type(request), request.id)
+    document = problem_export.request_problem(request, date.today())
+    assert "waivers" not in document["requests"][0]
+    load_problem(document)  # raises ProblemError when the document names an unknown expert
+
+
+def test_another_regions_expert_has_no_disclosures_and_takes_no_waiver(client, world, as_,
+                                                                       firms, same_firm):
+    """A coordinator learns nothing of an expert its requests may not draw on."""
+    request, arbitrator = same_firm
+    outside = f"/api/v1/disclosures/requests/{world.sh_request.id}/experts/{arbitrator.id}"
+    assert client.get(outside, headers=as_("coordinator_yrd")).status_code == 404
+    assert answer(client, as_("coordinator_yrd"), world.sh_request, arbitrator,
+                  rule="same_firm_as_counsel", kind="written_waiver",
+                  document="弃权声明书").status_code == 404
+    assert db.session.scalars(select(Waiver)).all() == []
 
 
 def test_a_case_wide_waiver_covers_every_request_of_the_case(client, world, as_, make, firms,

@@ -15,7 +15,7 @@ from registry.models import (
     PanelMembership,
     RecognitionAgreement,
 )
-from registry.services import dispatch, panels, problem_export, seeding
+from registry.services import dispatch, panels, problem_export, reach, seeding
 from registry.services.dispatch import check_manual_assignment, export_problem
 
 AS_OF = date(2025, 1, 10)
@@ -157,7 +157,7 @@ def test_an_agreement_without_roles_is_exported_as_a_plain_list(make):
 
 def test_a_court_request_names_no_institution(make, by_role):
     request = make.request(days=DAYS)
-    assert problem_export.roster_institution(request) is None
+    assert reach.roster_institution(request) is None
 
 
 def test_seeded_agreements_name_their_roles(app):

@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from registry.api.auth import api_user
 from registry.extensions import db
-from registry.models import Assignment, Expert, UserRole
+from registry.models import Assignment, UserRole
 from registry.schemas.assignments import (
     AssignmentArgs,
     AssignmentPageSchema,
@@ -50,7 +50,7 @@ class AssignmentList(MethodView):
         user = api_user()
         may.allow(user.role in (UserRole.COORDINATOR, UserRole.ADMIN), "only coordinators")
         request = access.request_for(user, data["request_id"])
-        expert = access.get_row(Expert, data["expert_id"], "expert")
+        expert = access.expert_for_request(user, request, data["expert_id"])
         assignment = service.assign_by_hand(request, expert, data["note"], user)
         db.session.commit()
         return assignment

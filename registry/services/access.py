@@ -5,6 +5,7 @@ see, in the same words, so that another body's ids reveal nothing; Forbidden (40
 row the user sees but may not change. The decisions themselves are made in `permissions`.
 """
 
+from datetime import date
 from functools import lru_cache
 
 from sqlalchemy import Select, bindparam, inspect, select
@@ -21,6 +22,7 @@ from registry.models import (
 )
 from registry.schemas.common import MAX_ID
 from registry.services import permissions as may
+from registry.services import reach
 from registry.services.locks import hold
 
 
@@ -98,6 +100,16 @@ EXPERT_RECORD = (joinedload(Expert.roles), joinedload(Expert.fields),
 def expert_for(user: User, expert_id: int) -> Expert:
     expert = get_row(Expert, expert_id, "expert", EXPERT_RECORD)
     return visible(expert, may.can_see_expert(user, expert), "expert", expert_id)
+
+
+def expert_for_request(user: User, request: DispatchRequest, expert_id: int) -> Expert:
+    """An expert a dispatcher may name on this request: one it sees, or one the request may
+    draw on (reach.may_draw_on: recognition agreements, the roster); else 404 as for a
+    missing row, so that what the rules would say about it (conflicts, absences) never
+    reaches a coordinator of another region."""
+    expert = get_row(Expert, expert_id, "expert")
+    return visible(expert, may.can_see_expert(user, expert)
+                   or reach.may_draw_on(request, expert, date.today()), "expert", expert_id)
 
 
 def expert_to_manage(user: User, expert_id: int) -> Expert:

@@ -422,15 +422,16 @@ def check_cleared(request: DispatchRequest, expert: Expert) -> None:
 # -- recording the parties' answers -----------------------------------------------------------
 
 def pair_for(user: User, request_id: int, expert_id: int) -> tuple[DispatchRequest, Expert]:
-    """A request the user may see and an expert it may see there: dispatchers any expert,
-    others (a clerk) only one standing on the request; else 404 as for a missing row."""
+    """A request the user may see and an expert it may see there: one standing on the
+    request, or for dispatchers one they may name on it (access.expert_for_request); else 404
+    as for a missing row."""
     request = access.request_for(user, request_id)
-    expert = access.get_row(Expert, expert_id, "expert")
-    stands = any(a.expert_id == expert.id and a.status in STANDING_STATUSES
-                 for a in request.assignments)
-    if not (stands or may.sees_every_proposal(user)):
+    standing = {a.expert_id for a in request.assignments if a.status in STANDING_STATUSES}
+    if expert_id in standing:
+        return request, access.get_row(Expert, expert_id, "expert")
+    if not may.sees_every_proposal(user):
         raise access.NotFound("{what} {key} not found", what="expert", key=expert_id)
-    return request, expert
+    return request, access.expert_for_request(user, request, expert_id)
 
 
 def record_waiver(request: DispatchRequest, expert: Expert, data: dict, actor: User) -> Waiver:

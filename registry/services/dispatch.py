@@ -22,7 +22,7 @@ from registry.models import (
     SolverRun,
     SolverRunStatus,
 )
-from registry.services import plan_import, problem_export
+from registry.services import plan_import, problem_export, reach
 from registry.services.locks import hold
 from registry.services.plan_import import listing
 from scheduler import rules
@@ -150,7 +150,7 @@ def held_seat_breaches(request: DispatchRequest, as_of: date | None = None,
     if not judged:
         return out
     problem = problem_export.problem_document([request], judged, as_of,
-                                              problem_export.agreements_in_force(as_of),
+                                              reach.agreements_in_force(as_of),
                                               since=since)
     if not problem["requests"]:
         return out

@@ -33,7 +33,6 @@ from registry.models import (
     ExpertStatus,
     Jurisdiction,
     Organization,
-    OrganizationKind,
     PanelMembership,
     RecognitionAgreement,
     SolverRun,
@@ -45,6 +44,12 @@ from registry.services import audit, memo, persons
 from registry.services.disclosures import written_waivers
 from registry.services.exclusions import chunks, disputes_of, excluded_experts
 from registry.services.permissions import region_jurisdictions
+from registry.services.reach import (
+    agreements_in_force,
+    recognised_jurisdictions,
+    roster_institution,
+    roster_institutions,
+)
 from scheduler import rules
 
 FORMAT = "dispatch-problem/1"
@@ -207,28 +212,6 @@ def load_rows(model, options, ids: list[int]) -> list:
 
 # -- selection ---------------------------------------------------------------------------------
 
-def agreements_in_force(as_of: date) -> list[RecognitionAgreement]:
-    return memo.remember("agreements_in_force", as_of, lambda days: {
-        day: _agreements_in_force(day) for day in days})
-
-
-def _agreements_in_force(as_of: date) -> list[RecognitionAgreement]:
-    agreements = db.session.scalars(select(RecognitionAgreement)
-                                    .options(selectinload(RecognitionAgreement.members))
-                                    .order_by(RecognitionAgreement.code))
-    return [agreement for agreement in agreements if agreement.in_force_on(as_of)]
-
-
-def recognised_jurisdictions(jurisdictions: set[str], agreements) -> set[str]:
-    """The region itself and every jurisdiction sharing an agreement in force with it."""
-    recognised = set(jurisdictions)
-    for agreement in agreements:
-        members = agreement.member_codes()
-        if members & jurisdictions:
-            recognised |= members
-    return recognised
-
-
 def request_options():
     case = selectinload(DispatchRequest.case)
     return (case.selectinload(Case.parties),
@@ -289,8 +272,10 @@ def problem_document(requests: list[DispatchRequest], experts: Select | list[int
         if seats < 1:
             continue
         request_docs.append(request_entry(request, seats, excluded[request.id]))
-        if request.id in waived:
-            request_docs[-1]["waivers"] = waived[request.id]
+        # Waivers name experts; one the problem cannot name (suspended, or outside the
+        # region) would make the document invalid.
+        if waivers := [w for w in waived.get(request.id, ()) if int(w["expert"]) in exported]:
+            request_docs[-1]["waivers"] = waivers
         if request.role.value in ONE_PROCEDURE_ROLES:
             request_docs[-1] |= disputes[request.case_id] or {}
         pinned += [_pair(a) for a in kept]
@@ -355,23 +340,6 @@ def recognition_group(agreement: RecognitionAgreement):
     item 6), else the plain list of members (every role)."""
     members = sorted(agreement.member_codes())
     return {"members": members, "roles": agreement.role_names} if agreement.roles else members
-
-
-def roster_institution(request: DispatchRequest) -> int | None:
-    """The arbitration institution whose roster decides rule 4 for this request: the case's
-    handling body, for an arbitrator request at an institution that keeps its roster here
-    (one place on it at least); else None, and geography decides."""
-    body = request.case.handling_body
-    if request.role.value != "arbitrator" or \
-            body.kind is not OrganizationKind.ARBITRATION_INSTITUTION:
-        return None
-    kept = db.session.scalar(select(PanelMembership.id)
-                             .where(PanelMembership.institution_id == body.id).limit(1))
-    return body.id if kept is not None else None
-
-
-def roster_institutions(requests) -> set[int]:
-    return {i for r in requests if (i := roster_institution(r)) is not None}
 
 
 def _pair(assignment: Assignment) -> dict:

@@ -30,7 +30,6 @@ from registry.models import (
     Assignment,
     AssignmentStatus,
     DomainError,
-    Expert,
     RequestStatus,
     SolverRunStatus,
 )
@@ -375,10 +374,7 @@ def use_expert(request_id):
     form = Form(UseExpertSchema(), request.form, aliases={"request_id": "_form"})
 
     def use(data):
-        expert = db.session.get(Expert, data["expert_id"])
-        if expert is None:
-            raise DomainError("{what} {key} not found", field="expert_id", what="expert",
-                              key=data["expert_id"])
+        expert = access.expert_for_request(current_user, dispatch_request, data["expert_id"])
         return assignment_service.use_expert(
             dispatch_request, expert, current_user, run=run,
             replacing=replaced(dispatch_request, data["replacing_id"]))

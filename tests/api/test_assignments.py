@@ -18,6 +18,7 @@ from registry.models import (
     ExclusionReason,
     Party,
     RequestStatus,
+    Unavailability,
 )
 
 
@@ -123,9 +124,25 @@ def test_a_hand_pick_that_breaks_a_rule_is_refused_with_the_rule(client, world, 
     conflicted = pick(client, as_("coordinator_yrd"), world.sh_request.id, world.js_expert.id)
     assert conflicted.status_code == 422
     assert "conflict" in conflicted.get_json()["message"]
-    wrong_role = pick(client, as_("coordinator_yrd"), world.sh_request.id, world.gd_expert.id)
+    arbitrator = make.expert(name="钱仲裁", city="hangzhou", roles=("arbitrator",))
+    db.session.commit()
+    wrong_role = pick(client, as_("coordinator_yrd"), world.sh_request.id, arbitrator.id)
     assert wrong_role.status_code == 422
     assert "role" in wrong_role.get_json()["message"]
+    assert db.session.query(Assignment).count() == 1
+
+
+def test_a_hand_pick_of_another_regions_expert_says_nothing_about_it(client, world, as_):
+    """What the rules would say of an expert the request may not draw on (its conflicts,
+    absences, load) is another region's business: the answer is a missing row's."""
+    db.session.add(Unavailability(expert_id=world.gd_expert.id, start=date(2025, 3, 3),
+                                  end=date(2025, 3, 4), reason="出差"))
+    db.session.commit()
+    foreign = pick(client, as_("coordinator_yrd"), world.sh_request.id, world.gd_expert.id)
+    missing = pick(client, as_("coordinator_yrd"), world.sh_request.id, 999999)
+    assert foreign.status_code == missing.status_code == 404
+    assert foreign.get_json()["message"].replace(str(world.gd_expert.id), "N") == \
+        missing.get_json()["message"].replace("999999", "N")
     assert db.session.query(Assignment).count() == 1
 
 
