@@ -604,3 +604,21 @@ def test_a_recusal_flags_the_held_seats(client, world, as_, scene):
     api(client, as_("expert_sh"), f"{base(scene)}/recusals", {"reason": REASON})
     assert len(open_flags(scene)) == 2
     assert {f.rule for f in open_flags(scene)} == {"self_recusal"}
+
+
+def test_a_confirmed_seat_kept_after_a_recusal_cannot_be_accepted(client, world, as_, scene):
+    """The recusal leaves the held seat for the coordinator (flagged); the expert may not
+    take it up, nor see an Accept button for it."""
+    first, _second = scene.proposals
+    assert confirm(client, as_, first.id).status_code == 200
+    assert api(client, as_("expert_sh"), f"{base(scene)}/recusals",
+               {"reason": REASON}).status_code == 201
+    accepted = api(client, as_("expert_sh"), f"/api/v1/assignments/{first.id}/accept")
+    assert accepted.status_code == 422
+    assert "recused from the case" in accepted.get_json()["message"]
+    db.session.expire_all()
+    assert db.session.get(Assignment, first.id).status is AssignmentStatus.CONFIRMED
+    client.post("/sign-in", data={"email": world.users["expert_sh"].email,
+                                  "password": "correct horse battery"})
+    page = client.get("/expert/").get_data(as_text=True)
+    assert f"/expert/assignments/{first.id}/accept" not in page

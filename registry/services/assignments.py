@@ -80,6 +80,9 @@ def accept(assignment: Assignment, actor: User, seen: int | None = None) -> Assi
     _hold(assignment)
     may.allow(may.can_respond(actor, assignment), "only the assigned expert")
     assignment.check_version(seen)
+    # A seat held when the expert recused, or was challenged, stays (flagged for the
+    # coordinator) but may not be taken up.
+    recusals.refuse_if_barred(assignment.request, assignment.expert)
     return _audited(assignment, actor, "accept", assignment.accept)
 
 
