@@ -63,8 +63,9 @@ class RequestCancel(MethodView):
         """Cancel a request; its open assignments are cancelled with it."""
         user, request = request_in_scope(request_id, to_change=True)
         service.cancel_request(request, user)
+        answer = dump_requests(user, request)  # what this user may see of it, as GET says
         db.session.commit()
-        return request
+        return answer
 
 
 @bp.route("/<int:request_id>/complete")
@@ -74,8 +75,9 @@ class RequestComplete(MethodView):
         """Mark accepted work done: the experts' seats stop counting towards their load."""
         user, request = request_in_scope(request_id, to_change=True)
         service.complete_request(request, user)
+        answer = dump_requests(user, request)  # what this user may see of it, as GET says
         db.session.commit()
-        return request
+        return answer
 
 
 @bp.route("/<int:request_id>/exclusions")

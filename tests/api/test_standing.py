@@ -140,6 +140,20 @@ def test_a_proposal_that_no_longer_stands_hides_the_expert_from_the_clerk(
             == [(world.sh_expert.id, "declined", DECLINE_REASON)]
 
 
+@pytest.mark.parametrize("end_the_proposal", [withdraw_by_hand_pick, decline_it])
+def test_cancelling_answers_the_clerk_with_no_more_than_reading_shows(
+        client, world, as_, end_the_proposal):
+    end_the_proposal(client, as_, world)
+    answer = client.post(f"/api/v1/requests/{world.sh_request.id}/cancel",
+                         headers=as_("clerk_sh"))
+    assert answer.status_code == 200
+    body = answer.get_json()
+    assert body["status"] == "cancelled"
+    assert world.sh_expert.id not in [a["expert_id"] for a in body["assignments"]]
+    assert all(e["reason"] != "declined" for e in body["exclusions"])
+    assert DECLINE_REASON not in jsonlib.dumps(body, ensure_ascii=False)
+
+
 def test_a_clerk_sees_the_exclusions_its_body_records(client, world, as_):
     """Only an expert's own decline is withheld; an upheld challenge is the court's record."""
     confirmed(client, as_, world.proposal.id)
