@@ -254,6 +254,35 @@ def test_an_expert_cannot_recuse_another_expert(client, world, as_, make, scene)
     assert other.id not in exclusions.excluded_experts([scene.requests[2]])[scene.requests[2].id]
 
 
+def test_naming_another_expert_says_nothing_of_it(client, world, as_, make, scene):
+    """Whether the other expert met the case or exists at all, the answer is the same 403."""
+    stranger = make.expert(name="赵六")
+    db.session.commit()
+    answers = [api(client, as_("expert_sh"), f"{base(scene)}/recusals",
+                   {"reason": REASON, "expert_id": expert_id})
+               for expert_id in (stranger.id, 999999)]
+    assert [a.status_code for a in answers] == [403, 403]
+    assert answers[0].get_json()["message"] == answers[1].get_json()["message"]
+
+
+def test_a_clerk_cannot_challenge_an_expert_who_only_declined(client, world, as_, scene):
+    """A declined proposal gives no standing: the challenge answers as for a stranger, and
+    the clerk's form does not offer the expert."""
+    first, second = scene.proposals
+    for proposal in (first, second):
+        assert confirm(client, as_, proposal.id).status_code == 200
+        assert api(client, as_("expert_sh"), f"/api/v1/assignments/{proposal.id}/decline",
+                   {"reason": REASON}).status_code == 200
+    refused = record(client, as_, scene)
+    assert refused.status_code == 422
+    assert "has not served on this case" in refused.get_json()["message"]
+    client.post("/sign-in", data={"email": world.users["clerk_sh"].email,
+                                  "password": "correct horse battery"})
+    form = client.get(f"/clerk/cases/{scene.case.id}/challenges/new").get_data(as_text=True)
+    offered = form.split('id="expert_id"')[1].split("</select>")[0]
+    assert scene.expert.name not in offered
+
+
 def test_an_expert_cannot_recuse_from_a_case_it_never_met(client, world, as_, make):
     stranger = make.case(body=world.sh_court, number="（2026）沪73知民初9号")
     make.request(case=stranger)

@@ -144,9 +144,9 @@ def case_number_option(user: User, case_id: str) -> dict | None:
 
 
 def experts_known_on_case(case: Case) -> list[tuple[str, str]]:
-    """The experts this case has met, as (id, name): whom its clerk can challenge."""
-    experts = db.session.scalars(select(Expert).where(Expert.id.in_(may.experts_met_by(case)))
-                                 .order_by(Expert.name))
+    """The experts standing on this case, as (id, name): whom its clerk can challenge."""
+    experts = db.session.scalars(select(Expert).where(
+        Expert.id.in_(may.experts_met_by(case, may.STANDING))).order_by(Expert.name))
     return [(str(e.id), e.name) for e in experts]
 
 

@@ -234,19 +234,25 @@ def may_record_exclusion(user: User, reason: ExclusionReason) -> bool:
 MET_ON_CASE = STANDING | {AssignmentStatus.DECLINED}
 
 
-def experts_met_by(case: Case) -> Select:
-    """The ids of the experts a case has met on any of its requests."""
+def experts_met_by(case: Case, statuses=MET_ON_CASE) -> Select:
+    """The ids of the experts a case has met on any of its requests (with `statuses`:
+    STANDING, those standing on one)."""
     return (select(Assignment.expert_id).join(DispatchRequest)
-            .where(DispatchRequest.case_id == case.id, Assignment.status.in_(MET_ON_CASE)))
+            .where(DispatchRequest.case_id == case.id, Assignment.status.in_(statuses)))
+
+
+def expert_stands_on_case(expert_id: int, case: Case) -> bool:
+    """Whether the expert stands on a request of the case: the experts its clerks know, and
+    so the ones they may challenge or exclude (a declined or withdrawn proposal gives no
+    standing, so whether one was made is not for them to learn)."""
+    return db.session.scalar(experts_met_by(case, STANDING)
+                             .where(Assignment.expert_id == expert_id).limit(1)) is not None
 
 
 def may_exclude_expert(user: User, case: Case, expert: Expert) -> bool:
-    """Clerks name only experts their case has met: nobody else is known to them, so nobody
-    else can be challenged."""
-    if user.role is not UserRole.CLERK:
-        return True
-    return db.session.scalar(experts_met_by(case).where(Assignment.expert_id == expert.id)
-                             .limit(1)) is not None
+    """Clerks name only experts standing on their case: nobody else is known to them, so
+    nobody else can be challenged."""
+    return user.role is not UserRole.CLERK or expert_stands_on_case(expert.id, case)
 
 
 # -- the recusal lifecycle (docs/recusal.md) -------------------------------------------------
@@ -260,10 +266,10 @@ def can_handle_challenges(user: User, case: Case) -> bool:
     return user.role is UserRole.CLERK and case.handling_body_id == user.body_id
 
 
-def can_recuse(user: User, expert: Expert) -> bool:
+def can_recuse(user: User, expert_id: int) -> bool:
     """Recusing from a case (自行回避) is the expert's own act, or an admin's for it."""
     return user.role is UserRole.ADMIN or (
-        user.role is UserRole.EXPERT and user.expert_id == expert.id)
+        user.role is UserRole.EXPERT and user.expert_id == expert_id)
 
 
 def expert_met_case(expert_id: int, case: Case) -> bool:

@@ -62,11 +62,12 @@ def case_to_recuse(user: User, case_id: int, expert_id: int | None = None) -> tu
         access.visible(case, may.can_see_case(user, case), "case", case_id)
     if expert_id is None:
         raise DomainError("name the expert who recuses", field="expert_id")
+    # Who may is decided before anything is said of the expert: naming others probes nothing.
+    may.allow(may.can_recuse(user, expert_id), "only the expert itself may recuse")
     expert = db.session.get(Expert, expert_id)
     if expert is None or not may.expert_met_case(expert.id, case):
         raise DomainError("expert {expert_id} has not served on this case", field="expert_id",
                           expert_id=expert_id)
-    may.allow(may.can_recuse(user, expert), "only the expert itself may recuse")
     return case, expert
 
 
@@ -94,7 +95,7 @@ def recuse(case: Case, expert: Expert, reason: str, actor: User,
            prefer: DispatchRequest | None = None) -> Exclusion:
     """The expert withdraws from the whole case (rule `self_recusal`): it is barred from every
     request of it; the seats it holds there stay and are flagged for the coordinator."""
-    may.allow(may.can_recuse(actor, expert), "only the expert itself may recuse")
+    may.allow(may.can_recuse(actor, expert.id), "only the expert itself may recuse")
     reason = check_text(reason, "reason", MAX_RECUSAL_REASON)
     hold(requests=case.requests, experts=[expert])
     if rule := exclusions.case_bar(case, expert.id):
@@ -145,8 +146,9 @@ def record_challenge(case: Case, data: dict, actor: User, today: date | None = N
     today = today or local_today()
     _may_handle(actor, case)
     expert = db.session.get(Expert, data["expert_id"])
-    if expert is None or not may.expert_met_case(expert.id, case):
-        # The same answer whether the expert exists or not: no probing of the registry.
+    if expert is None or not may.expert_stands_on_case(expert.id, case):
+        # The same answer whether the expert exists, declined or never met the case: no
+        # probing of the registry.
         raise DomainError("expert {expert_id} has not served on this case", field="expert_id",
                           expert_id=data["expert_id"])
     party = next((p for p in case.parties if p.id == data["party_id"]), None)

@@ -167,14 +167,25 @@ def test_a_challenge_bars_the_expert_from_every_request_of_the_case(client, worl
     assert db.session.get(DispatchRequest, sibling.id).status is RequestStatus.SUBMITTED
 
 
-def test_a_challenge_after_a_decline_still_bars_the_whole_case(client, world, as_):
+def test_after_a_decline_the_clerk_cannot_name_the_expert_but_the_coordinator_bars_it(
+        client, world, as_):
+    """A declined proposal gives the clerk no standing: naming the expert answers as for one
+    the case never met (no probing who declined). The coordinator, who sees every proposal,
+    may still bar it from the whole case."""
     base = f"/api/v1/assignments/{world.proposal.id}"
     client.post(f"{base}/confirm", headers=as_("coordinator_yrd"))
     client.post(f"{base}/decline", headers=as_("expert_sh"), json={"reason": "away"})
-    response = exclude(client, as_("clerk_sh"), world.sh_request.id, world.sh_expert.id,
+    declined = exclude(client, as_("clerk_sh"), world.sh_request.id, world.sh_expert.id,
                        "challenge")
-    assert response.status_code == 201
-    assert db.session.query(Exclusion).one().reason is ExclusionReason.CHALLENGE
+    never_met = exclude(client, as_("clerk_sh"), world.sh_request.id, world.js_expert.id,
+                        "challenge")
+    assert declined.status_code == never_met.status_code == 422
+    assert declined.get_json()["message"].replace(str(world.sh_expert.id), "N") == \
+        never_met.get_json()["message"].replace(str(world.js_expert.id), "N")
+    barred = exclude(client, as_("coordinator_yrd"), world.sh_request.id, world.sh_expert.id,
+                     "challenge")
+    assert barred.status_code == 201
+    assert ExclusionReason.CHALLENGE in {e.reason for e in db.session.query(Exclusion)}
 
 
 def test_completing_accepted_work_ends_the_experts_seat(client, world, as_):
