@@ -3,7 +3,7 @@
 from marshmallow import fields, pre_dump, validate
 
 from registry.i18n import N_
-from registry.models import SERVED_STATUSES, AssignmentStatus
+from registry.models import SERVED_STATUSES, STANDING_STATUSES, AssignmentStatus
 from registry.models.assignments import MAX_DECLINE_REASON
 from registry.schemas.base import Schema
 from registry.schemas.common import Id, PageArgs, PageSchema, Trimmed
@@ -32,7 +32,8 @@ class AssignmentSchema(Schema):
     parties = fields.Function(
         lambda a: parties_for(a), allow_none=True,
         metadata={"description": "party and counsel names, so the expert can spot a conflict "
-                                 "(withheld on confidential cases until confirmed)"})
+                                 "(withheld on confidential cases until confirmed, and once the "
+                                 "assignment no longer stands)"})
     updated_at = fields.DateTime()
     disclosures = fields.Function(
         lambda a: disclosures_for(a),
@@ -68,14 +69,13 @@ def disclosures_for(assignment) -> list[dict]:
     return found if found is not None else assignment_disclosures(assignment)
 
 
-# Statuses an assignment reaches only through a confirmation (a decline needs one first).
-# A proposal that was withdrawn or cancelled was never confirmed, so it keeps the secret too.
-CONFIRMED_ONCE = SERVED_STATUSES | {AssignmentStatus.DECLINED}
-
-
 def parties_for(assignment) -> list[str] | None:
+    """The case's parties, counsel and agents while the assignment stands (a declined,
+    withdrawn or cancelled one gives no standing: the expert stops seeing the request), on a
+    confidential case only once the expert is confirmed; else None."""
     case = assignment.request.case
-    if case.confidential and assignment.status not in CONFIRMED_ONCE:
+    if assignment.status not in STANDING_STATUSES or (
+            case.confidential and assignment.status not in SERVED_STATUSES):
         return None
     names = []
     for party in case.parties:

@@ -13,6 +13,7 @@ from registry.models import (
     AssignmentStatus,
     AuditEvent,
     DispatchRequest,
+    Party,
     RequestStatus,
 )
 
@@ -362,3 +363,20 @@ def test_a_clerk_reads_no_assignment_that_no_longer_stands(client, world, as_):
     read = get(client, as_, "clerk_sh", f"/api/v1/assignments/{world.proposal.id}")
     assert read.get_json() == as_missing(
         get(client, as_, "clerk_sh", f"/api/v1/assignments/{MISSING}"), world.proposal.id)
+
+
+def test_an_expert_who_declined_no_longer_sees_the_parties(client, world, as_, make):
+    party = make.organization(name="丙半导体有限公司")
+    world.sh_case.parties.append(Party(organization=party, role="plaintiff"))
+    db.session.commit()
+    url = f"/api/v1/assignments/{world.proposal.id}"
+    confirmed(client, as_, world.proposal.id)
+    parties = get(client, as_, "expert_sh", url).get_json()["parties"]
+    assert "丙半导体有限公司 (plaintiff)" in parties
+    assert post(client, as_, "expert_sh", f"{url}/decline",
+                json={"reason": DECLINE_REASON}).status_code == 200
+    assert get(client, as_, "expert_sh", url).get_json()["parties"] is None
+    client.post("/sign-in", data={"email": world.users["expert_sh"].email,
+                                  "password": "correct horse battery"})
+    page = client.get("/expert/").get_data(as_text=True)
+    assert world.sh_case.number in page and "丙半导体有限公司" not in page
