@@ -16,8 +16,9 @@ from registry.services import panels as service
 class PanelMembershipList(MethodView):
     @bp.response(200, PanelMembershipSchema(many=True))
     def get(self, expert_id):
-        """The arbitrator's places on institutions' rosters, past and current."""
-        return access.expert_for(api_user(), expert_id).panel_memberships
+        """The arbitrator's places on institutions' rosters, past and current (the expert
+        itself, its coordinators and admins)."""
+        return access.expert_for_declarations(api_user(), expert_id).panel_memberships
 
     @bp.arguments(PanelMembershipSchema)
     @bp.response(201, PanelMembershipSchema)

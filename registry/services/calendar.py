@@ -153,7 +153,9 @@ def rotate_feed_token(expert: Expert, actor: User) -> str:
 
 
 def expert_by_feed_token(token: str) -> Expert | None:
-    """The expert whose feed this is; None for a malformed, unknown or rotated token."""
+    """The expert whose feed this is; None for a malformed, unknown or rotated token, and
+    while the expert's account is deactivated (as its sign-in and tokens stop)."""
     if not TOKEN.match(token):
         return None
-    return db.session.scalar(select(Expert).where(Expert.calendar_token == token))
+    return db.session.scalar(select(Expert).join(User, User.expert_id == Expert.id)
+                             .where(Expert.calendar_token == token, User.active.is_(True)))

@@ -380,3 +380,12 @@ def test_an_expert_who_declined_no_longer_sees_the_parties(client, world, as_, m
                                   "password": "correct horse battery"})
     page = client.get("/expert/").get_data(as_text=True)
     assert world.sh_case.number in page and "丙半导体有限公司" not in page
+
+
+def test_a_clerk_reads_no_roster_of_an_expert_it_sees(client, world, as_):
+    url = f"/api/v1/experts/{world.sh_expert.id}/panels"
+    assert get(client, as_, "clerk_sh", f"/api/v1/experts/{world.sh_expert.id}").status_code \
+        == 200  # the clerk sees the expert standing on its request...
+    assert get(client, as_, "clerk_sh", url).status_code == 403  # ...not its rosters
+    for reader in ("expert_sh", "coordinator_yrd", "admin"):
+        assert get(client, as_, reader, url).status_code == 200, reader

@@ -94,6 +94,21 @@ def test_rotating_the_address_makes_the_old_one_404(app, client, world, sign_in,
     assert token not in str((events[0].before, events[0].after))  # the secret is not logged
 
 
+def test_the_feed_stops_while_the_account_is_deactivated(app, client, world, sign_in, work):
+    from registry.services import accounts
+
+    sign_in("expert_sh")
+    path = feed_path(client)
+    calendar_app = app.test_client()
+    account = db.session.get(type(world.users["expert_sh"]), world.users["expert_sh"].id)
+    accounts.set_active(account, False, world.users["admin"])
+    db.session.commit()
+    assert calendar_app.get(path).status_code == 404
+    accounts.set_active(account, True, world.users["admin"])
+    db.session.commit()
+    assert calendar_app.get(path).status_code == 200  # the same address, as before
+
+
 @pytest.mark.parametrize("token", ["x" * 43, "short", "a" * 200, "'; DROP TABLE expert; --" * 2])
 def test_an_unknown_or_malformed_token_is_a_bare_404(app, world, token):
     response = app.test_client().get(f"/calendar/{token}.ics")
