@@ -338,6 +338,9 @@ class DispatchRequest(db.Model):
         self.urgent, self.needed_by = True, needed_by
 
     def move_to(self, status: RequestStatus) -> None:
+        if status is self.status and not REQUEST_TRANSITIONS[status]:
+            raise InvalidTransition("request {request_id} is already {current}",
+                                    request_id=self.id, current=status.value)
         if status not in REQUEST_TRANSITIONS[self.status]:
             raise InvalidTransition(
                 "request {request_id} cannot go from {current} to {target}",

@@ -166,8 +166,15 @@ def request_history(request: DispatchRequest) -> list[dict]:
             (AuditEvent.entity == "dispatch_request") & (AuditEvent.entity_id == str(request.id)),
             (AuditEvent.entity == "assignment") & AuditEvent.entity_id.in_(assignment_ids)))
         .order_by(AuditEvent.at, AuditEvent.id))
-    history = [{"at": e.at, "action": e.action, "status": _request_status_after(e)}
-               for e in events]
+    history, shown = [], None
+    for event in events:
+        status = _request_status_after(event)
+        # A seat's event says it is the seat's ("seat.cancel": a seat ended, not the request);
+        # the request's status is shown only where it changes.
+        history.append({"at": event.at, "status": status if status != shown else None,
+                        "action": event.action if event.entity == "dispatch_request"
+                        else f"seat.{event.action}"})
+        shown = status or shown
     if not any(e["action"] == "create" for e in history):
         # Rows loaded in bulk (the demo registry, an import) have no filing event: the
         # request's own creation time still tells when it was filed.

@@ -40,6 +40,7 @@ from registry.web.forms import Form, filters, search_text, submit
 from registry.web.labels import choices, is_english
 
 bp = Blueprint("clerk", __name__, url_prefix="/clerk")
+ENDED = frozenset({RequestStatus.COMPLETED, RequestStatus.CANCELLED})  # nothing follows these
 
 
 @bp.before_request
@@ -198,6 +199,9 @@ def end_request(request_id: int, question: str, end, done: str):
     """Ending a request takes a second step: a page that says what will happen, then the
     post. The service refuses a move the request's status does not allow (a 409 page)."""
     dispatch_request = access.request_for(current_user, request_id, to_change=True)
+    if request.method == "GET" and dispatch_request.status in ENDED:
+        flash(_("This request has already ended."), "info")
+        return redirect(url_for("clerk.request_page", request_id=request_id))
     if request.method == "GET":
         return render_template(question, req=dispatch_request)
     end(dispatch_request, current_user)

@@ -58,6 +58,14 @@ LABELS = {
     "create": _l("filed"), "confirm": _l("confirmed"), "accept": _l("accepted"),
     "decline": _l("declined"), "cancel": _l("cancelled"), "complete": _l("completed"),
     "exclude": _l("expert excluded"), "propose": _l("proposed"), "withdraw": _l("withdrawn"),
+    # ... and its seats' events there (case_queries.request_history)
+    "seat.propose": _l("an expert proposed"), "seat.confirm": _l("an expert confirmed"),
+    "seat.hand_pick": _l("an expert picked and confirmed by the coordinator"),
+    "seat.accept": _l("the expert accepted"), "seat.decline": _l("the expert declined"),
+    "seat.withdraw": _l("a proposal withdrawn"), "seat.cancel": _l("a seat ended"),
+    "seat.complete": _l("a seat's work completed"), "seat.flag": _l("a seat flagged"),
+    "seat.clear_flag": _l("a seat's flag cleared"),
+    "seat.assignment.override": _l("a proposal changed by the coordinator"),
     # The rules are not here: their titles are in the rule table (scheduler/rules.py), in
     # Chinese and English, named by key (rule_label below).
 }

@@ -1,6 +1,9 @@
 """The court clerk's pages: lists, filing a case and a request, the request page, cancelling
 and marking work done."""
 
+import itertools
+import re
+
 from sqlalchemy import select
 
 from registry.extensions import db
@@ -275,6 +278,35 @@ def test_a_clerk_cannot_mark_another_bodys_work_done(client, world, sign_in):
         assert method(f"/clerk/requests/{world.gd_request.id}/complete").status_code == 404
     db.session.refresh(world.gd_request)
     assert world.gd_request.status is RequestStatus.SUBMITTED
+
+
+def test_the_history_tells_seat_events_from_the_requests_own(client, world, sign_in, as_):
+    base = f"/api/v1/assignments/{world.proposal.id}"
+    assert client.post(f"{base}/confirm", headers=as_("coordinator_yrd")).status_code == 200
+    assert client.post(f"{base}/decline", headers=as_("expert_sh"),
+                       json={"reason": "出差"}).status_code == 200
+    sign_in("clerk_sh")
+    html = client.get(f"/clerk/requests/{world.sh_request.id}?lang=en").get_data(as_text=True)
+    history = html.split('class="history"')[1].split("</ol>")[0]
+    assert "an expert confirmed" in history and "the expert declined" in history
+    assert "seat." not in history
+    # Each status is shown where the request moves to it, not again at every event.
+    statuses = re.findall(r'class="status status-[^"]*">([^<]+)<', history)
+    assert statuses and all(a != b for a, b in itertools.pairwise(statuses)), statuses
+
+
+def test_an_ended_request_says_so_and_asks_nothing_more(client, world, sign_in):
+    sign_in("clerk_sh")
+    client.post(f"/clerk/requests/{world.sh_request.id}/cancel")
+    page = client.get(f"/clerk/requests/{world.sh_request.id}").get_data(as_text=True)
+    assert "没有在任的专家" in page and "将由区域协调员调派" not in page
+    for step in ("cancel", "complete"):
+        asked = client.get(f"/clerk/requests/{world.sh_request.id}/{step}")
+        assert asked.status_code == 302
+        assert asked.headers["Location"].endswith(f"/clerk/requests/{world.sh_request.id}")
+    again = client.post(f"/clerk/requests/{world.sh_request.id}/cancel")
+    assert again.status_code == 409
+    assert "的状态已是“已撤销”" in again.get_data(as_text=True)
 
 
 def test_missing_rows_are_404_pages(client, world, sign_in):
