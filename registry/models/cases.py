@@ -315,6 +315,15 @@ class DispatchRequest(db.Model):
                 role=self.role.value, allowed_seats="/".join(map(str, allowed)),
                 seats=self.seats)
 
+    def check_attendance(self) -> None:
+        """A hearing and an on-site inspection happen on days the expert attends; so does
+        evidence preservation, unless it is urgent (then its needed-by time says when)."""
+        attended = self.service in (Service.HEARING, Service.ON_SITE_INSPECTION) or (
+            self.service is Service.EVIDENCE_PRESERVATION and not self.urgent)
+        if attended and not self.days:
+            raise DomainError("a {service} needs the days the expert attends", field="days",
+                              service=self.service.value)
+
     def set_urgency(self, urgent: bool, needed_by: datetime | None, now: datetime) -> None:
         """Only evidence preservation is urgent, and it is needed within 48 hours of `now`."""
         if not urgent:

@@ -141,6 +141,7 @@ def create_request(data: dict, actor: User) -> DispatchRequest:
     request.days = [AttendanceDays(start=span["start"], end=span["end"])
                     for span in sorted(data.get("days", []), key=lambda s: s["start"])]
     _check_days_disjoint(request)
+    request.check_attendance()
     db.session.add(request)
     db.session.flush()
     for exclusion in data.get("exclusions", []):

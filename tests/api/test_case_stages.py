@@ -266,7 +266,7 @@ def test_a_cause_of_another_kind_of_case_is_refused(client, world, as_, causes):
 
 def request_on(case_id, role="investigator", seats=1):
     return {"case_id": case_id, "role": role, "seats": seats,
-            "service": "arbitration" if role == "arbitrator" else "hearing"}
+            "service": "arbitration" if role == "arbitrator" else "written_opinion"}
 
 
 @pytest.mark.parametrize("cause", ["trademark_infringement", "copyright_infringement",

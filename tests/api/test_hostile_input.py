@@ -152,7 +152,7 @@ def test_a_non_integral_number_is_refused_not_truncated(client, world, as_, fiel
 
 
 def test_an_integral_float_is_the_integer(client, world, as_):
-    body = {"case_id": world.sh_case.id, "role": "investigator", "service": "hearing",
+    body = {"case_id": world.sh_case.id, "role": "investigator", "service": "written_opinion",
             "priority": 4.0}
     response = client.post("/api/v1/requests", json=body, headers=as_("clerk_sh"))
     assert response.status_code == 201, response.get_json()

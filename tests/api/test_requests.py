@@ -1,6 +1,6 @@
 """Dispatch requests: filing, seat rules, cancelling, and exclusions."""
 
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
@@ -212,3 +212,18 @@ def test_a_request_or_a_page_of_them_reads_neither_case_fields_nor_seat_flags(
         assert any(item["assignments"] for item in body.get("items", [body])), path
         reads = [s for s in seen if "FROM case_field" in s or "assignment_flag" in s]
         assert not reads, path
+
+
+@pytest.mark.parametrize("service, urgent, accepted", [
+    ("hearing", False, False), ("on_site_inspection", False, False),
+    ("evidence_preservation", False, False), ("evidence_preservation", True, True),
+    ("written_opinion", False, True), ("consultation", False, True)])
+def test_attended_services_need_their_days(client, world, as_, service, urgent, accepted):
+    body = {"case_id": world.sh_case.id, "role": "investigator", "service": service}
+    if urgent:
+        body |= {"urgent": True, "needed_by": (datetime.now(UTC) + timedelta(hours=24))
+                 .isoformat()}
+    answer = client.post("/api/v1/requests", json=body, headers=as_("clerk_sh"))
+    assert answer.status_code == (201 if accepted else 422), answer.get_json()
+    if not accepted:
+        assert "days" in answer.get_json()["errors"]["json"]

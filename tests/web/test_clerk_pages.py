@@ -309,6 +309,17 @@ def test_an_ended_request_says_so_and_asks_nothing_more(client, world, sign_in):
     assert "的状态已是“已撤销”" in again.get_data(as_text=True)
 
 
+def test_a_hearing_without_attendance_days_is_refused_beside_the_days(client, world, sign_in):
+    sign_in("clerk_sh")
+    before = db.session.query(DispatchRequest).count()
+    response = client.post(f"/clerk/cases/{world.sh_case.id}/requests/new", data={
+        "role": "investigator", "service": "on_site_inspection", "note": "现场勘验生产线"})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert 'id="days-error"' in html and "现场勘验生产线" in html  # the note is kept
+    assert db.session.query(DispatchRequest).count() == before
+
+
 def test_missing_rows_are_404_pages(client, world, sign_in):
     sign_in("clerk_sh")
     assert client.get("/clerk/cases/999999").status_code == 404
@@ -361,7 +372,8 @@ def test_nul_characters_in_a_form_or_filter_are_refused_not_stored(client, world
 def test_a_clerk_can_challenge_only_an_expert_the_case_has_met(client, world, sign_in):
     sign_in("clerk_sh")
     url = f"/clerk/cases/{world.sh_case.id}/requests/new"
-    base = {"role": "investigator", "service": "hearing", "exclusions-0-reason": "challenge"}
+    base = {"role": "investigator", "service": "written_opinion",
+            "exclusions-0-reason": "challenge"}
     before = db.session.query(DispatchRequest).count()
     for stranger in (world.gd_expert.id, world.js_expert.id, 987654):
         response = client.post(url, data={**base, "exclusions-0-expert_id": str(stranger)})
