@@ -48,8 +48,7 @@ def demo_logins_command(url):
     """Print the demo accounts, one per role, with where each signs in and what it opens."""
     from registry.services import seeding
 
-    # Coordinators have the API until their console lands.
-    start_pages = {"clerk": "/clerk/", "expert": "/expert/", "coordinator": "/api/v1/docs",
+    start_pages = {"clerk": "/clerk/", "expert": "/expert/", "coordinator": "/console/",
                    "admin": "/admin/"}
     click.echo(f"Sign in at {url}/sign-in (password for all: {seeding.DEMO_PASSWORD}):")
     for email, role, scope in seeding.demo_logins():

@@ -268,9 +268,15 @@ def add_unavailability(expert: Expert, data: dict, actor: User) -> Unavailabilit
 def add_affiliation(expert: Expert, data: dict, actor: User) -> Affiliation:
     hold(experts=[expert])  # before any write: see flags.after_change
     organization = _organization(data.pop("organization_id"))
+    start, end = data.get("start"), data.get("end")
+    if same := next((a for a in expert.affiliations if a.organization_id == organization.id
+                     and _overlap(a.start, a.end, start, end)), None):
+        raise DomainError("an affiliation with {organization} already covers these days "
+                          "({start} – {end}); end it or choose other days",
+                          field="organization_id", organization=organization.name,
+                          start=_iso(same.start) or "…", end=_iso(same.end) or "…")
     affiliation = Affiliation(expert=expert, organization=organization)
-    affiliation.start = data.get("start")
-    affiliation.end = data.get("end")
+    affiliation.start, affiliation.end = start, end
     affiliation.role = data.get("role", "employee")
     db.session.add(affiliation)
     db.session.flush()
@@ -278,6 +284,13 @@ def add_affiliation(expert: Expert, data: dict, actor: User) -> Affiliation:
            after={"organization": organization.id, "role": affiliation.role})
     flags.after_change(expert_ids=[expert.id], actor=actor)
     return affiliation
+
+
+def _overlap(start: date | None, end: date | None, other_start: date | None,
+             other_end: date | None) -> bool:
+    """Whether two spans share a day; a missing start or end is open."""
+    return (start or date.min) <= (other_end or date.max) and \
+        (other_start or date.min) <= (end or date.max)
 
 
 def end_affiliation(affiliation: Affiliation, end: date | None, actor: User) -> Affiliation:

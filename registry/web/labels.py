@@ -41,6 +41,10 @@ LABELS = {
     "pending": _l("pending"), "imported": _l("imported"), "discarded": _l("discarded"),
     # expert statuses
     "active": _l("active"), "suspended": _l("suspended"), "retired": _l("retired"),
+    # an expert's usual roles at an affiliation (free text; these are the usual English ones)
+    "employee": _l("employee"), "professor": _l("professor"), "partner": _l("partner"),
+    "director": _l("director"), "shareholder": _l("shareholder"), "licensee": _l("licensee"),
+    "licensor": _l("licensor"), "inventor": _l("inventor"),
     # credit records (shared across regions; the last two bar the expert everywhere)
     "note": _l("note on the record"), "warning": _l("warning"),
     "serious": _l("serious record"), "suspension": _l("suspension"),

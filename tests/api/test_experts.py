@@ -205,6 +205,25 @@ def test_expert_declares_and_ends_an_affiliation(client, world, as_, make):
     assert unknown.status_code == 422 and "organization_id" in unknown.get_json()["errors"]["json"]
 
 
+def test_an_affiliation_overlapping_one_with_the_same_organization_is_refused(
+        client, world, as_, make):
+    company = make.organization(name="北辰通信技术有限公司")
+    db.session.commit()
+    url = f"/api/v1/experts/{world.sh_expert.id}/affiliations"
+
+    def declare(**span):
+        return client.post(url, headers=as_("expert_sh"),
+                           json={"organization_id": company.id, "role": "engineer", **span})
+
+    assert declare(start="2015-01-01", end="2018-12-31").status_code == 201
+    overlapping = declare(start="2018-06-01")  # open-ended, from within the first
+    assert overlapping.status_code == 422
+    assert "organization_id" in overlapping.get_json()["errors"]["json"]
+    assert declare(start="2019-01-01").status_code == 201  # back later: a new affiliation
+    assert declare().status_code == 422  # open at both ends: overlaps both
+    assert len(db.session.get(type(world.sh_expert), world.sh_expert.id).affiliations) == 2
+
+
 def test_expert_declares_a_conflict_once(client, world, as_, make):
     rival = make.organization(name="中兴通讯股份有限公司")
     db.session.commit()
