@@ -60,8 +60,7 @@ def change_expert_record(expert_id):
     expert = access.expert_to_manage(current_user, expert_id)
     editable = may.editable_expert_fields(current_user, expert)
     form = record.record_form(editable, record.posted_values())
-    if submit(form, lambda data: service.update_expert(
-            expert, data | record.cleared(editable), current_user)) is None:
+    if record.submit_record(form, editable, expert, current_user) is None:
         return record_page(expert_id, form=form)
     flash(_("The record of %(expert)s was saved.", expert=expert.name), "success")
     return redirect(url_for("coordinator.expert_record", expert_id=expert_id))

@@ -241,8 +241,7 @@ def profile():
         return profile_page(expert, record.record_form(editable, record.record_values(expert)),
                             editable)
     form = record.record_form(editable, request.form)
-    if submit(form, lambda data: expert_service.update_expert(
-            expert, data | record.cleared(editable), current_user)):
+    if record.submit_record(form, editable, expert, current_user):
         flash(_("Profile saved."), "success")
         return redirect(url_for("expert.profile"))
     return profile_page(expert, form, editable)

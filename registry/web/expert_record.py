@@ -5,13 +5,15 @@ them through the API's ExpertUpdateSchema; any other input is dropped.
 """
 
 from flask import request
+from flask_babel import gettext as _
 from marshmallow import EXCLUDE
 from werkzeug.datastructures import MultiDict
 
 from registry.models import Expert
 from registry.schemas.experts import ExpertUpdateSchema
+from registry.services import experts as expert_service
 from registry.services import reference
-from registry.web.forms import ROW_INPUT, Form
+from registry.web.forms import ROW_INPUT, Form, submit
 from registry.web.labels import is_english
 
 # Inputs that may be emptied: no travel limit, no e-mail or phone, no appointing body, an
@@ -71,6 +73,22 @@ def shown(value) -> str:
     if hasattr(value, "isoformat"):
         return value.isoformat()
     return str(getattr(value, "value", value))
+
+
+def submit_record(form: Form, editable: frozenset[str], expert: Expert, actor):
+    """Save the record through the service; an input posted empty that cannot be emptied
+    (the workload cap, the name, the home city, the status) is an error beside it, not
+    "unchanged" (the form leaves blanks out)."""
+    blank = [name for name in sorted(editable) if name in PLAIN_INPUTS
+             and name not in CLEARABLE and name in request.form
+             and not request.form[name].strip()]
+    if blank:
+        form.validate()  # the other inputs' messages too
+        for name in blank:
+            form.errors.setdefault(name, []).append(_("Missing data for required field."))
+        return None
+    return submit(form, lambda data: expert_service.update_expert(
+        expert, data | cleared(editable), actor))
 
 
 def cleared(editable: frozenset[str]) -> dict:

@@ -324,6 +324,17 @@ def test_the_profile_needs_at_least_one_language(client, world, sign_in):
     assert db.session.get(Expert, world.sh_expert.id).language_codes == ["zh"]
 
 
+def test_an_emptied_workload_cap_is_an_error_not_left_as_it_was(client, world, sign_in):
+    sign_in("expert_sh")
+    response = client.post("/expert/profile", data={
+        "languages": ["zh", "en"], "max_concurrent": " ", "email": "new@example.cn"})
+    assert response.status_code == 422
+    assert 'id="max_concurrent-error"' in html_of(response)
+    db.session.expire_all()
+    expert = db.session.get(Expert, world.sh_expert.id)
+    assert expert.language_codes == ["zh"] and expert.email != "new@example.cn"  # nothing
+
+
 def test_the_profile_says_who_changes_the_rest(client, world, sign_in):
     sign_in("expert_sh")
     html = html_of(client.get("/expert/profile", headers={"Accept-Language": "en"}))

@@ -171,3 +171,12 @@ def test_the_record_page_renders_without_queries(app, client, world, sign_in):
     with statements_while_rendering(app) as seen:
         assert client.get(record_url(world.sh_expert)).status_code == 200
     assert seen == []
+
+
+def test_an_emptied_name_is_an_error_beside_it(client, world, sign_in):
+    sign_in("coordinator_yrd")
+    response = client.post(record_url(world.sh_expert),
+                           data=posted(world.sh_expert, name="", status="retired"))
+    assert response.status_code == 422
+    assert 'id="name-error"' in response.get_data(as_text=True)
+    assert fresh(world.sh_expert).status is ExpertStatus.ACTIVE
