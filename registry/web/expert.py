@@ -142,6 +142,11 @@ def calendar_view():
             expert, data, current_user))
         if entry is not None:
             flash(_("Unavailable days saved."), "success")
+            if clashes := sorted({a.request.case.number for a, _days in expert_queries.attendance(
+                    expert, ACTIVE_ASSIGNMENT_STATUSES, entry.start, entry.end)}):
+                flash(_("These days overlap work you hold (%(cases)s): your coordinator now "
+                        "sees the seat flagged. Decline it if you cannot attend.",
+                        cases="、".join(clashes)), "warning")
             return redirect(url_for("expert.calendar", month=month_key(entry.start)))
     return calendar_page(expert, form)
 

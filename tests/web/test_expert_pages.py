@@ -218,6 +218,19 @@ def test_adding_unavailable_days_shows_them_in_their_month(client, world, sign_i
                                         "2025-06-03")
 
 
+def test_unavailable_days_over_held_work_are_saved_with_a_warning(client, world, sign_in):
+    """The world's proposal attends 3-4 March 2025: blocking 4 March says so."""
+    sign_in("expert_sh")
+    response = client.post("/expert/calendar", data={"start": "2025-03-04", "end": "2025-03-04"},
+                           follow_redirects=True)
+    html = html_of(response)
+    assert world.sh_case.number in html and "Decline it" not in html  # Chinese
+    assert "时间重叠" in html
+    quiet = client.post("/expert/calendar", data={"start": "2025-06-02", "end": "2025-06-03"},
+                        follow_redirects=True)
+    assert "重叠" not in html_of(quiet)
+
+
 def test_a_range_ending_before_it_starts_comes_back_with_the_values_kept(client, world, sign_in):
     sign_in("expert_sh")
     response = client.post("/expert/calendar?month=2025-03",
