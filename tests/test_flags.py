@@ -387,6 +387,22 @@ def test_the_clerk_case_page_shows_the_warning_in_words(client, seat, as_, sign_
     assert f"The technical investigator is unavailable on {INSPECTION.isoformat()}" in english
 
 
+def test_a_pending_challenge_is_explained_as_itself(client, seat, as_, sign_in_as):
+    from registry.services.recusals import local_today
+
+    case = seat["case"]
+    challenge = client.post(f"/api/v1/cases/{case.id}/challenges", headers=as_("clerk_sh"),
+                            json={"expert_id": seat["expert"].id,
+                                  "party_id": case.parties[0].id,
+                                  "applied_on": local_today().isoformat(),
+                                  "grounds": "与原告存在合作关系"})
+    assert challenge.status_code == 201, challenge.get_json()
+    text = sign_in_as("clerk_sh").get(f"/clerk/cases/{case.id}").get_data(as_text=True)
+    warning = text[text.index('id="flags-heading"'):]
+    assert "回避申请待决，暂停参与</strong>：一方当事人申请该专家回避" in warning
+    assert "申报" not in warning.split("</ul>")[0]  # not the declared-conflict sentence
+
+
 def test_the_clerk_of_another_body_gets_404_for_the_case(client, seat, as_, sign_in_as):
     declare_conflict(client, as_("expert_sh"), seat["expert"].id, seat["plaintiff"].id)
     assert sign_in_as("clerk_gd").get(f"/clerk/cases/{seat['case'].id}").status_code == 404
