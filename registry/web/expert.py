@@ -195,11 +195,15 @@ def new_affiliation():
 @bp.route("/declarations/affiliations/<int:affiliation_id>/end", methods=["GET", "POST"])
 def end_affiliation(affiliation_id):
     affiliation = access.owned(Affiliation, affiliation_id, own_record())
-    suggested = MultiDict({"end": today().isoformat()})  # ending today is the usual case
+    # Ending today is the usual case; an affiliation already ended shows its last day.
+    suggested = MultiDict({"end": (affiliation.end or today()).isoformat()})
     form = Form(AffiliationUpdateSchema(), posted() if request.method == "POST" else suggested)
     if request.method == "POST" and submit(form, lambda data: expert_service.end_affiliation(
             affiliation, data["end"], current_user)):
-        flash(_("Affiliation ended."), "success")
+        end = affiliation.end
+        flash(_("The affiliation ends on %(day)s.", day=end.isoformat()) if end and end > today()
+              else _("Affiliation ended.") if end else _("The affiliation is current again."),
+              "success")
         return redirect(url_for("expert.declarations"))
     return page("expert/affiliation_end.html", form, organization=affiliation.organization)
 

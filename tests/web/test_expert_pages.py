@@ -299,9 +299,13 @@ def test_an_affiliation_is_declared_and_ended_but_not_before_it_began(client, wo
     assert no_date.status_code == 422 and invalid_input(html_of(no_date), "end")
     too_early = client.post(url, data={"end": "2019-01-01"})
     assert too_early.status_code == 422 and invalid_input(html_of(too_early), "end")
-    assert client.post(url, data={"end": "2024-06-30"}).status_code == 302
+    ended = client.post(url, data={"end": "2024-06-30"}, follow_redirects=True)
+    assert "任职已结束" in html_of(ended)
     db.session.expire_all()
     assert db.session.get(Affiliation, affiliation.id).end == date(2024, 6, 30)
+    assert 'value="2024-06-30"' in html_of(client.get(url))  # its own last day, not today
+    later = client.post(url, data={"end": "2999-12-31"}, follow_redirects=True)
+    assert "将于 2999-12-31 结束" in html_of(later)  # not said to have ended
 
 
 def test_the_organization_picker_searches_as_you_type(client, world, make, sign_in):
