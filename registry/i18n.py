@@ -140,6 +140,7 @@ VALIDATION_MESSAGES = (
     N_("{end} must not be before {start}"),
     N_("an organization can be a party once per case"),
     N_("each IPC code may appear once"),
+    N_("each expert may be named once"),
 )
 
 

@@ -153,6 +153,10 @@ class RequestSchema(Schema):
     def calendar_warnings(self, request) -> list[dict]:
         return working_calendar.request_warnings(request)
 
+    @validates("exclusions")
+    def each_expert_once(self, value, **_kwargs):
+        require_distinct(value, "expert_id", "each expert may be named once")
+
 
 class StandingRequestSchema(RequestSchema):
     """A request as its filing body sees it: the experts who stand on it (a withdrawn,

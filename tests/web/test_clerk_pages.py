@@ -320,6 +320,21 @@ def test_a_hearing_without_attendance_days_is_refused_beside_the_days(client, wo
     assert db.session.query(DispatchRequest).count() == before
 
 
+def test_one_expert_named_twice_among_the_challenged_is_said_so(client, world, sign_in):
+    sign_in("clerk_sh")
+    before = db.session.query(DispatchRequest).count()
+    expert = str(world.sh_expert.id)
+    response = client.post(f"/clerk/cases/{world.sh_case.id}/requests/new?lang=en", data={
+        "role": "investigator", "service": "written_opinion",
+        "exclusions-0-expert_id": expert, "exclusions-0-reason": "challenge",
+        "exclusions-1-expert_id": expert, "exclusions-1-reason": "recusal"})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "each expert may be named once" in html.split('id="exclusions-error"')[1]
+    assert "has not served" not in html
+    assert db.session.query(DispatchRequest).count() == before
+
+
 def test_missing_rows_are_404_pages(client, world, sign_in):
     sign_in("clerk_sh")
     assert client.get("/clerk/cases/999999").status_code == 404
@@ -459,3 +474,13 @@ def test_the_persons_section_lists_natural_persons_only(client, world, make, sig
     assert "王芳" in persons_section
     assert "华芯科技有限公司" not in persons_section
     assert html.count("华芯科技有限公司") == 1 + html.count("华芯科技有限公司 的个人委托代理人")
+
+
+def test_the_twice_named_expert_message_is_in_chinese(client, world, sign_in):
+    sign_in("clerk_sh")
+    expert = str(world.sh_expert.id)
+    response = client.post(f"/clerk/cases/{world.sh_case.id}/requests/new", data={
+        "role": "investigator", "service": "written_opinion",
+        "exclusions-0-expert_id": expert, "exclusions-0-reason": "challenge",
+        "exclusions-1-expert_id": expert, "exclusions-1-reason": "recusal"})
+    assert "每位专家只能列出一次" in response.get_data(as_text=True)
