@@ -53,7 +53,12 @@ def set_cause(case: Case, code: str | None) -> None:
 
 
 def check_case_type(case: Case, role) -> None:
-    """Rule case_type: refuse a technical investigator where the case type is not open."""
+    """Rule case_type: refuse a technical investigator where the case type is not open, and
+    arbitrators anywhere but an arbitration (they sit on its tribunal)."""
+    if ExpertRole(role) is ExpertRole.ARBITRATOR and case.kind != CaseKind.ARBITRATION:
+        raise DomainError("arbitrators sit on arbitration tribunals: a {kind} case takes a "
+                          "technical investigator or consultant", field="role",
+                          kind=case.kind.value)
     if ExpertRole(role) is not ExpertRole.INVESTIGATOR or case.investigators_allowed:
         return
     if case.kind == CaseKind.ARBITRATION:
@@ -70,6 +75,9 @@ def check_case_type(case: Case, role) -> None:
 
 
 def roles_offered(case: Case, roles: list[tuple[str, str]]) -> list[tuple[str, str]]:
-    """The role choices of a request form, without investigators where case_type closes them."""
-    return [(value, text) for value, text in roles
-            if value != ExpertRole.INVESTIGATOR.value or case.investigators_allowed]
+    """The role choices of a request form: what check_case_type lets the case request."""
+    def offered(role: str) -> bool:
+        if role == ExpertRole.ARBITRATOR.value:
+            return case.kind == CaseKind.ARBITRATION
+        return role != ExpertRole.INVESTIGATOR.value or case.investigators_allowed
+    return [(value, text) for value, text in roles if offered(value)]

@@ -190,12 +190,6 @@ RULE_EXPLANATIONS = {
     "pinned": N_("a seat confirmed earlier would be lost"),
     "one_procedure": N_("the expert serves another stage (first instance, appeal or retrial) "
                         "of the same dispute"),
-    # The case-wide bars that rule 6 carries: each its own words, not rule 6's.
-    "challenge_pending": N_("a party applied for the expert's withdrawal: until the decision "
-                            "the expert is suspended from the case"),
-    "challenge_upheld": N_("a party's application for the expert's withdrawal was upheld"),
-    "self_recusal": N_("the expert withdrew from the case"),
-    "declined": N_("the expert declined this request"),
 }
 
 

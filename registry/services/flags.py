@@ -20,6 +20,7 @@ from sqlalchemy import Select, bindparam, or_, select
 from sqlalchemy.orm import joinedload, lazyload, selectinload
 
 from registry.extensions import db
+from registry.i18n import N_
 from registry.models import (
     ACTIVE_ASSIGNMENT_STATUSES,
     Assignment,
@@ -356,12 +357,24 @@ def rule_title(key: str, english: bool = False) -> str:
     return rule.title_en if english else rule.title_zh
 
 
+# Bars that rule 6 carries but that are no conflict at all: a flag says them in their own
+# words, not rule 6's (verify names only rule 6 for them: dispatch.RULE_EXPLANATIONS).
+CASE_BAR_EXPLANATIONS = {
+    "challenge_pending": N_("a party applied for the expert's withdrawal: until the decision "
+                            "the expert is suspended from the case"),
+    "challenge_upheld": N_("a party's application for the expert's withdrawal was upheld"),
+    "self_recusal": N_("the expert withdrew from the case"),
+    "declined": N_("the expert declined this request"),
+}
+
+
 def explanation_of(key: str) -> str:
     """The coordinator-facing sentence for a rule: its own, else that of the numbered rule
     that carries it (a near relative is explained as a conflict of interest)."""
     known = rules.RULES.get(key)
     carrier = known.carried_by if known is not None else None
-    return dispatch.RULE_EXPLANATIONS.get(key) or dispatch.RULE_EXPLANATIONS.get(carrier, "")
+    return (dispatch.RULE_EXPLANATIONS.get(key) or CASE_BAR_EXPLANATIONS.get(key)
+            or dispatch.RULE_EXPLANATIONS.get(carrier, ""))
 
 
 def flag_json(flag: AssignmentFlag) -> dict:

@@ -62,7 +62,16 @@ def test_the_request_form_offers_no_investigator_on_a_trademark_case(client, wor
     sign_in("clerk_sh")
     html = client.get(f"/clerk/cases/{world.sh_case.id}/requests/new").get_data(as_text=True)
     assert 'value="investigator"' not in html
-    assert 'value="arbitrator"' in html
+    assert 'value="arbitrator"' not in html  # arbitrators sit on arbitration tribunals only
+    assert 'value="consultant"' in html
+    assert 'id="role-note"' in html  # and the form says why there is no investigator
+
+
+def test_a_court_case_cannot_request_arbitrators(client, world, as_):
+    response = client.post("/api/v1/requests", headers=as_("clerk_sh"), json={
+        "case_id": world.sh_case.id, "role": "arbitrator", "service": "written_opinion"})
+    assert response.status_code == 422
+    assert "role" in response.get_json()["errors"]["json"]
 
 
 def test_the_case_form_offers_the_causes_of_action(client, world, sign_in):
