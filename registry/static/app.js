@@ -8,6 +8,8 @@ function csrfToken() {
   return headers ? JSON.parse(headers)["X-CSRFToken"] : "";
 }
 
+const MIN_NEW_NAME = 4;  // characters of a name offered for adding to the registry
+
 // <select data-search-url="/clerk/search/organizations" [data-create-url=...] [multiple]>
 function searchSelect(element) {
   if (element.tomselect) return;
@@ -22,6 +24,11 @@ function searchSelect(element) {
             { headers: { Accept: "application/json" } })
         .then((response) => response.json()).then(callback).catch(() => callback());
     },
+    // A multiple picker empties its text box once an option is chosen: the next word typed
+    // is a new search, not the old one continued ("H04WG06F").
+    onItemAdd() {
+      if (element.multiple) { this.setTextboxValue(""); this.refreshOptions(false); }
+    },
     render: {
       no_results: () => `<div class="no-results">${element.dataset.noResults || "—"}</div>`,
       option_create: (data, escape) =>
@@ -29,6 +36,9 @@ function searchSelect(element) {
     },
   };
   if (createUrl) {
+    // Only a full name is offered for adding (a fragment such as 华为 typed on the way to
+    // 华为技术有限公司 must not become an organization by pressing Enter).
+    settings.createFilter = (input) => input.trim().length >= MIN_NEW_NAME;
     settings.create = (input, callback) => {
       const body = new URLSearchParams({ name: input });
       fetch(createUrl, { method: "POST", body,
