@@ -296,6 +296,24 @@ def test_api_relations_are_the_experts_its_coordinators_and_admins(client, world
     assert client.get(url, headers=as_("expert_sh")).json == []
 
 
+def test_one_person_or_a_second_spouse_is_not_declared_twice(client, world, as_):
+    url = f"/api/v1/experts/{world.sh_expert.id}/relations"
+
+    def declare(**body):
+        return client.post(url, json=body, headers=as_("expert_sh"))
+
+    assert declare(kind="spouse", name="王芳", document_type="resident_id",
+                   identity_number=WANG_ID).status_code == 201
+    same_person = declare(kind="classmate", name="王五", document_type="resident_id",
+                          identity_number=WANG_ID)
+    assert same_person.status_code == 422
+    assert "identity_number" in same_person.json["errors"]["json"]
+    second_spouse = declare(kind="spouse", name="王建国")
+    assert second_spouse.status_code == 422 and "kind" in second_spouse.json["errors"]["json"]
+    assert declare(kind="sibling", name="王建国").status_code == 201  # another relative is fine
+    assert len(client.get(url, headers=as_("expert_sh")).json) == 2
+
+
 def test_api_agent_for_an_organisation_party_bars_its_relative(client, world, as_, make):
     company = make.organization()
     world.sh_case.parties.append(Party(organization=company, role=PartyRole.DEFENDANT))

@@ -30,7 +30,13 @@ from registry.models import (
     Person,
     User,
 )
-from registry.models.persons import NEAR_RELATIVE_KINDS, check_identity, match_token, same_name
+from registry.models.persons import (
+    NEAR_RELATIVE_KINDS,
+    RelationKind,
+    check_identity,
+    match_token,
+    same_name,
+)
 from registry.services import memo
 from registry.services import permissions as may
 from registry.services.audit import record
@@ -226,8 +232,21 @@ def declare_relation(expert: Expert, data: dict, actor: User) -> ExpertRelation:
     """A near relative (a bar where that person is a party or agent) or another relation (a
     disclosure), naming the person and, where known, the identity number."""
     hold(experts=[expert])
-    relation = ExpertRelation(expert=expert, kind=data["kind"], note=data.get("note", ""),
-                              person=_person_from(data))
+    person, kind = _person_from(data), RelationKind(data["kind"])
+    # Its kinds and identity hashes only: relations_of's memo would be forgotten at the
+    # write below and read again by the recheck.
+    declared = db.session.execute(
+        select(ExpertRelation.kind, Person.identity_hmac)
+        .join(Person, Person.id == ExpertRelation.person_id)
+        .where(ExpertRelation.expert_id == expert.id)).all()
+    if person.has_identity and any(hmac_ == person.identity_hmac for _kind, hmac_ in declared):
+        raise DomainError("a relation with the holder of this identity number is already "
+                          "declared", field="identity_number")
+    if kind is RelationKind.SPOUSE and any(k is RelationKind.SPOUSE for k, _hmac in declared):
+        raise DomainError("a spouse is already declared; withdraw that declaration first",
+                          field="kind")
+    relation = ExpertRelation(expert=expert, kind=kind, note=data.get("note", ""),
+                              person=person)
     db.session.add(relation)
     db.session.flush()
     record(actor, "declare_relation", "expert", expert.id,
