@@ -60,8 +60,14 @@ class PartyRole(enum.StrEnum):
 
 
 class Case(db.Model):
+    # A number is its body's: a court's embeds the court's code, an arbitration institution
+    # numbers its own files, so two institutions may use one number and neither learns of the
+    # other's by registering it (migration 0017).
+    __table_args__ = (UniqueConstraint("handling_body_id", "number",
+                                       name="uq_case_handling_body_id_number"),)
+
     id: Mapped[int] = mapped_column(primary_key=True)
-    number: Mapped[str] = mapped_column(String(60), unique=True)
+    number: Mapped[str] = mapped_column(String(60))
     title: Mapped[str] = mapped_column(String(300), default="")
     handling_body_id: Mapped[int] = mapped_column(ForeignKey("organization.id"), index=True)
     kind: Mapped[CaseKind] = enum_column(CaseKind, length=32)

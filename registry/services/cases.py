@@ -85,7 +85,8 @@ def _number(case: Case, number: str, body: Organization) -> None:
     _check_kind_fits_body(case.kind, body)
     case.set_number(number)
     _check_court_code(case, body)
-    if db.session.scalar(select(Case.id).where(Case.number == case.number)):
+    if db.session.scalar(select(Case.id).where(Case.handling_body_id == body.id,
+                                               Case.number == case.number)):
         raise DomainError("case {number} is already registered", field="number",
                           number=case.number)
 

@@ -61,6 +61,27 @@ def test_the_same_case_number_cannot_be_filed_twice(client, world, as_):
     assert "already registered" in response.get_json()["message"]
 
 
+def test_another_institutions_file_number_is_neither_revealed_nor_blocked(client, world, as_,
+                                                                          make):
+    """Arbitration institutions number their own files: one may use a number another has
+    registered, and checking it says nothing about the other's files."""
+    from registry.models import OrganizationKind, UserRole
+
+    other = make.body("shenzhen", name="深圳另一仲裁机构",
+                      kind=OrganizationKind.ARBITRATION_INSTITUTION, case_number_code=None)
+    clerk = make.user(UserRole.CLERK, body_id=other.id)
+    db.session.commit()
+    headers = make.token_for(clerk)
+    taken = world.gd_case.number  # the Shenzhen institution's file
+    body = {"kind": "arbitration", "number": taken, "title": "软件许可合同纠纷",
+            "fields": ["G06F"]}
+    filed = client.post("/api/v1/cases", headers=headers, json=body)
+    assert filed.status_code == 201, filed.get_json()
+    again = client.post("/api/v1/cases", headers=headers, json=body)
+    assert again.status_code == 422 and "already registered" in again.get_json()["message"]
+    assert db.session.query(Case).filter_by(number=taken).count() == 2
+
+
 def test_second_instance_links_to_its_first_instance(client, world, as_):
     response = client.post("/api/v1/cases", headers=as_("coordinator_yrd"), json=new_case(
         world, number="（2025）沪73知民终3号", stage="second_instance",
