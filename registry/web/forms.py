@@ -16,6 +16,9 @@ from registry.models import DomainError
 
 ROW_INPUT = re.compile(r"^(?P<list>\w+)-(?P<index>\d{1,3})-(?P<key>\w+)$")
 FORM_LEVEL = "_form"  # messages that belong to no single input
+# Inputs of the form itself, not of the data: the CSRF token, and `once`, the token that
+# tells a form sent twice (clerk.SubmittedForms).
+FORM_ONLY = frozenset({"csrf_token", "once"})
 
 
 def parse(values: MultiDict, lists: tuple[str, ...] = (),
@@ -30,7 +33,7 @@ def parse(values: MultiDict, lists: tuple[str, ...] = (),
     data: dict = {}
     rows: dict[str, dict[int, dict]] = {}
     for name in values:
-        if name == "csrf_token":
+        if name in FORM_ONLY:
             continue
         if match := ROW_INPUT.match(name):
             value = values.get(name, "").strip()

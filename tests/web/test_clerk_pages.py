@@ -335,6 +335,24 @@ def test_one_expert_named_twice_among_the_challenged_is_said_so(client, world, s
     assert db.session.query(DispatchRequest).count() == before
 
 
+def test_a_request_form_sent_twice_makes_one_request(client, world, sign_in):
+    """The browser's Back and a second submit send the same form (and its `once` token)."""
+    sign_in("clerk_sh")
+    url = f"/clerk/cases/{world.sh_case.id}/requests/new"
+    once = re.search(r'name="once" value="([^"]+)"', client.get(url).get_data(True)).group(1)
+    form = {"once": once, "role": "investigator", "service": "written_opinion"}
+    before = db.session.query(DispatchRequest).count()
+    first = client.post(url, data=form)
+    again = client.post(url, data=form)
+    assert first.status_code == again.status_code == 302
+    assert again.headers["Location"] == first.headers["Location"]  # to the same request
+    assert db.session.query(DispatchRequest).count() == before + 1
+    another = re.search(r'name="once" value="([^"]+)"', client.get(url).get_data(True)).group(1)
+    assert another != once
+    assert client.post(url, data=form | {"once": another}).status_code == 302
+    assert db.session.query(DispatchRequest).count() == before + 2  # a new form: a new request
+
+
 def test_missing_rows_are_404_pages(client, world, sign_in):
     sign_in("clerk_sh")
     assert client.get("/clerk/cases/999999").status_code == 404
