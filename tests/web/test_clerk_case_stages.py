@@ -46,6 +46,9 @@ def test_the_case_page_warns_of_a_missing_first_instance_and_links_it_in_one_cli
     html = client.get(f"/clerk/cases/{appeal.id}").get_data(as_text=True)
     assert "one_procedure" in html or "一个审判程序" in html
     assert first.number in html
+    # Besides the suggestions, any case of the registry by its number (a search picker).
+    picker = html.split('id="link-earlier-form"')[1].split("</form>")[0]
+    assert 'data-search-url="/clerk/search/cases"' in picker
     linked = client.post(f"/clerk/cases/{appeal.id}/earlier-stage",
                          data={"earlier_stage_id": str(first.id)})
     assert linked.status_code == 302
