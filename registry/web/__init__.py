@@ -12,7 +12,7 @@ from sqlalchemy import inspect
 
 from registry.extensions import db, login_manager
 from registry.models import UserRole
-from registry.services import permissions
+from registry.services import permissions, working_calendar
 from registry.web.labels import label_of, language_name, local_time, name_of
 
 bp = Blueprint("web", __name__)
@@ -46,7 +46,8 @@ def register_web(app: Flask) -> None:
                       calendar_feed.bp):
         app.register_blueprint(blueprint)
     app.jinja_env.globals.update(label_of=label_of, local_time=local_time, name_of=name_of,
-                                 language_name=language_name, may=permissions)
+                                 language_name=language_name, may=permissions,
+                                 MAX_DAYS_NAMED=working_calendar.MAX_DAYS_NAMED)
     before_render_template.connect(signed_in_user_loaded, app)
     login_manager.login_view = "auth.login"
     login_manager.login_message = None  # the sign-in page says why by itself

@@ -5,13 +5,14 @@ read as the request form posts them (`days-0-start`, `days-0-end`, `city`); a da
 a date yet is skipped, since the form's own validation speaks about it on submit.
 """
 
-from datetime import date
+from datetime import date, datetime
 
 from flask import render_template, request
 from flask_login import current_user
 
 from registry.extensions import db
 from registry.models import City
+from registry.models.base import LOCAL_TIME
 from registry.services import access, working_calendar
 from registry.web.clerk import bp
 from registry.web.forms import parse
@@ -45,5 +46,10 @@ def check_days(case_id):
     data, _rows = parse(request.form)
     city = db.session.get(City, data.get("city") or case.handling_body.city_code or "")
     jurisdiction = city.jurisdiction_code if city else None
-    days = working_calendar.non_working_days(posted_spans(data.get("days", [])), jurisdiction)
-    return render_template("clerk/_days_check.html", non_working=days, english=is_english())
+    spans = posted_spans(data.get("days", []))
+    days = working_calendar.non_working_days(spans, jurisdiction)
+    today = datetime.now(LOCAL_TIME).date()
+    past = [start.isoformat() if start == end else f"{start.isoformat()} – {end.isoformat()}"
+            for start, end in spans if start < today]
+    return render_template("clerk/_days_check.html", non_working=days, past=past,
+                           english=is_english())

@@ -1,7 +1,7 @@
 """The working calendar on the pages: the clerk's form (after save and live), the request and
 case pages, and the coordinator console (urgent first, with a direct dispatch link)."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from registry.extensions import db
 from registry.models import DispatchRequest
@@ -43,6 +43,25 @@ def test_the_form_checks_the_days_as_they_are_picked(client, world, sign_in):
     assert "香港特別行政區成立紀念日" in in_hong_kong.get_data(as_text=True)
     page = client.get(f"/clerk/cases/{world.sh_case.id}/requests/new").get_data(as_text=True)
     assert f'hx-post="{url}"' in page
+
+
+def test_the_form_says_when_days_are_past_and_counts_a_long_span_honestly(client, world,
+                                                                          sign_in):
+    from registry.services.working_calendar import MAX_DAYS_NAMED
+
+    sign_in("clerk_sh")
+    url = f"/clerk/cases/{world.sh_case.id}/requests/check-days"
+    today = datetime.now(LOCAL_TIME).date()
+    past, coming = today - timedelta(days=400), today + timedelta(days=30)
+    answer = client.post(url, data={"days-0-start": past.isoformat(),
+                                    "days-1-start": coming.isoformat()}).get_data(as_text=True)
+    assert 'id="days-check-past"' in answer and past.isoformat() in answer
+    assert coming.isoformat() not in answer.split('id="days-check-past"')[1].split("</p>")[0]
+    assert 'id="days-check-past"' not in client.post(url, data={
+        "days-0-start": coming.isoformat()}).get_data(as_text=True)
+    long_span = client.post(url, data={"days-0-start": coming.isoformat(),
+                                       "days-0-end": (coming + timedelta(days=360)).isoformat()})
+    assert f"至少有 {MAX_DAYS_NAMED} 个非工作日" in long_span.get_data(as_text=True)
 
 
 def test_another_bodys_case_cannot_be_checked(client, world, sign_in):
