@@ -1,5 +1,6 @@
 """/api/v1/assignments: proposals, confirmations, acceptances and declines."""
 
+from flask import jsonify
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from sqlalchemy import select
@@ -24,6 +25,20 @@ bp = Blueprint("assignments", __name__, url_prefix="/api/v1/assignments",
                description="Who serves on which request, and where each stands.")
 
 
+PAGE_SCHEMA, ITEM_SCHEMA = AssignmentPageSchema(), AssignmentSchema()
+
+
+def dump_assignments(user, payload):
+    """An assignment, or a page of them, as this user may read it: a filing body does not
+    read the solver's reasons (they tell the expert's load against its capacity)."""
+    page = isinstance(payload, dict)
+    body = (PAGE_SCHEMA if page else ITEM_SCHEMA).dump(payload)
+    if not may.reads_dispatch_reasons(user):
+        for item in body["items"] if page else [body]:
+            item.pop("reasons", None)
+    return jsonify(body)
+
+
 def assignment_in_scope(assignment_id: int):
     user = api_user()
     return user, access.assignment_for(user, assignment_id, load=case_queries.ASSIGNMENT_ITEM)
@@ -40,8 +55,8 @@ class AssignmentList(MethodView):
         for key in ("status", "request_id", "expert_id"):
             if args.get(key) is not None:
                 query = query.where(getattr(Assignment, key) == args[key])
-        return page_of(query.options(*case_queries.ASSIGNMENT_DUMP)
-                       .order_by(Assignment.id.desc()), args)
+        return dump_assignments(user, page_of(query.options(*case_queries.ASSIGNMENT_DUMP)
+                                              .order_by(Assignment.id.desc()), args))
 
     @bp.arguments(ManualAssignmentSchema)
     @bp.response(201, AssignmentSchema)
@@ -60,8 +75,8 @@ class AssignmentList(MethodView):
 class AssignmentItem(MethodView):
     @bp.response(200, AssignmentSchema)
     def get(self, assignment_id):
-        """Read one assignment."""
-        return assignment_in_scope(assignment_id)[1]
+        """Read one assignment (a filing body's clerks without the solver's reasons)."""
+        return dump_assignments(*assignment_in_scope(assignment_id))
 
 
 @bp.route("/<int:assignment_id>/confirm")

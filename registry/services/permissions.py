@@ -347,6 +347,12 @@ def sees_who_else_stands(user: User) -> bool:
     return user.role is not UserRole.EXPERT
 
 
+def reads_dispatch_reasons(user: User) -> bool:
+    """The solver's reasons for a seat (fit, distance, the expert's load against its
+    capacity): for dispatchers and the expert itself, not for the filing body's clerks."""
+    return user.role is not UserRole.CLERK
+
+
 def sees_every_proposal(user: User) -> bool:
     """Withdrawn, cancelled and declined proposals, and the experts' reasons for declining:
     the dispatchers'. A clerk sees who stands, and the exclusions its body records."""

@@ -389,3 +389,17 @@ def test_a_clerk_reads_no_roster_of_an_expert_it_sees(client, world, as_):
     assert get(client, as_, "clerk_sh", url).status_code == 403  # ...not its rosters
     for reader in ("expert_sh", "coordinator_yrd", "admin"):
         assert get(client, as_, reader, url).status_code == 200, reader
+
+
+def test_a_clerk_reads_no_dispatch_reasons(client, world, as_):
+    """The solver's reasons tell an expert's load against its capacity: not the court's."""
+    world.proposal.reasons = ["field G06F", "load after this assignment 2/3"]
+    db.session.commit()
+    item = f"/api/v1/assignments/{world.proposal.id}"
+    as_clerk = [get(client, as_, "clerk_sh", item).get_json(),
+                *get(client, as_, "clerk_sh", "/api/v1/assignments").get_json()["items"]]
+    assert as_clerk and all("reasons" not in seen for seen in as_clerk)
+    assert "load after" not in jsonlib.dumps(as_clerk)
+    for reader in ("coordinator_yrd", "expert_sh"):
+        assert "load after this assignment 2/3" in get(client, as_, reader, item).get_json()[
+            "reasons"], reader
