@@ -141,6 +141,8 @@ VALIDATION_MESSAGES = (
     N_("an organization can be a party once per case"),
     N_("each IPC code may appear once"),
     N_("each expert may be named once"),
+    N_("choose one to twenty technical fields"),
+    N_("choose at least one language"),
 )
 
 

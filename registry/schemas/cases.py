@@ -28,6 +28,8 @@ from registry.schemas.common import (
 )
 from registry.services import working_calendar
 
+CHOOSE_FIELDS = "choose one to twenty technical fields"  # translated: i18n.VALIDATION_MESSAGES
+
 
 class PartySchema(Schema):
     # Null on a natural-person party (shown, never filed here: docs/persons.md).
@@ -68,7 +70,8 @@ class CaseSchema(Schema):
     earlier_stage_id = Id(allow_none=True)
     confidential = fields.Bool(load_default=False)
     fields_ = fields.List(ipc_code_field(), required=True, data_key="fields",
-                          attribute="field_codes", validate=validate.Length(1, 20))
+                          attribute="field_codes",
+                          validate=validate.Length(1, 20, error=CHOOSE_FIELDS))
     parties = fields.List(fields.Nested(PartySchema), load_default=list)
     created_at = fields.DateTime(dump_only=True)
     warnings = fields.Method("warnings_of", dump_only=True, metadata={

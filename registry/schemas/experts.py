@@ -45,7 +45,7 @@ class ExpertPublicSchema(Schema):
     fields_ = fields.List(WholeNested(ExpertFieldSchema), required=True, data_key="fields",
                           attribute="fields", validate=validate.Length(min=1))
     languages = fields.List(LanguageCode, load_default=["zh"], attribute="language_codes",
-                            validate=validate.Length(min=1))
+                            validate=validate.Length(min=1, error="choose at least one language"))
 
 
 class ExpertSchema(ExpertPublicSchema):

@@ -253,8 +253,8 @@ def add_unavailability(expert: Expert, data: dict, actor: User) -> Unavailabilit
     overlapping = [u for u in expert.unavailability
                    if u.start <= data["end"] and data["start"] <= u.end]
     if overlapping:
-        raise DomainError("overlaps the unavailability {start} to {end}; change that one "
-                          "instead", field="start",
+        raise DomainError("overlaps the unavailability {start} to {end}; remove that one "
+                          "first or choose other days", field="start",
                           start=overlapping[0].start, end=overlapping[0].end)
     entry = Unavailability(expert=expert, **data)
     db.session.add(entry)

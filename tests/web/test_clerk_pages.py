@@ -97,6 +97,16 @@ def test_a_missing_party_role_is_shown_on_that_row(client, world, make, sign_in)
     assert 'id="parties-0-role-error"' in html
 
 
+def test_a_case_without_a_technical_field_says_to_choose_one(client, world, make, sign_in):
+    company = a_company(make)
+    sign_in("clerk_sh")
+    data = case_form(world, fields=[], **{"parties-0-organization_id": str(company.id)})
+    response = client.post("/clerk/cases/new", data=data)
+    assert response.status_code == 422
+    assert "请选择 1 至 20 个技术领域" in response.get_data(as_text=True).split(
+        'id="fields-error"')[1]
+
+
 def test_the_case_number_is_checked_as_it_is_typed(client, world, sign_in):
     sign_in("clerk_sh")
     wrong = client.post("/clerk/cases/check-number", data={"number": "（2025）沪73知民初0号",

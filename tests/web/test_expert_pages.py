@@ -336,7 +336,7 @@ def test_the_profile_needs_at_least_one_language(client, world, sign_in):
     sign_in("expert_sh")
     response = client.post("/expert/profile", data={"max_concurrent": "3"})
     assert response.status_code == 422
-    assert 'id="languages-error"' in html_of(response)
+    assert "请至少选择一种语言" in html_of(response).split('id="languages-error"')[1]
     db.session.expire_all()
     assert db.session.get(Expert, world.sh_expert.id).language_codes == ["zh"]
 
