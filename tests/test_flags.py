@@ -150,6 +150,22 @@ def test_suspending_the_expert_flags_the_seat_and_reactivating_clears_it(client,
     assert api_flags(client, as_("clerk_sh"), seat["assignment"].id) == []
 
 
+def test_a_suspension_does_not_clear_the_seats_other_flags(client, seat, as_):
+    """A suspended expert is in no problem, so its seat is judged on that bar alone: the
+    conflict flagged before is not thereby gone, and stays open."""
+    declare_conflict(client, as_("expert_sh"), seat["expert"].id, seat["plaintiff"].id)
+    before = {f["rule"] for f in api_flags(client, as_("clerk_sh"), seat["assignment"].id)}
+    assert before == {"declared_conflict"}
+    url = f"/api/v1/experts/{seat['expert'].id}"
+    assert client.patch(url, headers=as_("coordinator_yrd"),
+                        json={"status": "suspended"}).status_code == 200
+    during = {f["rule"] for f in api_flags(client, as_("clerk_sh"), seat["assignment"].id)}
+    assert during == {"declared_conflict", "appointment"}
+    client.patch(url, headers=as_("coordinator_yrd"), json={"status": "active"})
+    after = {f["rule"] for f in api_flags(client, as_("clerk_sh"), seat["assignment"].id)}
+    assert after == {"declared_conflict"}  # judged again on every rule: the conflict stands
+
+
 def test_a_travel_limit_lowered_below_the_trip_flags_the_seat(client, seat, as_):
     seat["request"].city_code = "hangzhou"  # ~165 km from the expert's Shanghai
     db.session.commit()

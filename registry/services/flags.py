@@ -96,8 +96,8 @@ def after_change(expert_ids: Iterable = (), case_ids: Iterable = (), *,
     # Each seat's rules and facts are read before any flag is written, for the same reason.
     findings = [found for request, breaches in verdicts
                 for found in _findings(request, breaches, today)]
-    for assignment, now in findings:
-        raised += _bring_in_line(assignment, now, open_flags[assignment.id], actor)
+    for assignment, now, judged in findings:
+        raised += _bring_in_line(assignment, now, open_flags[assignment.id], actor, judged)
     for assignment in ended:
         _clear(assignment, open_flags[assignment.id], "seat_ended", actor)
     flag_mail.flags_raised(raised)
@@ -170,9 +170,11 @@ def _open_flags(seats: list[Assignment]) -> dict[int, list[AssignmentFlag]]:
 
 
 def _findings(request: DispatchRequest, verdict: list[tuple[int, str, str]],
-              today: date) -> list[tuple[Assignment, dict[str, tuple[str, dict]]]]:
+              today: date) -> list[tuple[Assignment, dict[str, tuple[str, dict]], bool]]:
     """For each held seat of the request, what it breaks now: {rule of the table: (verify's
-    message, the facts)}, from what verify says (`verdict`: dispatch.held_seat_breaches)."""
+    message, the facts)}, from what verify says (`verdict`: dispatch.held_seat_breaches), and
+    whether the seat was judged on every rule: an expert barred everywhere (suspended, a
+    serious record) is in no problem, so only that bar is known of it."""
     breaches: dict[int, dict[str, str]] = {}
     for expert_id, rule, message in verdict:
         found = breaches.setdefault(expert_id, {})
@@ -183,16 +185,21 @@ def _findings(request: DispatchRequest, verdict: list[tuple[int, str, str]],
         now = {legal_rule(seat, rule): message
                for rule, message in breaches.get(assignment.expert_id, {}).items()}
         out.append((assignment, {rule: (message, facts_of(seat, rule))
-                                 for rule, message in now.items()}))
+                                 for rule, message in now.items()},
+                    not problem_export.barred(assignment.expert, today)))
     return out
 
 
 def _bring_in_line(assignment: Assignment, now: dict[str, tuple[str, dict]],
-                   open_flags: list[AssignmentFlag], actor) -> list[AssignmentFlag]:
+                   open_flags: list[AssignmentFlag], actor,
+                   judged: bool = True) -> list[AssignmentFlag]:
     """Clear the seat's open flags whose breach is gone, bring the others' detail and facts
-    up to date, raise the new ones (returned)."""
+    up to date, raise the new ones (returned). A seat not judged on every rule (`judged`
+    false) clears nothing: a breach not looked at is not gone."""
     flags = {flag.rule: flag for flag in open_flags}
-    _clear(assignment, [f for rule, f in flags.items() if rule not in now], "resolved", actor)
+    if judged:
+        _clear(assignment, [f for rule, f in flags.items() if rule not in now], "resolved",
+               actor)
     raised = []
     for rule, (message, facts) in now.items():
         if rule in flags:
