@@ -1,5 +1,7 @@
 """Filing cases and requests, cancelling them, and recording who may not serve."""
 
+from datetime import timedelta
+
 from sqlalchemy import select
 
 from registry.extensions import db
@@ -155,6 +157,25 @@ def create_request(data: dict, actor: User) -> DispatchRequest:
     if request.urgent:  # the region's coordinators hear of it at once (after the commit)
         notifications.urgent_request_filed(request)
     return request
+
+
+TWIN_WITHIN = timedelta(minutes=10)
+
+
+def recent_twin(case: Case, data: dict, actor: User) -> DispatchRequest | None:
+    """A request the same user filed on the case within TWIN_WITHIN that `data` (as
+    RequestSchema loads it) would repeat: the same role, seats, service, city, days and note.
+    A form sent again by the browser's Back is one, not a second need."""
+    candidates = db.session.scalars(select(DispatchRequest).where(
+        DispatchRequest.case_id == case.id, DispatchRequest.created_by_id == actor.id,
+        DispatchRequest.created_at >= utcnow() - TWIN_WITHIN,
+        DispatchRequest.status != RequestStatus.CANCELLED))
+    days = sorted((span["start"], span["end"]) for span in data.get("days", []))
+    city = data.get("city_code") or case.handling_body.city_code
+    return next((r for r in candidates
+                 if (r.role, r.seats, r.service, r.city_code, r.note) ==
+                 (data["role"], data["seats"], data["service"], city, data.get("note", ""))
+                 and [(d.start, d.end) for d in r.days] == days), None)
 
 
 def _check_days_disjoint(request: DispatchRequest) -> None:

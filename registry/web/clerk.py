@@ -4,7 +4,6 @@ Every page loads through `services.access`, so a clerk reaches only its own body
 (the same check as the API); every form loads through the API's marshmallow schema.
 """
 
-import secrets
 
 from flask import (
     Blueprint,
@@ -13,12 +12,10 @@ from flask import (
     redirect,
     render_template,
     request,
-    session,
     url_for,
 )
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from werkzeug.datastructures import MultiDict
 
 from registry.extensions import db
 from registry.i18n import translate_error
@@ -150,24 +147,6 @@ def case(case_id):
 
 # -- a request -----------------------------------------------------------------------------
 
-class SubmittedForms:
-    """The forms this browser session has already turned into a request: {form token:
-    request id}, the last few, in the signed session cookie."""
-
-    KEY, KEPT = "submitted_requests", 10
-
-    def get(self, token: str) -> int | None:
-        return session.get(self.KEY, {}).get(token) if token else None
-
-    def remember(self, token: str, request_id: int) -> None:
-        if token:
-            kept = list(session.get(self.KEY, {}).items())[-(self.KEPT - 1):]
-            session[self.KEY] = dict(kept) | {token: request_id}
-
-
-SUBMITTED = SubmittedForms()
-
-
 def request_form(values=None) -> Form:
     return Form(RequestSchema(), values,
                 aliases={"expert_id": "exclusions", "case_id": "_form"})
@@ -189,19 +168,18 @@ def request_form_page(form: Form, case):
 def new_request(case_id):
     case = access.case_for(current_user, case_id, to_change=True)
     if request.method == "GET":
-        return request_form_page(request_form(MultiDict({"once": secrets.token_urlsafe(12)})),
-                                 case)
-    if (earlier := SUBMITTED.get(request.form.get("once", ""))) is not None:
-        # The same form sent again (the browser's Back, a second click): no second request.
-        flash(_("This form was already submitted: here is its request."), "info")
-        return redirect(url_for("clerk.request_page", request_id=earlier))
+        return request_form_page(request_form(), case)
     values = request.form.copy()
     values["case_id"] = str(case.id)
     form = request_form(values)
+    # The same form sent again (the browser's Back, a second click) files no second request.
+    if form.validate() and (twin := service.recent_twin(case, form.data, current_user)):
+        flash(_("You filed this same request a moment ago: here it is. Change something "
+                "(a note will do) to file another."), "info")
+        return redirect(url_for("clerk.request_page", request_id=twin.id))
     created = submit(form, lambda data: service.create_request(data, current_user))
     if created is None:
         return request_form_page(form, case)
-    SUBMITTED.remember(request.form.get("once", ""), created.id)
     flash(_("Request submitted."), "success")
     if working_calendar.request_warnings(created):  # accepted, but said: request.html names them
         flash(_("Attendance falls on a non-working day; see the request below."), "warning")

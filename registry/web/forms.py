@@ -16,9 +16,7 @@ from registry.models import DomainError
 
 ROW_INPUT = re.compile(r"^(?P<list>\w+)-(?P<index>\d{1,3})-(?P<key>\w+)$")
 FORM_LEVEL = "_form"  # messages that belong to no single input
-# Inputs of the form itself, not of the data: the CSRF token, and `once`, the token that
-# tells a form sent twice (clerk.SubmittedForms).
-FORM_ONLY = frozenset({"csrf_token", "once"})
+FORM_ONLY = frozenset({"csrf_token"})  # inputs of the form itself, not of the data
 
 
 def parse(values: MultiDict, lists: tuple[str, ...] = (),

@@ -346,21 +346,20 @@ def test_one_expert_named_twice_among_the_challenged_is_said_so(client, world, s
 
 
 def test_a_request_form_sent_twice_makes_one_request(client, world, sign_in):
-    """The browser's Back and a second submit send the same form (and its `once` token)."""
+    """The browser's Back refills the form and a second submit sends it again."""
     sign_in("clerk_sh")
     url = f"/clerk/cases/{world.sh_case.id}/requests/new"
-    once = re.search(r'name="once" value="([^"]+)"', client.get(url).get_data(True)).group(1)
-    form = {"once": once, "role": "investigator", "service": "written_opinion"}
+    form = {"role": "investigator", "service": "hearing", "days-0-start": "2026-12-15",
+            "days-0-end": "2026-12-15", "note": "返回后重复提交"}
     before = db.session.query(DispatchRequest).count()
     first = client.post(url, data=form)
     again = client.post(url, data=form)
     assert first.status_code == again.status_code == 302
     assert again.headers["Location"] == first.headers["Location"]  # to the same request
     assert db.session.query(DispatchRequest).count() == before + 1
-    another = re.search(r'name="once" value="([^"]+)"', client.get(url).get_data(True)).group(1)
-    assert another != once
-    assert client.post(url, data=form | {"once": another}).status_code == 302
-    assert db.session.query(DispatchRequest).count() == before + 2  # a new form: a new request
+    other = client.post(url, data=form | {"note": "第二位专家的另一场庭审"})
+    assert other.status_code == 302 and other.headers["Location"] != first.headers["Location"]
+    assert db.session.query(DispatchRequest).count() == before + 2
 
 
 def test_missing_rows_are_404_pages(client, world, sign_in):
