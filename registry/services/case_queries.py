@@ -169,17 +169,22 @@ def request_history(request: DispatchRequest) -> list[dict]:
     history, shown = [], None
     for event in events:
         status = _request_status_after(event)
+        own = event.entity == "dispatch_request"
         # A seat's event says it is the seat's ("seat.cancel": a seat ended, not the request);
-        # the request's status is shown only where it changes.
-        history.append({"at": event.at, "status": status if status != shown else None,
-                        "action": event.action if event.entity == "dispatch_request"
-                        else f"seat.{event.action}"})
+        # the request's status is shown where it changes, unless its own event says it.
+        said = own and ACTION_TO_STATUS.get(event.action) == status
+        history.append({"at": event.at, "status": None if status == shown or said else status,
+                        "action": event.action if own else f"seat.{event.action}"})
         shown = status or shown
     if not any(e["action"] == "create" for e in history):
         # Rows loaded in bulk (the demo registry, an import) have no filing event: the
         # request's own creation time still tells when it was filed.
         history.insert(0, {"at": request.created_at, "action": "create", "status": None})
     return history
+
+
+# A request's own events whose word already names the status they lead to.
+ACTION_TO_STATUS = {"cancel": "cancelled", "complete": "completed"}
 
 
 def _request_status_after(event: AuditEvent) -> str | None:

@@ -4,6 +4,7 @@ Every page loads through `services.access`, so a clerk reaches only its own body
 (the same check as the API); every form loads through the API's marshmallow schema.
 """
 
+from datetime import datetime
 
 from flask import (
     Blueprint,
@@ -29,7 +30,7 @@ from registry.models import (
     RequestStatus,
     Service,
 )
-from registry.models.base import utcnow
+from registry.models.base import LOCAL_TIME, utcnow
 from registry.schemas.cases import CaseArgs, CaseSchema, RequestArgs, RequestSchema
 from registry.schemas.organizations import OrganizationSchema
 from registry.services import (
@@ -211,13 +212,20 @@ def complete_request(request_id):
 
 def end_request(request_id: int, question: str, end, done: str):
     """Ending a request takes a second step: a page that says what will happen, then the
-    post. The service refuses a move the request's status does not allow (a 409 page)."""
+    post. A request that cannot take the step is sent back to its page, saying why; the
+    service refuses the post the same way (a 409 page)."""
     dispatch_request = access.request_for(current_user, request_id, to_change=True)
-    if request.method == "GET" and dispatch_request.status in ENDED:
-        flash(_("This request has already ended."), "info")
-        return redirect(url_for("clerk.request_page", request_id=request_id))
     if request.method == "GET":
-        return render_template(question, req=dispatch_request)
+        if dispatch_request.status in ENDED:
+            flash(_("This request has already ended."), "info")
+        elif end is service.complete_request and \
+                dispatch_request.status is not RequestStatus.ACCEPTED:
+            flash(_("Only work the experts have accepted can be marked done."), "info")
+        else:
+            today = datetime.now(LOCAL_TIME).date()
+            return render_template(question, req=dispatch_request,
+                                   coming=[d for d in dispatch_request.days if d.end >= today])
+        return redirect(url_for("clerk.request_page", request_id=request_id))
     end(dispatch_request, current_user)
     db.session.commit()
     flash(done, "success")

@@ -25,12 +25,13 @@ def test_every_clerk_page_in_both_languages(page, live_server, sign_in):
     sign_in(CLERK)
     case = first_link(page, live_server, "/clerk/cases", r"/clerk/cases/\d+")
     request = first_link(page, live_server, "/clerk/", r"/clerk/requests/\d+")
+    accepted = first_link(page, live_server, "/clerk/?status=accepted", r"/clerk/requests/\d+")
     for name, path in [("clerk-requests", "/clerk/"), ("clerk-cases", "/clerk/cases"),
                        ("clerk-case-form", "/clerk/cases/new"), ("clerk-case-page", case),
                        ("clerk-request-form", f"{case}/requests/new"),
                        ("clerk-request-page", request),
                        ("clerk-cancel-question", f"{request}/cancel"),
-                       ("clerk-complete-question", f"{request}/complete")]:
+                       ("clerk-complete-question", f"{accepted}/complete")]:
         page.goto(live_server.link(path))
         screenshot_languages(page, f"every-{name}", fits_width=True)
 

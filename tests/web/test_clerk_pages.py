@@ -261,6 +261,7 @@ def test_marking_the_work_done_asks_first_then_releases_the_expert(client, world
     assert f"/clerk/requests/{world.sh_request.id}/complete" in page
     question = client.get(f"/clerk/requests/{world.sh_request.id}/complete")
     assert question.status_code == 200 and 'id="confirm-complete"' in question.get_data(True)
+    assert 'id="days-to-come"' not in question.get_data(True)  # its days (2025) are past
     db.session.refresh(world.sh_request)
     assert world.sh_request.status is RequestStatus.ACCEPTED
     assert client.post(f"/clerk/requests/{world.sh_request.id}/complete").status_code == 302
@@ -268,6 +269,9 @@ def test_marking_the_work_done_asks_first_then_releases_the_expert(client, world
     db.session.refresh(world.proposal)
     assert world.sh_request.status is RequestStatus.COMPLETED
     assert world.proposal.status.value == "completed"  # no longer counts towards the load
+    page = client.get(f"/clerk/requests/{world.sh_request.id}").get_data(as_text=True)
+    history = page.split('class="history"')[1].split("</ol>")[0]
+    assert history.count("已完成") == 2  # the seat's work, then the request: said once each
     assert db.session.scalar(select(AuditEvent).filter_by(
         entity="dispatch_request", entity_id=str(world.sh_request.id), action="complete"))
 
@@ -276,6 +280,8 @@ def test_work_not_yet_accepted_cannot_be_marked_done(client, world, sign_in):
     sign_in("clerk_sh")
     page = client.get(f"/clerk/requests/{world.sh_request.id}").get_data(as_text=True)
     assert "/complete" not in page  # no button before acceptance
+    asked = client.get(f"/clerk/requests/{world.sh_request.id}/complete")
+    assert asked.status_code == 302  # back to the request, saying only accepted work can
     refused = client.post(f"/clerk/requests/{world.sh_request.id}/complete")
     assert refused.status_code == 409 and refused.mimetype == "text/html"
     db.session.refresh(world.sh_request)
