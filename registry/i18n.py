@@ -143,6 +143,7 @@ VALIDATION_MESSAGES = (
     N_("each expert may be named once"),
     N_("choose one to twenty technical fields"),
     N_("choose at least one language"),
+    N_("choose at least one role"),
 )
 
 

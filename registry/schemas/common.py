@@ -98,7 +98,9 @@ def input_names(schema: Schema, data: dict) -> frozenset[str]:
 
 
 def ipc_code_field(**kwargs):
-    return Identifier(validate=IpcCode.validate, **kwargs)
+    """An IPC code; typed in lower case it is the same code (g06f is G06F)."""
+    return Identifier(spelling=lambda text: clean_identifier(text).upper(),
+                      validate=IpcCode.validate, **kwargs)
 
 
 def require_distinct(items: list[dict], key: str, message: str) -> None:

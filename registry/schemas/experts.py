@@ -39,7 +39,8 @@ class ExpertPublicSchema(Schema):
     id = fields.Int(dump_only=True)
     name = fields.Str(required=True, validate=validate.Length(1, 100))
     roles = fields.List(fields.Str(validate=validate.OneOf(ROLES)), required=True,
-                        validate=validate.Length(min=1), attribute="role_names")
+                        validate=validate.Length(min=1, error="choose at least one role"),
+                        attribute="role_names")
     home_city = fields.Str(required=True, attribute="home_city_code")
     jurisdiction = fields.Str(dump_only=True, attribute="jurisdiction_code")
     fields_ = fields.List(WholeNested(ExpertFieldSchema), required=True, data_key="fields",

@@ -86,6 +86,7 @@ def logout():
     current_user.end_sessions()
     db.session.commit()
     logout_user()
+    flash(_("You are signed out, on every device where you were signed in."), "success")
     return redirect(url_for("auth.login"))
 
 

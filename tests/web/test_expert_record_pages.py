@@ -180,3 +180,16 @@ def test_an_emptied_name_is_an_error_beside_it(client, world, sign_in):
     assert response.status_code == 422
     assert 'id="name-error"' in response.get_data(as_text=True)
     assert fresh(world.sh_expert).status is ExpertStatus.ACTIVE
+
+
+def test_a_lower_case_ipc_code_is_the_same_code_and_no_role_is_said_so(client, world, sign_in):
+    sign_in("coordinator_yrd")
+    saved = client.post(record_url(world.sh_expert), data=posted(
+        world.sh_expert, **{"fields-0-code": "h04l", "fields-0-proficiency": "2"}))
+    assert saved.status_code == 302
+    assert [f.ipc_code for f in fresh(world.sh_expert).fields] == ["H04L"]
+    roleless = posted(world.sh_expert)
+    del roleless["roles"]
+    refused = client.post(record_url(world.sh_expert), data=roleless)
+    assert refused.status_code == 422
+    assert "请至少选择一种专家类型" in refused.get_data(as_text=True).split('id="roles-error"')[1]

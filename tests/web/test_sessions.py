@@ -28,7 +28,8 @@ def test_a_copied_cookie_dies_with_the_sign_out(app, client, world, sign_in):
     sign_in("clerk_sh")
     thief = copy_of(app, client)
     assert signed_in(thief)  # the copy works while the session lives
-    client.post("/sign-out")
+    said = client.post("/sign-out", follow_redirects=True).get_data(as_text=True)
+    assert "您已退出登录" in said
     assert not signed_in(thief)
     assert thief.get("/clerk/").headers["Location"].startswith("/sign-in")
 
