@@ -182,6 +182,10 @@ def new_request(case_id):
     if created is None:
         return request_form_page(form, case)
     flash(_("Request submitted."), "success")
+    today = datetime.now(LOCAL_TIME).date()
+    if past := [d.start.isoformat() for d in created.days if d.start < today]:
+        flash(_("Some attendance days are already past (%(days)s): check the dates.",
+                days=", ".join(past)), "warning")
     if working_calendar.request_warnings(created):  # accepted, but said: request.html names them
         flash(_("Attendance falls on a non-working day; see the request below."), "warning")
     return redirect(url_for("clerk.request_page", request_id=created.id))

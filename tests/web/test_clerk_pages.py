@@ -368,6 +368,14 @@ def test_a_request_form_sent_twice_makes_one_request(client, world, sign_in):
     assert db.session.query(DispatchRequest).count() == before + 2
 
 
+def test_a_request_filed_with_past_days_says_so(client, world, sign_in):
+    sign_in("clerk_sh")
+    filed = client.post(f"/clerk/cases/{world.sh_case.id}/requests/new", data={
+        "role": "investigator", "service": "hearing", "days-0-start": "2025-03-05",
+        "days-0-end": "2025-03-06"}, follow_redirects=True)
+    assert "部分到场日期已过（2025-03-05）" in filed.get_data(as_text=True)
+
+
 def test_missing_rows_are_404_pages(client, world, sign_in):
     sign_in("clerk_sh")
     assert client.get("/clerk/cases/999999").status_code == 404

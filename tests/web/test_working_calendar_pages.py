@@ -61,7 +61,8 @@ def test_the_form_says_when_days_are_past_and_counts_a_long_span_honestly(client
         "days-0-start": coming.isoformat()}).get_data(as_text=True)
     long_span = client.post(url, data={"days-0-start": coming.isoformat(),
                                        "days-0-end": (coming + timedelta(days=360)).isoformat()})
-    assert f"至少有 {MAX_DAYS_NAMED} 个非工作日" in long_span.get_data(as_text=True)
+    assert f"将至少有 {MAX_DAYS_NAMED} 个非工作日" in long_span.get_data(as_text=True)
+    assert "已受理" not in long_span.get_data(as_text=True)  # nothing is filed yet
 
 
 def test_another_bodys_case_cannot_be_checked(client, world, sign_in):
