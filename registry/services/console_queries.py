@@ -13,6 +13,7 @@ from registry.models import (
     ACTIVE_ASSIGNMENT_STATUSES,
     HANDLING_BODY_KINDS,
     Assignment,
+    AssignmentFlag,
     AssignmentStatus,
     AttendanceDays,
     Case,
@@ -192,3 +193,11 @@ def appointing_bodies(user: User, english: bool, keep: int | None = None) -> lis
     return [(o.id, (o.name_en or o.name) if english else o.name)
             for o in db.session.scalars(query)]
 
+
+def open_flags_of(expert_id: int) -> int:
+    """How many open flags the expert's seats carry (the record page says when a change
+    raised some)."""
+    return db.session.scalar(select(func.count(AssignmentFlag.id))
+                             .join(Assignment, Assignment.id == AssignmentFlag.assignment_id)
+                             .where(Assignment.expert_id == expert_id,
+                                    AssignmentFlag.cleared_at.is_(None)))

@@ -11,6 +11,7 @@ from datetime import date
 
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 
 from registry.models import CreditKind, ExpertRole, ExpertStatus
@@ -60,18 +61,30 @@ def change_expert_record(expert_id):
     expert = access.expert_to_manage(current_user, expert_id)
     editable = may.editable_expert_fields(current_user, expert)
     form = record.record_form(editable, record.posted_values())
+    flagged = console_queries.open_flags_of(expert_id)
     if record.submit_record(form, editable, expert, current_user) is None:
         return record_page(expert_id, form=form)
     flash(_("The record of %(expert)s was saved.", expert=expert.name), "success")
+    say_new_flags(expert_id, flagged)
     return redirect(url_for("coordinator.expert_record", expert_id=expert_id))
+
+
+def say_new_flags(expert_id: int, before: int) -> None:
+    """A change that breaks seats the expert holds says so (they are on Flagged seats)."""
+    if (raised := console_queries.open_flags_of(expert_id) - before) > 0:
+        flash(ngettext("%(num)d seat the expert holds now breaks a rule: see Flagged seats.",
+                       "%(num)d seats the expert holds now break a rule: see Flagged seats.",
+                       raised), "warning")
 
 
 @bp.post("/experts/<int:expert_id>/credit-records")
 def add_credit_record(expert_id):
     expert = access.expert_to_manage(current_user, expert_id)
     credit_form = Form(CreditRecordSchema(), request.form)
+    flagged = console_queries.open_flags_of(expert_id)
     if submit(credit_form, lambda data: service.add_credit_record(expert, data,
                                                                   current_user)) is None:
         return record_page(expert_id, credit_form=credit_form)
     flash(_("The credit record was added."), "success")
+    say_new_flags(expert_id, flagged)
     return redirect(url_for("coordinator.expert_record", expert_id=expert_id) + "#credit")

@@ -105,6 +105,8 @@ def test_suspending_the_expert_flags_the_seat_it_holds(client, world, sign_in):
                            data=posted(world.sh_expert, status="suspended"))
     assert response.status_code == 302
     assert fresh(world.sh_expert).status is ExpertStatus.SUSPENDED
+    said = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "该专家已占的 1 个席位现已违反规则" in said
     db.session.refresh(world.proposal)
     assert world.proposal.open_flags
 
