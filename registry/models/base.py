@@ -1,7 +1,7 @@
 """Column types, SQL helpers and errors shared by every model."""
 
 import unicodedata
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import JSON, DateTime, TypeDecorator, bindparam
@@ -10,6 +10,11 @@ from sqlalchemy.dialects.postgresql import JSONB
 # The clock of the people served: China Standard Time (Hong Kong shares it). Days they name
 # ("from 2026-12-01") are days on this clock; timestamps are stored in UTC.
 LOCAL_TIME = ZoneInfo("Asia/Shanghai")
+
+
+def local_today() -> date:
+    """Today on the clock of the people served (not the machine's, often UTC)."""
+    return datetime.now(LOCAL_TIME).date()
 
 # PostgreSQL's plain json cannot be compared; JSONB can. SQLite stores text either way.
 JSONType = JSON().with_variant(JSONB(), "postgresql")

@@ -4,10 +4,11 @@ from marshmallow import fields, validate
 
 from registry.i18n import N_
 from registry.models import ChallengeStatus, DeciderRole
+from registry.models.base import local_today
 from registry.models.recusals import MAX_GROUNDS, MAX_NAME
 from registry.schemas.base import Schema
 from registry.schemas.common import PLANNED_DAYS, Id, Trimmed
-from registry.services.recusals import MAX_RECUSAL_REASON, local_today
+from registry.services.recusals import MAX_RECUSAL_REASON
 
 TEXT_NEEDED = N_("this is needed")
 

@@ -9,7 +9,7 @@ upheld-challenge exclusion always has (services/cases.exclude).
 The caller owns the transaction: nothing here commits.
 """
 
-from datetime import date, datetime
+from datetime import date
 
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
@@ -34,7 +34,7 @@ from registry.models import (
     UserRole,
     sync_request_status,
 )
-from registry.models.base import LOCAL_TIME
+from registry.models.base import local_today
 from registry.models.recusals import AWAITING_DECISION, check_text
 from registry.services import access, exclusions, flags
 from registry.services import permissions as may
@@ -43,10 +43,6 @@ from registry.services.locks import hold
 from scheduler import rules
 
 MAX_RECUSAL_REASON = 300  # an exclusion's note
-
-
-def local_today() -> date:
-    return datetime.now(LOCAL_TIME).date()
 
 
 # -- loading what the user may see -----------------------------------------------------------

@@ -20,6 +20,7 @@ from registry.models import (
     PartiesNotice,
     User,
 )
+from registry.models.base import local_today
 from registry.services import recusals
 
 CLERK = "clerk.sh-ipc@demo.example.com"
@@ -30,7 +31,7 @@ CHALLENGE_GROUNDS = "被申请人曾为原告提供技术咨询服务，可能�
 
 def seed_recusals_demo(today: date | None = None) -> dict[str, int]:
     """Add the demo's challenge, recusal and notices; return how many of each were made."""
-    today = today or recusals.local_today()
+    today = today or local_today()
     made = {"challenges": 0, "recusals": 0, "notices": 0}
     clerk = db.session.scalar(select(User).where(User.email == CLERK))
     if clerk is None or db.session.scalar(select(Challenge.id).limit(1)) is not None:

@@ -4,17 +4,7 @@ Every page loads through `services.access`, so a clerk reaches only its own body
 (the same check as the API); every form loads through the API's marshmallow schema.
 """
 
-from datetime import datetime
-
-from flask import (
-    Blueprint,
-    flash,
-    jsonify,
-    redirect,
-    render_template,
-    request,
-    url_for,
-)
+from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -30,7 +20,7 @@ from registry.models import (
     RequestStatus,
     Service,
 )
-from registry.models.base import LOCAL_TIME, utcnow
+from registry.models.base import local_today, utcnow
 from registry.schemas.cases import CaseArgs, CaseSchema, RequestArgs, RequestSchema
 from registry.schemas.organizations import OrganizationSchema
 from registry.services import (
@@ -182,8 +172,7 @@ def new_request(case_id):
     if created is None:
         return request_form_page(form, case)
     flash(_("Request submitted."), "success")
-    today = datetime.now(LOCAL_TIME).date()
-    if past := [d.start.isoformat() for d in created.days if d.start < today]:
+    if past := [d.start.isoformat() for d in created.days if d.start < local_today()]:
         flash(_("Some attendance days are already past (%(days)s): check the dates.",
                 days=", ".join(past)), "warning")
     if working_calendar.request_warnings(created):  # accepted, but said: request.html names them
@@ -211,10 +200,10 @@ def cancel_request(request_id):
 @bp.route("/requests/<int:request_id>/complete", methods=["GET", "POST"])
 def complete_request(request_id):
     return end_request(request_id, "clerk/complete.html", service.complete_request,
-                       _("Work marked as done."))
+                       _("Work marked as done."), only_accepted=True)
 
 
-def end_request(request_id: int, question: str, end, done: str):
+def end_request(request_id: int, question: str, end, done: str, only_accepted=False):
     """Ending a request takes a second step: a page that says what will happen, then the
     post. A request that cannot take the step is sent back to its page, saying why; the
     service refuses the post the same way (a 409 page)."""
@@ -222,13 +211,11 @@ def end_request(request_id: int, question: str, end, done: str):
     if request.method == "GET":
         if dispatch_request.status in ENDED:
             flash(_("This request has already ended."), "info")
-        elif end is service.complete_request and \
-                dispatch_request.status is not RequestStatus.ACCEPTED:
+        elif only_accepted and dispatch_request.status is not RequestStatus.ACCEPTED:
             flash(_("Only work the experts have accepted can be marked done."), "info")
         else:
-            today = datetime.now(LOCAL_TIME).date()
-            return render_template(question, req=dispatch_request,
-                                   coming=[d for d in dispatch_request.days if d.end >= today])
+            return render_template(question, req=dispatch_request, coming=[
+                d for d in dispatch_request.days if d.end >= local_today()])
         return redirect(url_for("clerk.request_page", request_id=request_id))
     end(dispatch_request, current_user)
     db.session.commit()

@@ -5,14 +5,14 @@ read as the request form posts them (`days-0-start`, `days-0-end`, `city`); a da
 a date yet is skipped, since the form's own validation speaks about it on submit.
 """
 
-from datetime import date, datetime
+from datetime import date
 
 from flask import render_template, request
 from flask_login import current_user
 
 from registry.extensions import db
 from registry.models import City
-from registry.models.base import LOCAL_TIME
+from registry.models.base import local_today
 from registry.services import access, working_calendar
 from registry.web.clerk import bp
 from registry.web.forms import parse
@@ -48,8 +48,7 @@ def check_days(case_id):
     jurisdiction = city.jurisdiction_code if city else None
     spans = posted_spans(data.get("days", []))
     days = working_calendar.non_working_days(spans, jurisdiction)
-    today = datetime.now(LOCAL_TIME).date()
     past = [start.isoformat() if start == end else f"{start.isoformat()} – {end.isoformat()}"
-            for start, end in spans if start < today]
+            for start, end in spans if start < local_today()]
     return render_template("clerk/_days_check.html", non_working=days, past=past,
                            english=is_english())
