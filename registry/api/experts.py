@@ -6,7 +6,7 @@ from flask_smorest import Blueprint
 
 from registry.api.auth import api_user
 from registry.extensions import db
-from registry.models import Affiliation, DeclaredConflict, Expert, Unavailability
+from registry.models import Affiliation, CreditRecord, DeclaredConflict, Expert, Unavailability
 from registry.schemas.common import input_names
 from registry.schemas.experts import (
     AffiliationSchema,
@@ -185,6 +185,17 @@ class CreditRecordList(MethodView):
         entry = service.add_credit_record(expert, data, user)
         db.session.commit()
         return entry
+
+
+@bp.route("/<int:expert_id>/credit-records/<int:entry_id>")
+class CreditRecordItem(MethodView):
+    @bp.response(204)
+    def delete(self, expert_id, entry_id):
+        """Remove a record entered by mistake (coordinators, admins); the audit log keeps it."""
+        user = api_user()
+        entry = access.owned(CreditRecord, entry_id, access.expert_to_manage(user, expert_id))
+        service.remove_credit_record(entry, user)
+        db.session.commit()
 
 
 import registry.api.persons  # noqa: E402, F401  (natural persons' routes)

@@ -330,10 +330,17 @@ def add_credit_record(expert: Expert, data: dict, actor: User) -> CreditRecord:
     return entry
 
 
-def remove(row, actor: User, what: str) -> None:
-    """Delete a declaration (an unavailability, a conflict); a flag it caused is cleared."""
+def remove_credit_record(entry: CreditRecord, actor: User) -> None:
+    """A record entered by mistake: gone, and the audit log keeps what it said."""
+    remove(entry, actor, "credit_record", kind=entry.kind.value, start=_iso(entry.start),
+           end=_iso(entry.end))
+
+
+def remove(row, actor: User, what: str, **facts) -> None:
+    """Delete a declaration (an unavailability, a conflict) or a credit record entered by
+    mistake (`facts`: what the audit keeps of it); a flag it caused is cleared."""
     hold(experts=[row.expert_id])  # before any write: see flags.after_change
-    record(actor, f"remove_{what}", "expert", row.expert_id, before={"id": row.id})
+    record(actor, f"remove_{what}", "expert", row.expert_id, before={"id": row.id, **facts})
     db.session.delete(row)
     flags.after_change(expert_ids=[row.expert_id], actor=actor)
 

@@ -14,7 +14,8 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
 
-from registry.models import CreditKind, ExpertRole, ExpertStatus
+from registry.extensions import db
+from registry.models import CreditKind, CreditRecord, ExpertRole, ExpertStatus
 from registry.schemas.experts import CreditRecordSchema
 from registry.services import access, console_queries, expert_queries
 from registry.services import experts as service
@@ -87,4 +88,15 @@ def add_credit_record(expert_id):
         return record_page(expert_id, credit_form=credit_form)
     flash(_("The credit record was added."), "success")
     say_new_flags(expert_id, flagged)
+    return redirect(url_for("coordinator.expert_record", expert_id=expert_id) + "#credit")
+
+
+@bp.post("/experts/<int:expert_id>/credit-records/<int:entry_id>/remove")
+def remove_credit_record(expert_id, entry_id):
+    """A record entered by mistake; the audit log keeps what it said and who removed it."""
+    expert = access.expert_to_manage(current_user, expert_id)
+    entry = access.owned(CreditRecord, entry_id, expert)
+    service.remove_credit_record(entry, current_user)
+    db.session.commit()
+    flash(_("The credit record was removed."), "success")
     return redirect(url_for("coordinator.expert_record", expert_id=expert_id) + "#credit")

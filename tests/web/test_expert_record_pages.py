@@ -195,3 +195,35 @@ def test_a_lower_case_ipc_code_is_the_same_code_and_no_role_is_said_so(client, w
     refused = client.post(record_url(world.sh_expert), data=roleless)
     assert refused.status_code == 422
     assert "请至少选择一种专家类型" in refused.get_data(as_text=True).split('id="roles-error"')[1]
+
+
+def test_a_credit_record_entered_by_mistake_is_removed_audited_and_its_flag_cleared(
+        client, world, sign_in, as_):
+    sign_in("coordinator_yrd")
+    client.post(f"/console/experts/{world.sh_expert.id}/credit-records",
+                data={"kind": "suspension", "start": "2025-01-01", "description": "误录"})
+    entry = db.session.scalars(select(CreditRecord)).one()
+    db.session.refresh(world.proposal)
+    assert world.proposal.open_flags  # the suspension flagged the held seat
+    removed = client.post(f"/console/experts/{world.sh_expert.id}/credit-records/{entry.id}"
+                          "/remove")
+    assert removed.status_code == 302
+    assert db.session.scalars(select(CreditRecord)).all() == []
+    event = db.session.scalars(select(AuditEvent).filter_by(action="remove_credit_record")).one()
+    assert event.before == {"id": entry.id, "kind": "suspension", "start": "2025-01-01",
+                            "end": None}
+    db.session.expire_all()
+    assert not db.session.get(type(world.proposal), world.proposal.id).open_flags
+
+
+def test_another_region_cannot_remove_a_credit_record(client, world, as_, make):
+    db.session.add(CreditRecord(expert_id=world.sh_expert.id, kind="warning",
+                                start=date(2025, 1, 1)))
+    db.session.commit()
+    entry = db.session.scalars(select(CreditRecord)).one()
+    url = f"/api/v1/experts/{world.sh_expert.id}/credit-records/{entry.id}"
+    for who in ("coordinator_gba", "clerk_sh", "expert_sh"):
+        assert client.delete(url, headers=as_(who)).status_code in (403, 404), who
+    assert db.session.scalars(select(CreditRecord)).all() == [entry]
+    assert client.delete(url, headers=as_("coordinator_yrd")).status_code == 204
+    assert db.session.scalars(select(CreditRecord)).all() == []
