@@ -7,8 +7,6 @@ through the same services as PATCH /api/v1/experts/<id> and POST .../credit-reco
 that breaks a held seat flags the seat (docs/flags.md), and every change is audited.
 """
 
-from datetime import date
-
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
@@ -16,6 +14,7 @@ from flask_login import current_user
 
 from registry.extensions import db
 from registry.models import CreditKind, CreditRecord, ExpertRole, ExpertStatus
+from registry.models.base import local_today
 from registry.schemas.experts import CreditRecordSchema
 from registry.services import access, console_queries, expert_queries
 from registry.services import experts as service
@@ -49,7 +48,7 @@ def record_page(expert_id: int, form: Form | None = None, credit_form: Form | No
         languages=record.language_choices(expert),
         credit_records=sorted(expert.credit_records, key=lambda r: r.start, reverse=True),
         ipc=expert_queries.ipc_fields([f.ipc_code for f in expert.fields]),
-        today=date.today()), status
+        today=local_today()), status
 
 
 @bp.get("/experts/<int:expert_id>/record")
