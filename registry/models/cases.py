@@ -352,11 +352,19 @@ class DispatchRequest(db.Model):
                               hours=URGENT_WITHIN_HOURS)
         self.urgent, self.needed_by = True, needed_by
 
+    @property
+    def has_ended(self) -> bool:
+        """Completed or cancelled: nothing follows."""
+        return not REQUEST_TRANSITIONS[self.status]
+
+    def may_move_to(self, status: RequestStatus) -> bool:
+        return status in REQUEST_TRANSITIONS[self.status]
+
     def move_to(self, status: RequestStatus) -> None:
-        if status is self.status and not REQUEST_TRANSITIONS[status]:
+        if status is self.status and self.has_ended:
             raise InvalidTransition("request {request_id} is already {current}",
                                     request_id=self.id, current=status.value)
-        if status not in REQUEST_TRANSITIONS[self.status]:
+        if not self.may_move_to(status):
             raise InvalidTransition(
                 "request {request_id} cannot go from {current} to {target}",
                 request_id=self.id, current=self.status.value, target=status.value)

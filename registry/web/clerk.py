@@ -40,7 +40,6 @@ from registry.web.forms import Form, filters, search_text, submit
 from registry.web.labels import choices, is_english
 
 bp = Blueprint("clerk", __name__, url_prefix="/clerk")
-ENDED = frozenset({RequestStatus.COMPLETED, RequestStatus.CANCELLED})  # nothing follows these
 
 
 @bp.before_request
@@ -194,25 +193,27 @@ def request_page(request_id):
 @bp.route("/requests/<int:request_id>/cancel", methods=["GET", "POST"])
 def cancel_request(request_id):
     return end_request(request_id, "clerk/cancel.html", service.cancel_request,
-                       _("Request cancelled."))
+                       RequestStatus.CANCELLED, _("Request cancelled."))
 
 
 @bp.route("/requests/<int:request_id>/complete", methods=["GET", "POST"])
 def complete_request(request_id):
     return end_request(request_id, "clerk/complete.html", service.complete_request,
-                       _("Work marked as done."), only_accepted=True)
+                       RequestStatus.COMPLETED, _("Work marked as done."),
+                       not_yet=_("Only work the experts have accepted can be marked done."))
 
 
-def end_request(request_id: int, question: str, end, done: str, only_accepted=False):
+def end_request(request_id: int, question: str, end, target: RequestStatus, done: str,
+                not_yet: str = ""):
     """Ending a request takes a second step: a page that says what will happen, then the
-    post. A request that cannot take the step is sent back to its page, saying why; the
-    service refuses the post the same way (a 409 page)."""
+    post. A request that cannot move to `target` is sent back to its page, saying why
+    (`not_yet`); the service refuses the post the same way (a 409 page)."""
     dispatch_request = access.request_for(current_user, request_id, to_change=True)
     if request.method == "GET":
-        if dispatch_request.status in ENDED:
+        if dispatch_request.has_ended:
             flash(_("This request has already ended."), "info")
-        elif only_accepted and dispatch_request.status is not RequestStatus.ACCEPTED:
-            flash(_("Only work the experts have accepted can be marked done."), "info")
+        elif not dispatch_request.may_move_to(target):
+            flash(not_yet, "info")
         else:
             return render_template(question, req=dispatch_request, coming=[
                 d for d in dispatch_request.days if d.end >= local_today()])
