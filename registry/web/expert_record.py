@@ -6,7 +6,7 @@ them through the API's ExpertUpdateSchema; any other input is dropped.
 
 from flask import request
 from flask_babel import gettext as _
-from marshmallow import EXCLUDE
+from marshmallow import EXCLUDE, fields
 from werkzeug.datastructures import MultiDict
 
 from registry.models import Expert
@@ -20,17 +20,13 @@ from registry.web.labels import is_english
 # appointment term open at either end. The form leaves blanks out, so `cleared` sets None.
 CLEARABLE = ("max_travel_km", "email", "phone", "appointing_body_id", "appointed_from",
              "appointed_until")
-# The record's own values under their input names (home_city is the row's home_city_code).
-PLAIN_INPUTS = {"name": "name", "home_city": "home_city_code",
-                "appointing_body_id": "appointing_body_id", "appointed_from": "appointed_from",
-                "appointed_until": "appointed_until", "status": "status",
-                "max_concurrent": "max_concurrent", "max_travel_km": "max_travel_km",
-                "email": "email", "phone": "phone"}
-
-
-# The schema's field for each input name (`fields` is the field `fields_`).
+# The schema's field for each input name (`fields` is the field `fields_`), and the record's
+# attribute behind each single-valued input (home_city is the row's home_city_code).
 SCHEMA_FIELDS = {field.data_key or name: name
-                 for name, field in ExpertUpdateSchema().fields.items()}
+                 for name, field in ExpertUpdateSchema().load_fields.items()}
+PLAIN_INPUTS = {field.data_key or name: field.attribute or name
+                for name, field in ExpertUpdateSchema().load_fields.items()
+                if not isinstance(field, fields.List)}
 
 
 def record_form(editable: frozenset[str], values: MultiDict) -> Form:
@@ -79,22 +75,21 @@ def submit_record(form: Form, editable: frozenset[str], expert: Expert, actor):
     """Save the record through the service; an input posted empty that cannot be emptied
     (the workload cap, the name, the home city, the status) is an error beside it, not
     "unchanged" (the form leaves blanks out)."""
-    blank = [name for name in sorted(editable) if name in PLAIN_INPUTS
-             and name not in CLEARABLE and name in request.form
-             and not request.form[name].strip()]
-    if blank:
+    blank = posted_blank(editable)
+    if required := sorted(blank - set(CLEARABLE)):
         form.validate()  # the other inputs' messages too
-        for name in blank:
+        for name in required:
             form.errors.setdefault(name, []).append(_("Missing data for required field."))
         return None
-    return submit(form, lambda data: expert_service.update_expert(
-        expert, data | cleared(editable), actor))
+    cleared = {PLAIN_INPUTS[name]: None for name in blank}  # as None under their attributes
+    return submit(form, lambda data: expert_service.update_expert(expert, data | cleared,
+                                                                  actor))
 
 
-def cleared(editable: frozenset[str]) -> dict:
-    """Inputs posted empty that may be empty, as None under the record's attribute names."""
-    return {PLAIN_INPUTS[name]: None for name in CLEARABLE
-            if name in editable and name in request.form and not request.form[name].strip()}
+def posted_blank(editable: frozenset[str]) -> set[str]:
+    """The single-valued inputs the user may change that were posted empty."""
+    return {name for name in editable & PLAIN_INPUTS.keys()
+            if name in request.form and not request.form[name].strip()}
 
 
 def language_choices(expert: Expert) -> list[tuple[str, str]]:

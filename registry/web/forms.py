@@ -16,7 +16,6 @@ from registry.models import DomainError
 
 ROW_INPUT = re.compile(r"^(?P<list>\w+)-(?P<index>\d{1,3})-(?P<key>\w+)$")
 FORM_LEVEL = "_form"  # messages that belong to no single input
-FORM_ONLY = frozenset({"csrf_token"})  # inputs of the form itself, not of the data
 
 
 def parse(values: MultiDict, lists: tuple[str, ...] = (),
@@ -31,7 +30,7 @@ def parse(values: MultiDict, lists: tuple[str, ...] = (),
     data: dict = {}
     rows: dict[str, dict[int, dict]] = {}
     for name in values:
-        if name in FORM_ONLY:
+        if name == "csrf_token":
             continue
         if match := ROW_INPUT.match(name):
             value = values.get(name, "").strip()
