@@ -77,7 +77,9 @@ def check_case_type(case: Case, role) -> None:
 def roles_offered(case: Case, roles: list[tuple[str, str]]) -> list[tuple[str, str]]:
     """The role choices of a request form: what check_case_type lets the case request."""
     def offered(role: str) -> bool:
-        if role == ExpertRole.ARBITRATOR.value:
-            return case.kind == CaseKind.ARBITRATION
-        return role != ExpertRole.INVESTIGATOR.value or case.investigators_allowed
+        try:
+            check_case_type(case, role)
+        except DomainError:
+            return False
+        return True
     return [(value, text) for value, text in roles if offered(value)]

@@ -245,8 +245,7 @@ def expert_stands_on_case(expert_id: int, case: Case) -> bool:
     """Whether the expert stands on a request of the case: the experts its clerks know, and
     so the ones they may challenge or exclude (a declined or withdrawn proposal gives no
     standing, so whether one was made is not for them to learn)."""
-    return db.session.scalar(experts_met_by(case, STANDING)
-                             .where(Assignment.expert_id == expert_id).limit(1)) is not None
+    return expert_met_case(expert_id, case, STANDING)
 
 
 def may_exclude_expert(user: User, case: Case, expert: Expert) -> bool:
@@ -272,11 +271,11 @@ def can_recuse(user: User, expert_id: int) -> bool:
         user.role is UserRole.EXPERT and user.expert_id == expert_id)
 
 
-def expert_met_case(expert_id: int, case: Case) -> bool:
+def expert_met_case(expert_id: int, case: Case, statuses=MET_ON_CASE) -> bool:
     """Whether the case has met the expert (proposed, serving, served or declined): the cases
-    an expert may recuse from."""
-    return db.session.scalar(experts_met_by(case).where(Assignment.expert_id == expert_id)
-                             .limit(1)) is not None
+    an expert may recuse from (with `statuses`, met in one of those)."""
+    return db.session.scalar(experts_met_by(case, statuses)
+                             .where(Assignment.expert_id == expert_id).limit(1)) is not None
 
 
 # -- linking a case to its earlier stage (issue 9 item 5, docs/cases.md) -------------------------
