@@ -25,18 +25,10 @@ bp = Blueprint("assignments", __name__, url_prefix="/api/v1/assignments",
                description="Who serves on which request, and where each stands.")
 
 
-PAGE_SCHEMA, ITEM_SCHEMA = AssignmentPageSchema(), AssignmentSchema()
-
-
 def dump_assignments(user, payload):
-    """An assignment, or a page of them, as this user may read it: a filing body does not
-    read the solver's reasons (they tell the expert's load against its capacity)."""
-    page = isinstance(payload, dict)
-    body = (PAGE_SCHEMA if page else ITEM_SCHEMA).dump(payload)
-    if not may.reads_dispatch_reasons(user):
-        for item in body["items"] if page else [body]:
-            item.pop("reasons", None)
-    return jsonify(body)
+    """An assignment, or a page of them, as this user may read it (access.assignment_views)."""
+    one, page = access.assignment_views(user)
+    return jsonify((page if isinstance(payload, dict) else one).dump(payload))
 
 
 def assignment_in_scope(assignment_id: int):

@@ -129,3 +129,9 @@ class ManualAssignmentSchema(Schema):
     expert_id = Id(required=True)
     note = fields.Str(load_default="", validate=validate.Length(max=300),
                       metadata={"description": "why this expert (kept in the reasons)"})
+
+
+# Built once (see schemas/cases.py); what each user reads: services/access.assignment_views.
+assignment_schema, assignment_page_schema = AssignmentSchema(), AssignmentPageSchema()
+assignment_schema_for_bodies = AssignmentSchema(exclude=("reasons",))
+assignment_page_schema_for_bodies = AssignmentPageSchema(exclude=("items.reasons",))

@@ -165,6 +165,17 @@ def request_view(user: User):
     return cases.request_schema_without_others
 
 
+def assignment_views(user: User):
+    """(schema of one assignment, schema of a page of them) as this user may read them: a
+    filing body's clerks do not read the solver's reasons (they tell the expert's load
+    against its capacity)."""
+    from registry.schemas import assignments
+
+    if may.reads_dispatch_reasons(user):
+        return assignments.assignment_schema, assignments.assignment_page_schema
+    return assignments.assignment_schema_for_bodies, assignments.assignment_page_schema_for_bodies
+
+
 def expert_view(user: User, expert: Expert):
     """The whole record for those who may see contacts; name and fields for the others."""
     from registry.schemas.experts import expert_public_schema, expert_schema
