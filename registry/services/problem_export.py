@@ -47,6 +47,7 @@ from registry.services.permissions import region_jurisdictions
 from registry.services.reach import (
     agreements_in_force,
     recognised_jurisdictions,
+    request_jurisdictions,
     roster_institution,
     roster_institutions,
 )
@@ -188,10 +189,9 @@ def request_problem(request: DispatchRequest, as_of: date) -> dict:
     """A one-request problem with every expert its region recognises (for the candidates of
     a request no solver run has covered)."""
     agreements = agreements_in_force(as_of)
-    jurisdictions = recognised_jurisdictions({request.case.handling_body.jurisdiction_code},
-                                             agreements)
     experts = list(db.session.scalars(candidate_experts(
-        jurisdictions, as_of, rosters=roster_institutions([request]))))
+        request_jurisdictions(request, agreements), as_of,
+        rosters=roster_institutions([request]))))
     return problem_document([request], experts, as_of, agreements)
 
 

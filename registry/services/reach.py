@@ -23,15 +23,19 @@ from registry.services import memo
 def may_draw_on(request: DispatchRequest, expert: Expert, as_of: date) -> bool:
     """Whether the expert is among those the request may draw on, whatever its standing
     (status, records, conflicts: the rules judge those)."""
-    recognised = recognised_jurisdictions({request.case.handling_body.jurisdiction_code},
-                                          agreements_in_force(as_of))
-    if expert.jurisdiction_code in recognised:
+    if expert.jurisdiction_code in request_jurisdictions(request, agreements_in_force(as_of)):
         return True
     institution = roster_institution(request)
     return institution is not None and db.session.scalar(
         select(PanelMembership.id).where(PanelMembership.institution_id == institution,
                                          PanelMembership.expert_id == expert.id)
         .limit(1)) is not None
+
+
+def request_jurisdictions(request: DispatchRequest, agreements) -> set[str]:
+    """The jurisdictions a request draws its experts from, by geography: the handling body's
+    and those sharing one of `agreements` (in force) with it."""
+    return recognised_jurisdictions({request.case.handling_body.jurisdiction_code}, agreements)
 
 
 def agreements_in_force(as_of: date) -> list[RecognitionAgreement]:
